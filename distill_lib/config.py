@@ -1,0 +1,228 @@
+"""Experiment configuration: one dataclass per experiment, loaded from YAML, with profiles and overrides.
+
+A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (smoke / offline / paper);
+`load_config(path, profile, overrides)` merges base <- profile <- overrides (dotted keys, e.g.
+`{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the file and key.
+
+Deliberately left out: anything about models, data formats or training; this module only resolves settings
+and names run directories.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "cqa"
+    data_dir: str | None = None  # None: ../shared/data beside the project when present, else the HF Hub
+    train_limit: int | None = None  # keep the first N training records (after split construction)
+    valid_limit: int | None = None
+    test_limit: int | None = None
+    train_fraction: float = 1.0  # data-efficiency subsampling (DSS: before the validation hold-out)
+    options: dict[str, Any] = field(default_factory=dict)  # dataset-specific switches (e.g. svamp_split)
+
+
+@dataclass
+class StudentConfig:
+    name: str = "tiny-t5"  # hub id, local dir, "pip:smollm2", "pip:gemma3-270m", "tiny-t5", "tiny-causal"
+    kind: str = "auto"  # auto | seq2seq | causal
+    max_input_tokens: int = 1024
+    max_target_tokens: int = 256
+    cache_dir: str = "cache/models"  # where pip-shipped GGUF models are converted to safetensors once
+
+
+@dataclass
+class MethodConfig:
+    name: str = "dss"  # see distill_lib.methods.METHODS
+    alpha: float = 0.5  # DSS: alpha * L_label + (1 - alpha) * L_rationale
+    label_source: str = "gold"  # gold | llm
+    label_prefix: str = "predict: "
+    rationale_prefix: str = "explain: "
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 0
+    lr: float = 5e-5
+    global_batch_size: int = 64
+    per_device_batch_size: int = 64  # gradient accumulation fills the gap to the global batch
+    max_steps: int = 10_000
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | bf16 | fp32
+    eval_every: int = 250
+    eval_subset: int = 500  # fixed validation subset used during training
+    log_every: int = 50
+    group_by_length: bool = True
+    compile: bool = False
+    save_checkpoints: bool = True
+
+
+@dataclass
+class EvalConfig:
+    batch_size: int = 64
+    max_new_tokens: int = 64
+    num_beams: int = 1
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+
+@dataclass
+class TeacherConfig:
+    source: str = "released"  # released | live
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None  # None: OpenAI; "embedded": start `transformers serve` with SmolLM2 locally
+    api_key_env: str = "OPENAI_API_KEY"
+    chat: bool = True
+    temperature: float = 0.0
+    max_tokens: int = 256
+    stop: list[str] = field(default_factory=list)
+    n: int = 1
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    max_retries: int = 5
+    template: str = ""  # prompt template name (distill_lib.prompts)
+    limit: int | None = None  # number of examples sent to the teacher
+    cache_dir: str = "cache/teacher"
+    prices: dict[str, Any] = field(default_factory=dict)  # overrides of the built-in price table
+
+
+@dataclass
+class GridConfig:
+    datasets: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    fractions: list[float] = field(default_factory=list)  # data-efficiency curve (empty: no curve)
+    fraction_methods: list[str] = field(default_factory=list)
+    fraction_datasets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    paper: str = ""
+    profile: str = "smoke"
+    run_root: str = "runs"
+    data: DataConfig = field(default_factory=DataConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        """runs/<experiment>/<profile>: everything an experiment writes lives below this folder."""
+        root = Path(self.run_root)
+        root = root if root.is_absolute() else PROJECT_ROOT / root
+        return root / self.name / self.profile
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, overrides: dict[str, Any] | None = None, **dotted: Any) -> ExperimentConfig:
+        """A copy with dotted-key overrides applied, e.g. cfg.replace({"data.dataset": "svamp"})."""
+        merged = self.to_dict()
+        for key, value in {**(overrides or {}), **dotted}.items():
+            _set_dotted(merged, key, value, where="override")
+        return _from_dict(ExperimentConfig, merged, where="override")
+
+
+class ConfigError(ValueError):
+    """A config file or override names something that does not exist; the message says which."""
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any, where: str) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            raise ConfigError(f"{where}: '{key}' does not name a config section ('{part}' is not a section)")
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in (update or {}).items():
+        if "." in key:
+            _set_dotted(out, key, value, where)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, where)
+        else:
+            out[key] = value
+    return out
+
+
+def _from_dict(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown} in section '{cls.__name__}'; known: {sorted(known)}")
+    kwargs = {}
+    for name, value in values.items():
+        default = known[name].default_factory() if known[name].default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            kwargs[name] = _from_dict(type(default), value, f"{where}: {name}")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(
+    path: str | Path, profile: str = "smoke", overrides: dict[str, Any] | None = None
+) -> ExperimentConfig:
+    """Read `path` (relative paths resolve against the project root), apply `profile`, then `overrides`."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists():
+        path = PROJECT_ROOT / path
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    profiles = raw.get("profiles", {})
+    if profile not in profiles:
+        raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")
+    merged = _merge(raw.get("base", {}), profiles[profile] or {}, where=f"{path} [profile {profile}]")
+    merged = _merge(merged, overrides or {}, where="overrides")
+    merged["profile"] = profile
+    return _from_dict(ExperimentConfig, merged, where=str(path))
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide results, for the run record."""
+    import importlib.metadata as md
+    import platform
+
+    names = ["torch", "transformers", "tokenizers", "datasets", "accelerate", "openai", "sympy", "sacrebleu", "nltk"]
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_run_record(cfg: ExperimentConfig, directory: str | Path) -> Path:
+    """Write the resolved config and library versions into `directory` (created if needed)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    out = directory / "versions.json"
+    out.write_text(json.dumps(package_versions(), indent=2))
+    return out

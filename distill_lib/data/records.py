@@ -1,0 +1,47 @@
+"""The shared record that flows through every stage, and where the data lives.
+
+Every loader returns a `datasets.Dataset` whose rows carry at least RECORD_COLUMNS:
+  id        stable identifier within its split
+  input     the text the student sees (SciGen: the linearized table)
+  label     gold answer / label / description, as text
+  rationale teacher reasoning ('' when absent)
+  llm_label the teacher's own answer ('' when absent)
+  format    cot | pot | eot | text | label
+  source    gold | palm | gpt-3.5-turbo | ... (who wrote `rationale`)
+Paper-specific fields (choices, numeric answers, tables) travel as extra columns.
+
+Deliberately left out: reading any particular file format (see the per-dataset loaders).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from distill_lib.config import PROJECT_ROOT
+
+RECORD_COLUMNS = ("id", "input", "label", "rationale", "llm_label", "format", "source")
+
+
+class DataUnavailable(FileNotFoundError):
+    """A split or file is missing; the message names what and where it looked."""
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    """The configured data dir, else `../shared/data` beside the project when it exists, else None (hub)."""
+    if data_dir:
+        path = Path(data_dir)
+        path = path if path.is_absolute() else PROJECT_ROOT / path
+        if not path.is_dir():
+            raise DataUnavailable(f"data_dir {path} does not exist")
+        return path
+    default = PROJECT_ROOT.parent / "shared" / "data"
+    return default if default.is_dir() else None
+
+
+def make_record(id: str, input: str, label: str, **extra: Any) -> dict[str, Any]:
+    """A record dict with every shared column present (empty strings for what is absent)."""
+    record = {"id": str(id), "input": input, "label": label, "rationale": "", "llm_label": "", "format": "label",
+              "source": "gold"}
+    record.update(extra)
+    return record

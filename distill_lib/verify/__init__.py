@@ -1,0 +1,1 @@
+"""Answer verification: safe arithmetic, numeric answer extraction, program sandbox, equation solver."""
