@@ -1,0 +1,1 @@
+"""Evaluation: batched, length-sorted generation and per-task scoring."""

@@ -1,0 +1,1 @@
+"""Training: featurization, length-grouped batching, and one accelerate loop for every paper."""

@@ -1,0 +1,165 @@
+"""One accelerate training loop for every paper: CPU, one GPU (bf16) or several (`accelerate launch`).
+
+- The batch size in the config is global; each process takes its shard of every global micro-batch and gradient
+  accumulation fills the gap to `global_batch_size`.
+- One forward pass per micro-batch covers every task of the method (DSS: label and rationale rows together),
+  with the per-task weighted loss of distill_lib.losses.
+- AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast on GPU.
+- Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`, and the
+  full training state to `checkpoint/` so a killed run resumes where it stopped (same data order).
+
+Deliberately left out: which paper or dataset is trained (the caller passes rows and an evaluation function).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from distill_lib.config import TrainConfig
+from distill_lib.losses import causal_shift, weighted_task_loss
+from distill_lib.train.batching import batch_stream, collate
+
+Evaluator = Callable[[Any], float]
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    best_step: int = -1
+    best_score: float = -math.inf
+    history: list[dict[str, float]] = field(default_factory=list)  # validation subset scores
+    losses: list[dict[str, float]] = field(default_factory=list)
+    tokens: int = 0
+    wall_s: float = 0.0
+
+
+def build_accelerator(cfg: TrainConfig) -> Accelerator:
+    precision = cfg.precision
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() else "fp32"
+    return Accelerator(mixed_precision="bf16" if precision == "bf16" else "no")
+
+
+def micro_batch_plan(cfg: TrainConfig, world: int) -> tuple[int, int]:
+    """(per-device micro-batch, accumulation steps) giving exactly cfg.global_batch_size examples per step."""
+    micro = min(cfg.per_device_batch_size, max(cfg.global_batch_size // world, 1))
+    accumulation, rest = divmod(cfg.global_batch_size, micro * world)
+    if rest or accumulation == 0:
+        raise ValueError(f"global_batch_size {cfg.global_batch_size} is not a multiple of per-device batch "
+                         f"{micro} x {world} processes")
+    return micro, accumulation
+
+
+def forward_loss(model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, weights: Sequence[float],
+                 base_model: Any) -> torch.Tensor:
+    """Weighted per-task loss of one batch from a single forward pass."""
+    if is_seq2seq:
+        decoder_ids = base_model.prepare_decoder_input_ids_from_labels(labels=batch["labels"])
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                       decoder_input_ids=decoder_ids).logits
+        labels = batch["labels"]
+    else:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        logits, labels = causal_shift(logits, batch["labels"])
+    return weighted_task_loss(logits, labels, batch["tasks"], weights)
+
+
+def _save_state(acc: Accelerator, state: TrainState, run_dir: Path) -> None:
+    acc.save_state(str(run_dir / "checkpoint"))
+    if acc.is_main_process:
+        tmp = run_dir / "checkpoint" / "train_state.json.tmp"
+        tmp.write_text(json.dumps(asdict(state)))
+        os.replace(tmp, run_dir / "checkpoint" / "train_state.json")
+
+
+def _load_state(acc: Accelerator, run_dir: Path) -> TrainState:
+    state_file = run_dir / "checkpoint" / "train_state.json"
+    if not state_file.exists():
+        return TrainState()
+    acc.load_state(str(run_dir / "checkpoint"))
+    acc.print(f"resuming from {state_file.parent}")
+    return TrainState(**json.loads(state_file.read_text()))
+
+
+def _evaluate(acc: Accelerator, model: Any, state: TrainState, evaluate: Evaluator, run_dir: Path,
+              save: bool, tokenizer: Any) -> None:
+    score = evaluate(acc.unwrap_model(model))
+    state.history.append({"step": state.step, "valid": score})
+    if score > state.best_score:
+        state.best_score, state.best_step = score, state.step
+        if acc.is_main_process:
+            acc.unwrap_model(model).save_pretrained(run_dir / "best")
+            tokenizer.save_pretrained(run_dir / "best")
+    if save:
+        _save_state(acc, state, run_dir)
+
+
+def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[dict]], weights: Sequence[float],
+          evaluate: Evaluator, cfg: TrainConfig, run_dir: Path) -> tuple[Any, TrainState]:
+    """Train on `features` (per record, its encoded rows); returns the final model and the training state."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    acc = build_accelerator(cfg)
+    set_seed(cfg.seed)
+    micro, accumulation = micro_batch_plan(cfg, acc.num_processes)
+    fused = torch.cuda.is_available()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    warmup = int(cfg.warmup_ratio * cfg.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
+    model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+    state = _load_state(acc, run_dir)
+    lengths = [sum(len(r["input_ids"]) + len(r["labels"]) for r in rows) for rows in features]
+    stream = batch_stream(lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length)
+    for _ in range(state.step * accumulation):  # replay the data order up to the resumed step
+        next(stream)
+    bar = tqdm(total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process)
+    started = time.time() - state.wall_s
+    model.train()
+    while state.step < cfg.max_steps:
+        loss = _optimizer_step(acc, model, optimizer, scheduler, stream, features, accumulation, is_seq2seq,
+                               weights, tokenizer.pad_token_id, cfg.grad_clip, state)
+        state.step += 1
+        state.wall_s = time.time() - started
+        bar.update(1)
+        if state.step % cfg.log_every == 0 or state.step == cfg.max_steps:
+            state.losses.append({"step": state.step, "loss": loss})
+            bar.set_postfix(loss=f"{loss:.4f}", best=f"{state.best_score:.3f}")
+        if state.step % cfg.eval_every == 0 or state.step == cfg.max_steps:
+            _evaluate(acc, model, state, evaluate, run_dir, cfg.save_checkpoints, tokenizer)
+    bar.close()
+    return acc.unwrap_model(model), state
+
+
+def _optimizer_step(acc: Accelerator, model: Any, optimizer: Any, scheduler: Any, stream: Any,
+                    features: Sequence[list[dict]], accumulation: int, is_seq2seq: bool,
+                    weights: Sequence[float], pad_id: int, grad_clip: float, state: TrainState) -> float:
+    """One optimizer step over `accumulation` micro-batches; returns the mean loss."""
+    total = 0.0
+    base = acc.unwrap_model(model)
+    for _ in range(accumulation):
+        index = next(stream)[acc.process_index::acc.num_processes]
+        rows = [row for i in index for row in features[i]]
+        batch = {k: v.to(acc.device) for k, v in collate(rows, pad_id).items()}
+        state.tokens += int(batch["attention_mask"].sum() + (batch["labels"] != -100).sum())
+        with acc.autocast():
+            loss = forward_loss(model, batch, is_seq2seq, weights, base)
+        acc.backward(loss / accumulation)
+        total += loss.item()
+    if grad_clip:
+        acc.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return total / accumulation
