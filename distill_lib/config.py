@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,12 @@ class ExperimentConfig:
 
     @property
     def run_dir(self) -> Path:
-        """runs/<experiment>/<profile>: everything an experiment writes lives below this folder."""
-        root = Path(self.run_root)
+        """runs/<experiment>/<profile>: everything an experiment writes lives below this folder.
+
+        The environment variable DISTILL_RUN_ROOT, when set, replaces `run_root` (make test uses it to run the
+        notebooks into a fresh folder without touching your runs).
+        """
+        root = Path(os.environ.get("DISTILL_RUN_ROOT") or self.run_root)
         root = root if root.is_absolute() else PROJECT_ROOT / root
         return root / self.name / self.profile
 

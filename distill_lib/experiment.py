@@ -19,6 +19,7 @@ from typing import Any
 from datasets import DatasetDict
 
 from distill_lib.config import ExperimentConfig, write_run_record
+from distill_lib.data.records import DataUnavailable
 from distill_lib.data.splits import load_splits
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.evaluate.scoring import score_predictions
@@ -126,3 +127,26 @@ def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
     cells += [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s, "data.train_fraction": p})
               for d, m, s, p in curve if p < 1.0]
     return cells
+
+
+def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
+    """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said aloud and
+    written to `skipped.json` (so tables show it as n/a, never silently)."""
+    results = []
+    cells = grid_cells(cfg)
+    for number, cell in enumerate(cells, start=1):
+        where = f"{cell.data.dataset}/{cell.method.name}/seed{cell.train.seed}/frac{cell.data.train_fraction:g}"
+        try:
+            metrics = run_cell(cell)
+        except DataUnavailable as err:
+            out = cell_dir(cell)
+            out.mkdir(parents=True, exist_ok=True)
+            reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
+                      "fraction": cell.data.train_fraction, "reason": str(err)}
+            (out / "skipped.json").write_text(json.dumps(reason, indent=2))
+            log(f"[{number}/{len(cells)}] SKIPPED {where}: {err}")
+            continue
+        log(f"[{number}/{len(cells)}] {where}: test@best {metrics['test_at_best']['primary']:.2f} "
+            f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}")
+        results.append(metrics)
+    return results

@@ -153,3 +153,24 @@ def llm_label_accuracy(records: Dataset | list[dict], dataset: str) -> float:
     rows = list(records)
     hits = sum(labels_match(dataset, r["llm_label"], r["label"], exact_svamp=True, python_and=True) for r in rows)
     return hits / max(len(rows), 1)
+
+
+def release_summary(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Per released split: rows, PaLM label accuracy (%), empty rationales, labels outside the label set."""
+    root = resolve_data_dir(data_dir)
+    rows = []
+    for dataset in DSS_DATASETS:
+        for split in ("train", "valid", "test"):
+            if (dataset, split) not in LOCAL_FILES:
+                continue
+            try:
+                records = load_split_records(dataset, split, root)
+            except DataUnavailable as err:
+                rows.append({"dataset": dataset, "split": split, "n": 0, "note": str(err)[:120]})
+                continue
+            clean = [r for r in records if r["choices"] and r["llm_label"] not in r["choices"]]
+            rows.append({"dataset": dataset, "split": split, "n": len(records),
+                         "palm_accuracy": round(100 * llm_label_accuracy(records, dataset), 2),
+                         "empty_rationales": sum(not r["rationale"].strip() for r in records),
+                         "labels_outside_choices": len(clean), "note": ""})
+    return rows

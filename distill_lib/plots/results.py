@@ -1,0 +1,80 @@
+"""Collect cell metrics into a DataFrame and shape the papers' tables.
+
+`collect_cells(run_dir)` reads every `cells/<dataset>/<method>/<seed...>/metrics.json` below a run directory
+(skipped cells leave a `skipped.json` with the reason, collected too). `mean_std_table` pivots one metric into
+method x dataset cells formatted `mean ± std (n)`.
+
+Deliberately left out: drawing (distill_lib.plots.figures) and anything that needs a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+# Paper T5-Base numbers (dss.md §1.1, tagged [secondary, unverified] there), test accuracy %.
+DSS_PAPER_T5_BASE = {
+    "standard_ft": {"esnli": 88.38, "anli1": 43.58, "cqa": 62.19, "svamp": 62.63},
+    "dss": {"esnli": 89.51, "anli1": 49.58, "cqa": 63.29, "svamp": 65.50},
+    "single_task": {"esnli": 88.88, "anli1": 43.50, "cqa": 61.37, "svamp": 63.00},
+}
+DSS_PALM_FEW_SHOT = {"esnli": 72.99, "anli1": 65.60, "cqa": 77.23, "svamp": 74.0}  # recomputed from the release
+
+
+def _flat(metrics: dict) -> dict:
+    row = {k: metrics.get(k) for k in ("dataset", "method", "seed", "fraction", "student", "best_step",
+                                       "last_step", "n_train", "n_test", "train_wall_s")}
+    for when in ("test_at_best", "test_at_last", "valid_at_best"):
+        scores = metrics.get(when, {})
+        row[when] = scores.get("primary")
+        for key, value in scores.items():
+            if isinstance(value, dict) and "primary" in value and key != "label":
+                row[f"{when}:{key}"] = value["primary"]
+    return row
+
+
+def collect_cells(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(finished cells, skipped cells with reasons) under run_dir/cells."""
+    cells = Path(run_dir) / "cells"
+    done = [_flat(json.loads(p.read_text())) for p in sorted(cells.glob("*/*/*/metrics.json"))]
+    skipped = [json.loads(p.read_text()) for p in sorted(cells.glob("*/*/*/skipped.json"))]
+    return pd.DataFrame(done), pd.DataFrame(skipped)
+
+
+def mean_std_table(frame: pd.DataFrame, metric: str = "test_at_best", fraction: float = 1.0,
+                   datasets: list[str] | None = None, methods: list[str] | None = None) -> pd.DataFrame:
+    """method x dataset table of `mean ± std (n seeds)` for one metric at one data fraction."""
+    if frame.empty:
+        return pd.DataFrame()
+    rows = frame[frame["fraction"] == fraction]
+    grouped = rows.groupby(["method", "dataset"])[metric].agg(["mean", "std", "count"])
+    cells = grouped.apply(lambda r: f"{r['mean']:.2f} ± {0.0 if pd.isna(r['std']) else r['std']:.2f} "
+                                    f"({int(r['count'])})", axis=1).unstack("dataset")
+    if datasets:
+        cells = cells.reindex(columns=[d for d in datasets if d in cells.columns])
+    if methods:
+        cells = cells.reindex([m for m in methods if m in cells.index])
+    return cells.fillna("n/a")
+
+
+def paper_vs_ours(frame: pd.DataFrame, paper: dict[str, dict[str, float]], metric: str = "test_at_best"
+                  ) -> pd.DataFrame:
+    """Long table: method, dataset, paper number, our mean over seeds (full data), difference."""
+    rows = []
+    full = frame[frame["fraction"] == 1.0] if not frame.empty else frame
+    for method, by_dataset in paper.items():
+        for dataset, reported in by_dataset.items():
+            ours = full[(full["method"] == method) & (full["dataset"] == dataset)][metric] if not full.empty else []
+            mean = float(ours.mean()) if len(ours) else float("nan")
+            rows.append({"method": method, "dataset": dataset, "paper": reported, "ours": round(mean, 2),
+                         "ours - paper": round(mean - reported, 2), "seeds": len(ours)})
+    return pd.DataFrame(rows)
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Markdown and CSV side by side (path without suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path.with_suffix(".csv"))
+    path.with_suffix(".md").write_text(table.to_markdown() if not table.empty else "(no rows)\n")
