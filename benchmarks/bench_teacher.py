@@ -1,0 +1,92 @@
+"""Teacher throughput: concurrency speedup, client overhead and the cost of a fully cached rerun.
+
+    python benchmarks/bench_teacher.py                       # fault-free local server, fixed 50 ms latency
+    python benchmarks/bench_teacher.py --server transformers # a tiny model behind `transformers serve`
+
+Runs `generate` end to end (render, cache, requests, parse, write) at concurrency 1, 8 and 32, then once more
+with everything cached. Overhead per request = wall time at concurrency 1 / requests - server latency. Writes
+runs/bench/teacher.json (or teacher_transformers.json) and prints one summary line.
+Deliberately left out: network latency and remote servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from distill_lib.config import TeacherConfig  # noqa: E402
+from distill_lib.teacher import EmbeddedServer, generate  # noqa: E402
+
+
+@contextmanager
+def latency_server(latency_s: float):
+    from fault_server import FaultServer
+
+    with FaultServer(latency_s=latency_s) as server:
+        yield server.base_url, "bench-model"
+
+
+@contextmanager
+def transformers_server(workdir: Path):
+    from distill_lib.models.tiny import tiny_causal, train_tokenizer
+
+    tokenizer = train_tokenizer(["Q: how many? A: The answer is (1 + 2)."] * 50, vocab_size=300)
+    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                               "{% if add_generation_prompt %}assistant:{% endif %}")
+    tiny_causal(tokenizer).save_pretrained(workdir / "model")
+    tokenizer.save_pretrained(workdir / "model")
+    server = EmbeddedServer(workdir / "model", log_path=workdir / "serve.log")
+    with server as base_url:
+        yield base_url, server.model
+
+
+def timed_run(base_url: str, model: str, count: int, concurrency: int, cache_dir: Path, max_tokens: int) -> dict:
+    examples = [{"id": str(i), "input": f"Problem {i}: how many?"} for i in range(count)]
+    cfg = TeacherConfig(model=model, base_url=base_url, template="svamp", concurrency=concurrency,
+                        max_tokens=max_tokens, cache_dir=str(cache_dir))
+    summary = generate(cfg, examples, cache_dir / "run", progress=False).summary
+    return {"concurrency": concurrency, "wall_s": summary["wall_s"], "requests": summary["requests_made"],
+            "failed": summary["failed"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=["latency", "transformers"], default="latency")
+    parser.add_argument("--requests", type=int, default=None, help="default 500 (latency) / 200 (transformers)")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    args = parser.parse_args()
+    count = args.requests or (500 if args.server == "latency" else 200)
+    levels = [1, 8, 32] if args.server == "latency" else [1, 8]
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        server = (latency_server(args.latency_ms / 1000) if args.server == "latency"
+                  else transformers_server(workdir))
+        with server as (base_url, model):
+            runs = [timed_run(base_url, model, count, c, workdir / f"c{c}", 8) for c in levels]
+            cached = timed_run(base_url, model, count, levels[-1], workdir / f"c{levels[-1]}", 8)
+    base = runs[0]["wall_s"]
+    for run in runs:
+        run["speedup"] = round(base / run["wall_s"], 2)
+        run["efficiency"] = round(base / run["wall_s"] / run["concurrency"], 3)
+    result = {"server": args.server, "requests": count, "runs": runs, "cached_rerun": cached}
+    if args.server == "latency":
+        result["latency_ms"] = args.latency_ms
+        result["overhead_ms_per_request"] = round(1000 * base / count - args.latency_ms, 3)
+    out = ROOT / "runs" / "bench" / ("teacher.json" if args.server == "latency" else "teacher_transformers.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
+    overhead = f"; overhead {result['overhead_ms_per_request']:.2f} ms/request" if "latency_ms" in result else ""
+    print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "
+          f"{cached['wall_s']:.2f}s with {cached['requests']} requests -> {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

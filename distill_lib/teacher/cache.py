@@ -1,0 +1,83 @@
+"""A persistent per-request response cache: one JSON file per entry, written atomically.
+
+Why files and not sqlite: an entry is written to a temporary file in the same folder and moved into place with
+`os.replace`, which is atomic on POSIX, so a process killed at any moment (kill -9 included) leaves either the
+old state or the complete new entry, never a half-written one. Concurrent writers (several runs, threads) need
+no locks, and entries can be inspected, copied or deleted with ordinary tools. Each file also stores its own key
+and a sha256 of its payload; a truncated, corrupt or misplaced file is reported as a miss (and counted), so it is
+simply fetched again and overwritten. No fsync: the guarantee is against process death, not power loss.
+
+The key is a sha256 of the canonical JSON of what decides the response: endpoint model, rendered prompt, mode
+(chat / completion), generation parameters, template name and version, and the sample index. Never the API key
+or the base URL (the same model behind a new port is the same request).
+
+Deliberately left out: eviction, size limits and caching failures (a failed request is retried next run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def request_key(spec: dict[str, Any]) -> str:
+    """Stable cache key for one requested sample (see module docstring for what `spec` must hold)."""
+    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
+
+
+def _checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+class ResponseCache:
+    """Maps request keys to response payloads (dicts) under `root/<2 hex>/<key>.json`."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.corrupt = 0  # entries found unreadable in this process (then refetched)
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored payload, or None when absent or when the file fails any integrity check."""
+        path = self.path(key)
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            self.corrupt += 1
+            return None
+        valid = (isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("payload"), dict)
+                 and stored.get("sha256") == _checksum(stored["payload"]))
+        if not valid:
+            self.corrupt += 1
+            return None
+        return stored["payload"]
+
+    def put(self, key: str, payload: dict[str, Any]) -> None:
+        """Write atomically: temporary file in the target folder, then os.replace."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = canonical_json({"key": key, "payload": payload, "sha256": _checksum(payload)})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.root.glob("*/*.json"))

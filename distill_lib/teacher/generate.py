@@ -1,0 +1,193 @@
+"""The teacher stage as one call: `generate(cfg, examples, run_dir, demo)` -> GenerationReport.
+
+Renders every example with the configured template, resolves the endpoint (OpenAI, a given URL, or the embedded
+`transformers serve`), fetches what the cache lacks, parses every completion, and writes
+`run_dir/teacher_outputs.jsonl` (one row per example: id, status, completions, parsed rationale/label, usage,
+error) and `run_dir/teacher_summary.json` (counts, parse failures, requests made, tokens, cost, estimate, wall
+time, failures with reasons). Both files are written atomically. `estimate(cfg, examples, demo)` gives the
+upper-bound cost before anything is sent. The API key never reaches these files (it is not part of any key,
+row or reason; reasons are scrubbed).
+
+Works from scripts and from a running Jupyter loop (the coroutine then runs in a worker thread).
+Deliberately left out: verifying answers against gold (distill_lib.verify) and filtering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from distill_lib.config import PROJECT_ROOT, TeacherConfig
+from distill_lib.prompts import Parsed, Template, get_template
+from distill_lib.teacher.cache import ResponseCache, request_key
+from distill_lib.teacher.client import RetryPolicy, TeacherClient, scrub
+from distill_lib.teacher.cost import cost_summary, estimate_cost
+from distill_lib.teacher.runner import Job, fill_from_cache, run_jobs
+from distill_lib.teacher.server import Endpoint, resolve_endpoint
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class GenerationReport:
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    format: str
+    examples: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per parsed completion (SciGen: per statement triple); failed examples are left out."""
+        records = []
+        for example, row in zip(self.examples, self.rows, strict=True):
+            if row["status"] == "failed":
+                continue
+            extra = {k: v for k, v in example.items() if k not in ("id", "input", "label", "rationale", "llm_label")}
+            for sample, parsed in enumerate(row["parsed"]):
+                for k, (rationale, label, ok) in enumerate(_record_parts(parsed)):
+                    suffix = (f"-{sample}" if len(row["parsed"]) > 1 else "") + (f"-t{k}" if k else "")
+                    records.append({**extra, "id": f"{row['id']}{suffix}", "input": example["input"],
+                                    "label": str(example.get("label", "")), "rationale": rationale,
+                                    "llm_label": label, "format": self.format,
+                                    "source": self.summary["model"], "parse_ok": ok})
+        return records
+
+    def to_dataset(self):
+        from datasets import Dataset
+
+        return Dataset.from_list(self.records())
+
+
+def _record_parts(parsed: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    triples = parsed.get("fields", {}).get("triples")
+    if triples:
+        return [(t["reasoning"], t["statement"], t["verified"]) for t in triples]
+    return [(parsed["rationale"], parsed["label"], parsed["ok"])]
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, or asyncio.run in a worker thread when this thread already runs a loop (Jupyter)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _checked_examples(examples: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    examples = list(examples)[:limit] if limit is not None else list(examples)
+    seen: set[str] = set()
+    for i, example in enumerate(examples):
+        for name in ("id", "input"):
+            if name not in example:
+                raise ValueError(f"teacher examples, row {i}: field '{name}' is missing (fields: {sorted(example)})")
+        if str(example["id"]) in seen:
+            raise ValueError(f"teacher examples, row {i}: duplicate id '{example['id']}'")
+        seen.add(str(example["id"]))
+    return examples
+
+
+def render_prompts(cfg: TeacherConfig, template: Template, examples: list[dict[str, Any]],
+                   demo: dict[str, Any] | None) -> list[list[dict[str, str]] | str]:
+    return [template.render(example, demo, chat=cfg.chat) for example in examples]
+
+
+def estimate(cfg: TeacherConfig, examples: list[dict[str, Any]], demo: dict[str, Any] | None = None,
+             model: str | None = None) -> dict[str, Any]:
+    """Upper-bound cost of sending these examples (before the cache is consulted)."""
+    template = get_template(cfg.template)
+    prompts = render_prompts(cfg, template, _checked_examples(examples, cfg.limit), demo)
+    return estimate_cost(model or cfg.model, prompts, cfg.max_tokens, cfg.n, cfg.prices)
+
+
+def make_jobs(cfg: TeacherConfig, template: Template, model: str, prompts: list[Any]) -> list[Job]:
+    stop = sorted(set(template.stop) | set(cfg.stop))
+    base = {"model": model, "mode": "chat" if cfg.chat else "completion", "temperature": cfg.temperature,
+            "max_tokens": cfg.max_tokens, "stop": stop, "template": template.name,
+            "template_version": template.version}
+    return [Job(index=i, prompt=prompt,
+                keys=[request_key({**base, "prompt": prompt, "sample": s}) for s in range(cfg.n)])
+            for i, prompt in enumerate(prompts)]
+
+
+def _row(example: dict[str, Any], job: Job, template: Template) -> dict[str, Any]:
+    texts = [job.entries[key]["text"] for key in job.keys if key in job.entries]
+    parsed = [template.parse(text) for text in texts]
+    first = parsed[0] if parsed else Parsed("", "", ok=False)
+    usage = {name: sum(job.entries[k]["usage"].get(name, 0) for k in job.entries)
+             for name in ("prompt_tokens", "completion_tokens")}
+    return {"id": str(example["id"]), "status": job.status, "completions": texts, "rationale": first.rationale,
+            "llm_label": first.label, "parse_ok": first.ok, "parsed": [asdict(p) for p in parsed],
+            "usage": usage, "cached_samples": job.from_cache, "error": job.error}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def resolve_cache_dir(cache_dir: str) -> Path:
+    path = Path(cache_dir)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+async def _generate_async(cfg: TeacherConfig, template: Template, examples: list[dict[str, Any]],
+                          prompts: list[Any], endpoint: Endpoint, retry: RetryPolicy | None,
+                          progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    started = time.monotonic()
+    cache = ResponseCache(resolve_cache_dir(cfg.cache_dir))
+    jobs = make_jobs(cfg, template, endpoint.model, prompts)
+    fill_from_cache(jobs, cache)
+    client = TeacherClient(endpoint.base_url, endpoint.api_key, endpoint.model, chat=cfg.chat,
+                           temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                           stop=[*template.stop, *cfg.stop], timeout_s=cfg.timeout_s,
+                           retry=retry or RetryPolicy(max_retries=cfg.max_retries))
+    meta = {"model": endpoint.model, "template": template.name, "template_version": template.version}
+    try:
+        stats = await run_jobs(jobs, client, cache, cfg.concurrency, meta, progress)
+    finally:
+        await client.close()
+    rows = [_row(example, job, template) for example, job in zip(examples, jobs, strict=True)]
+    summary = {
+        "model": endpoint.model, "base_url": endpoint.base_url, "template": template.name,
+        "template_version": template.version, "examples": len(rows), **stats.counts,
+        "parse_failures": sum(not p["ok"] for row in rows for p in row["parsed"]),
+        "requests_made": client.requests_made, "prompt_tokens": stats.prompt_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "cost": cost_summary(endpoint.model, stats.prompt_tokens, stats.completion_tokens, cfg.prices),
+        "corrupt_cache_entries": cache.corrupt, "wall_s": round(time.monotonic() - started, 3),
+        "failures": [{"id": row["id"], "reason": row["error"]} for row in rows if row["error"]],
+    }
+    return rows, summary
+
+
+def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | Path,
+             demo: dict[str, Any] | None = None, *, profile: str = "smoke", retry: RetryPolicy | None = None,
+             progress: bool = True) -> GenerationReport:
+    """Send every example (id, input, ...) to the teacher; write and return outputs and summary."""
+    template = get_template(cfg.template)
+    examples = _checked_examples(examples, cfg.limit)
+    prompts = render_prompts(cfg, template, examples, demo)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with resolve_endpoint(cfg, profile) as endpoint:
+        cost_estimate = estimate_cost(endpoint.model, prompts, cfg.max_tokens, cfg.n, cfg.prices)
+        log.info("teacher: %d prompts to %s, estimated at most $%.4f (%s)", len(prompts), endpoint.model,
+                 cost_estimate["usd"], cost_estimate["note"])
+        rows, summary = run_sync(_generate_async(cfg, template, examples, prompts, endpoint, retry, progress))
+    summary["estimate"] = cost_estimate
+    secrets = (os.environ.get(cfg.api_key_env, ""),)
+    _write_atomic(run_dir / "teacher_outputs.jsonl",
+                  scrub("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), secrets))
+    _write_atomic(run_dir / "teacher_summary.json", scrub(json.dumps(summary, indent=2), secrets))
+    return GenerationReport(rows=rows, summary=summary, format=template.format, examples=examples)

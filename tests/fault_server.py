@@ -1,0 +1,128 @@
+"""A fault-injecting OpenAI-compatible HTTP server for tests and benchmarks (stdlib only, one thread each).
+
+`FaultServer(plan=...)` answers POST /v1/chat/completions and /v1/completions. `plan(prompt, attempt)` returns
+the action for the attempt-th request (1-based) carrying that prompt: "ok", "429" (with Retry-After), "500",
+"hang" (sleep past the client timeout, then close), "drop" (close the connection without answering),
+"malformed" (200 with broken JSON), "400", "401echo" (401 whose message echoes the Authorization header, as a
+careless server might). It counts requests and successful answers per prompt (the last user message, or the
+completion prompt) so tests can assert that nothing was lost or paid twice.
+
+Deliberately left out: streaming, logprobs and the other OpenAI endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Plan = Callable[[str, int], str]
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # socketserver's default backlog of 5 refuses connections at concurrency 32
+
+
+def always_ok(prompt: str, attempt: int) -> str:
+    return "ok"
+
+
+class FaultServer:
+    def __init__(self, plan: Plan = always_ok, reply: Callable[[str], str] | None = None, latency_s: float = 0.0,
+                 hang_s: float = 3.0, retry_after: str = "0.2", honour_n: bool = False):
+        self.plan, self.latency_s, self.hang_s, self.retry_after = plan, latency_s, hang_s, retry_after
+        self.reply = reply or (lambda prompt: " It is so. So the answer is (a) yes.")
+        self.honour_n = honour_n
+        self.lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+        self.successes: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.httpd = Server(("127.0.0.1", 0), self._handler_class())
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FaultServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.successes.clear()
+            self.times.clear()
+
+    def _register(self, prompt: str) -> int:
+        with self.lock:
+            self.requests[prompt] += 1
+            self.times[prompt].append(time.monotonic())
+            return self.requests[prompt]
+
+    def _succeeded(self, prompt: str) -> None:
+        with self.lock:
+            self.successes[prompt] += 1
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()  # headers and body go out in two writes: without NODELAY, Nagle adds ~40 ms
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def send_json(self, status: int, body: str | bytes, headers: dict[str, str] | None = None) -> None:
+                data = body.encode() if isinstance(body, str) else body
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                chat = self.path.endswith("/chat/completions")
+                prompt = body["messages"][-1]["content"] if chat else body["prompt"]
+                action = server.plan(prompt, server._register(prompt))
+                time.sleep(server.latency_s)
+                if action == "ok":
+                    self.send_json(200, json.dumps(server.completion_body(body, prompt, chat)))
+                    server._succeeded(prompt)
+                elif action in ("drop", "hang"):
+                    time.sleep(server.hang_s if action == "hang" else 0)
+                    self.close_connection = True
+                elif action == "malformed":
+                    self.send_json(200, '{"id": "x", "choices": [{"index": 0, "mess')
+                elif action == "401echo":
+                    auth = self.headers.get("Authorization", "")
+                    self.send_json(401, json.dumps({"error": {"message": f"Incorrect API key provided: {auth}"}}))
+                else:
+                    status = int(action)
+                    headers = {"Retry-After": server.retry_after} if status == 429 else {}
+                    self.send_json(status, json.dumps({"error": {"message": f"injected {status}"}}), headers)
+
+        return Handler
+
+    def completion_body(self, body: dict, prompt: str, chat: bool) -> dict:
+        n = int(body.get("n") or 1) if self.honour_n else 1
+        text = self.reply(prompt)
+        choices = [({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    if chat else {"index": i, "text": text, "finish_reason": "stop"}) for i in range(n)]
+        return {"id": "cmpl-test", "object": "chat.completion" if chat else "text_completion", "created": 0,
+                "model": body.get("model", ""), "choices": choices,
+                "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 10 * n,
+                          "total_tokens": len(prompt) // 4 + 10 * n}}
