@@ -24,6 +24,8 @@ def parse_cqa(text: str) -> tuple[str, str]:
         return "", ""
     pieces = re.split(r"\(.\)", parts[1])
     label = pieces[1].strip() if len(pieces) > 1 else ""
+    if not label:  # the reference's fallback when there is no "(x) choice" after the marker
+        return parts[0].rstrip(), " "
     return parts[0].rstrip(), label[:-1] if label.endswith(".") else label
 
 

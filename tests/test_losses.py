@@ -1,0 +1,69 @@
+"""Loss parity: the one-pass weighted per-task loss equals the reference's two-pass alpha-weighted sum."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from distill_lib.config import MethodConfig
+from distill_lib.losses import weighted_task_loss
+from distill_lib.methods import build_method
+from distill_lib.models.tiny import tiny_causal, tiny_t5
+from distill_lib.train.batching import collate, encode_row
+from distill_lib.train.loop import forward_loss
+
+RECORDS = [{"input": f"the premise {i} so is the answer", "input_b": "", "label": "entailment" if i % 2 else "neutral",
+            "llm_label": "neutral", "rationale": "the a of answer " * (1 + i % 3)} for i in range(6)]
+
+
+def _batches(tokenizer, is_seq2seq: bool, alpha: float):
+    method = build_method(MethodConfig(name="dss", alpha=alpha))
+    rows = [encode_row(row, tokenizer, is_seq2seq, 64, 32) for r in RECORDS for row in method.rows(r)]
+    both = collate(rows, tokenizer.pad_token_id)
+    label = collate([r for r in rows if r["task"] == 0], tokenizer.pad_token_id)
+    rationale = collate([r for r in rows if r["task"] == 1], tokenizer.pad_token_id)
+    return method, both, label, rationale
+
+
+@pytest.mark.parametrize("build,is_seq2seq", [(tiny_t5, True), (tiny_causal, False)])
+@pytest.mark.parametrize("alpha", [0.5, 0.2])
+def test_one_pass_equals_two_pass_weighted_sum(tiny_tokenizer, build, is_seq2seq, alpha):
+    model = build(tiny_tokenizer).eval()
+    method, both, label, rationale = _batches(tiny_tokenizer, is_seq2seq, alpha)
+    one_pass = forward_loss(model, both, is_seq2seq, method.weights, model)
+    # the reference: HF's own mean CE per sub-batch, two forward passes, weighted sum
+    if is_seq2seq:
+        ref_label = model(input_ids=label["input_ids"], attention_mask=label["attention_mask"],
+                          labels=label["labels"]).loss
+        ref_rationale = model(input_ids=rationale["input_ids"], attention_mask=rationale["attention_mask"],
+                              labels=rationale["labels"]).loss
+    else:
+        ref_label = forward_loss(model, label, False, [1.0], model)
+        ref_rationale = forward_loss(model, {**rationale, "tasks": rationale["tasks"] * 0}, False, [1.0], model)
+    two_pass = alpha * ref_label + (1 - alpha) * ref_rationale
+    torch.testing.assert_close(one_pass, two_pass, rtol=1e-5, atol=1e-6)
+    grads_one = torch.autograd.grad(one_pass, list(model.parameters()), allow_unused=True)
+    grads_two = torch.autograd.grad(two_pass, list(model.parameters()), allow_unused=True)
+    for g1, g2 in zip(grads_one, grads_two, strict=True):
+        if g1 is not None:
+            torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-6)
+
+
+def test_per_task_means_are_not_token_averages():
+    logits = torch.zeros(2, 4, 5)
+    logits[0, :, 1] = 5.0  # row 0 (task 0) predicts its target well
+    labels = torch.tensor([[1, -100, -100, -100], [2, 2, 2, 2]])  # 1 token of task 0, 4 tokens of task 1
+    tasks = torch.tensor([0, 1])
+    loss = weighted_task_loss(logits, labels, tasks, [0.5, 0.5])
+    ce0 = torch.nn.functional.cross_entropy(logits[0, :1], labels[0, :1])
+    ce1 = torch.nn.functional.cross_entropy(logits[1], labels[1])
+    torch.testing.assert_close(loss, 0.5 * ce0 + 0.5 * ce1)
+    pooled = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    assert not torch.isclose(loss, pooled)
+
+
+def test_absent_task_contributes_nothing():
+    logits = torch.randn(1, 3, 7)
+    labels = torch.tensor([[1, 2, -100]])
+    only = weighted_task_loss(logits, labels, torch.tensor([0]), [0.5, 0.5])
+    torch.testing.assert_close(only, 0.5 * torch.nn.functional.cross_entropy(logits[0, :2], labels[0, :2]))

@@ -1,0 +1,63 @@
+"""Methods: rows per record, prefixes, label sources, single-task read-back, math triggers, NLI pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from distill_lib.config import MethodConfig
+from distill_lib.methods import TRIGGERS, build_method, math_input
+from distill_lib.train.batching import encode_row, source_text
+
+RECORD = {"input": "Q?", "input_b": "", "label": "gold", "llm_label": "palm", "rationale": "because", "format": "cot"}
+
+
+def test_standard_finetuning_and_distillation_targets():
+    assert [r.target for r in build_method(MethodConfig(name="standard_ft")).rows(RECORD)] == ["gold"]
+    cfg = MethodConfig(name="standard_distill")
+    assert [r.target for r in build_method(cfg).rows(RECORD)] == ["palm"]
+    assert cfg.label_source == "gold"  # building a method never mutates the caller's config
+
+
+def test_dss_rows_prefixes_and_weights():
+    method = build_method(MethodConfig(name="dss", alpha=0.3))
+    rows = method.rows(RECORD)
+    assert [(r.source, r.target, r.task) for r in rows] == [("predict: Q?", "gold", 0), ("explain: Q?", "because", 1)]
+    assert method.weights == [0.3, pytest.approx(0.7)]
+    assert method.prompt(RECORD).source == "predict: Q?"
+    custom = build_method(MethodConfig(name="dss", label_prefix="[label] ", rationale_prefix="[rationale] "))
+    assert custom.rows(RECORD)[1].source == "[rationale] Q?"
+
+
+def test_single_task_target_and_read_back():
+    method = build_method(MethodConfig(name="single_task"))
+    assert method.rows(RECORD)[0].target == "because So the answer is gold"
+    assert method.read_label("x y. So the answer is wooded area.") == "wooded area"
+    assert method.read_label("no marker") == "no marker"
+
+
+def test_math_triggers_are_the_model_card_strings():
+    assert math_input("q", "pot") == "Question: q\nLet\u2019s break down the code step by step\n"
+    assert TRIGGERS["cot"] == "Let's think step by step."
+    assert TRIGGERS["eot"] == "System of linear equations: (Do not simplify)"
+    etd = build_method(MethodConfig(name="etd"))
+    assert [r.source for r in etd.rows({**RECORD, "format": "eot"})] == [math_input("Q?", "eot")]
+    assert build_method(MethodConfig(name="potd")).rows(RECORD) == []  # a CoT record is not PoTD data
+
+
+def test_nli_pair_is_joined_with_the_eos_string(tiny_tokenizer):
+    method = build_method(MethodConfig(name="standard_ft"))
+    row = method.rows({**RECORD, "input": "premise", "input_b": "hypothesis"})[0]
+    assert source_text(row, tiny_tokenizer.eos_token) == "premise</s>hypothesis"
+
+
+def test_causal_rows_mask_the_prompt(tiny_tokenizer):
+    row = build_method(MethodConfig(name="standard_ft")).rows(RECORD)[0]
+    encoded = encode_row(row, tiny_tokenizer, is_seq2seq=False, max_input=32, max_target=8)
+    prompt_len = sum(1 for x in encoded["labels"] if x == -100)
+    assert prompt_len > 0 and encoded["labels"][prompt_len:] == encoded["input_ids"][prompt_len:]
+    assert encoded["labels"][-1] == tiny_tokenizer.eos_token_id
+
+
+def test_unknown_method_is_a_clear_error():
+    with pytest.raises(KeyError, match="unknown method 'nope'"):
+        build_method(MethodConfig(name="nope"))
