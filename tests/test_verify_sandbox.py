@@ -1,0 +1,134 @@
+"""The program sandbox: answers, named failures, escapes that must not work, and the worker pool."""
+
+import time
+
+import pytest
+
+from distill_lib.verify.result import VerifyResult
+from distill_lib.verify.sandbox import ProgramPool, check_program, run_isolated, run_program
+
+TIMEOUT_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with ProgramPool(workers=2, timeout_s=TIMEOUT_S, memory_mb=256) as program_pool:
+        yield program_pool
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("a = 3\nb = 4\nans = a * b", 12.0),
+    ("def solution():\n    x = 29\n    result = x * 7\n    return result", 203.0),
+    ("def solve():\n    answer = 48 / 2 + 48\n    return answer", 72.0),
+    ("from fractions import Fraction\nans = Fraction(80, 100) * 10", 8.0),
+    ("import math\nans = math.ceil(7 / 2) + math.sqrt(16)", 8.0),
+    ("total = 0\nfor i in range(5):\n    total += i\nans = total", 10.0),
+    ("ans = -2.5\ndef solve():\n    return 99", -2.5),
+])
+def test_programs_give_their_answer(pool, code, expected):
+    result = pool.run(code)
+    assert result.ok and result.answer == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("code, status", [
+    ("x = 1", "no_answer"),
+    ("ans = 'five'", "non_numeric"),
+    ("ans = [1, 2]", "non_numeric"),
+    ("ans = True", "non_numeric"),
+    ("ans = float('inf')", "non_numeric"),
+    ("ans = 1 / 0", "error"),
+    ("ans = (", "error"),
+    ("def solve():\n    return undefined_name", "error"),
+])
+def test_named_failures(pool, code, status):
+    result = pool.run(code)
+    assert result.status == status and result.answer is None
+
+
+@pytest.mark.parametrize("code", [
+    "import os\nans = 1",
+    "import subprocess\nans = 1",
+    "import socket\nans = 1",
+    "from os import system\nans = 1",
+    "ans = __import__('os')",
+    "ans = ().__class__.__base__.__subclasses__()",
+    "ans = eval('1 + 1')",
+    "exec('ans = 1')",
+    "ans = getattr(1, 'real')",
+    "ans = globals()",
+    "ans = '{0.__class__}'.format(1)",
+    "g = (i for i in [1])\nans = g.gi_frame",
+    "from operator import attrgetter\nans = 1",
+    "class A:\n    pass\nans = 1",
+])
+def test_forbidden_constructs_are_rejected_before_running(pool, code):
+    assert check_program(code) is not None
+    assert pool.run(code).status == "forbidden"
+
+
+@pytest.mark.parametrize("code", ["import fractions\nans = fractions.sys.modules", "from fractions import sys\nans = 1"])
+def test_module_namespaces_hide_submodules(pool, code):
+    result = pool.run(code)
+    assert result.status == "error" and "sys" in result.detail
+
+
+def test_file_writes_are_blocked(pool, tmp_path):
+    target = tmp_path / "pwned.txt"
+    assert pool.run(f"f = open({str(target)!r}, 'w')\nans = 1").status == "forbidden"
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("code", ["while True:\n    pass", "ans = 10 ** 10 ** 9"])
+def test_endless_work_times_out_within_bound(pool, code):
+    start = time.monotonic()
+    result = pool.run(code)
+    assert result.status == "timeout"
+    assert time.monotonic() - start < TIMEOUT_S + 2
+
+
+@pytest.mark.parametrize("code", ["x = [0] * (10 ** 10)\nans = 1",
+                                  "x = []\nwhile True:\n    x.append(' ' * 10 ** 6)"])
+def test_unbounded_allocation_hits_the_memory_limit(pool, code):
+    assert pool.run(code).status in ("memory", "timeout")
+
+
+def _unrestricted(code: str) -> VerifyResult:
+    """Runs code with full builtins: checks the process confinement alone, without the AST policy."""
+    exec(code, {})  # noqa: S102 -- deliberately unsafe, inside run_isolated
+    return VerifyResult(1.0, "ok")
+
+
+@pytest.mark.parametrize("code", [
+    "open({path!r}, 'w').write('x')",
+    "import os\nos.fork()\nopen({path!r}, 'w').write('x')",
+    "import socket\nsocket.socket()",
+    "import os\nassert os.system('touch {path}') == 0",
+])
+def test_confinement_alone_stops_writes_forks_and_sockets(tmp_path, code):
+    target = tmp_path / "escaped.txt"
+    result = run_isolated(_unrestricted, code.format(path=str(target)), timeout_s=2.0, memory_mb=256)
+    assert result.status == "error", result
+    assert not target.exists()
+
+
+def test_map_keeps_order_and_bounds_time_with_a_mix(pool):
+    codes = ["ans = 1", "while True:\n    pass", "ans = 3", "ans = 1/0", "while True:\n    pass", "ans = 6"]
+    start = time.monotonic()
+    results = pool.map(codes)
+    assert [r.status for r in results] == ["ok", "timeout", "ok", "error", "timeout", "ok"]
+    assert [r.answer for r in results if r.ok] == [1.0, 3.0, 6.0]
+    assert time.monotonic() - start < 2 * TIMEOUT_S + 3
+
+
+def test_dead_worker_is_replaced(pool):
+    worker = pool.idle.queue[0]
+    worker.process.kill()
+    worker.process.wait()
+    results = [pool.run("ans = 2") for _ in range(3)]
+    assert results[0].status == "error" and "replaced" in results[0].detail
+    assert all(r.ok and r.answer == 2.0 for r in results[1:])
+
+
+def test_run_program_one_shot():
+    assert run_program("ans = 6 * 7").answer == 42.0
+    assert run_program("while True:\n    pass", timeout_s=0.5).status == "timeout"
