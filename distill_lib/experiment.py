@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from accelerate import PartialState
 from datasets import DatasetDict
 
 from distill_lib.config import ExperimentConfig, write_run_record
@@ -100,8 +101,9 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
                "test_at_best": _strip(test_best), "test_at_last": _strip(test_last),
                "history": state.history, "losses": state.losses, "train_wall_s": state.wall_s,
                "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9)}
-    _write_predictions(out, test, test_best)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if PartialState().is_main_process:  # under `accelerate launch` every process evaluated; one writes
+        _write_predictions(out, test, test_best)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,22 @@ def _gguf_path(name: str, work_dir: Path) -> Path:
     return _package_dir(module) / filename
 
 
+def convert_gguf(gguf: Path, target: Path) -> Path:
+    """Dequantize a GGUF causal LM to fp32 and save it (with its tokenizer) as a safetensors dir, atomically."""
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model.hf_quantizer = None  # save_pretrained refuses after a GGUF load otherwise
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.replace(target)
+    return target
+
+
 def pip_model_dir(name: str, cache_dir: str | Path = "cache/models") -> Path:
     """A safetensors dir for a pip-shipped GGUF model, converted once (dequantized to fp32) and cached."""
     if name not in PIP_MODELS:
@@ -63,25 +80,8 @@ def pip_model_dir(name: str, cache_dir: str | Path = "cache/models") -> Path:
     target = cache / name
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
-    target.mkdir(parents=True, exist_ok=True)
-    gguf = _gguf_path(name, cache)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model.hf_quantizer = None  # save_pretrained refuses after a GGUF load otherwise
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    tmp = target.with_name(name + ".tmp")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    tmp.replace(target) if not any(target.iterdir()) else _replace_dir(tmp, target)
-    return target
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    import shutil
-
-    shutil.rmtree(dst)
-    src.replace(dst)
+    cache.mkdir(parents=True, exist_ok=True)
+    return convert_gguf(_gguf_path(name, cache), target)
 
 
 def _tiny(cfg: StudentConfig, texts: list[str] | None) -> Student:
@@ -110,3 +110,9 @@ def load_student(cfg: StudentConfig, texts: list[str] | None = None) -> Student:
     if not is_seq2seq:
         tokenizer.padding_side = "left"  # batched generation continues the prompt
     return Student(model, tokenizer, is_seq2seq, cfg.name)
+
+
+if __name__ == "__main__":  # python -m distill_lib.models.loading <file.gguf> <out dir>  (used on GPU machines)
+    import sys
+
+    print(convert_gguf(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()))
