@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,10 +29,10 @@ from distill_lib.teacher import EmbeddedServer, generate  # noqa: E402
 
 @contextmanager
 def latency_server(latency_s: float):
-    from fault_server import FaultServer
+    from fault_server import spawn_latency_server
 
-    with FaultServer(latency_s=latency_s) as server:
-        yield server.base_url, "bench-model"
+    with spawn_latency_server(latency_s) as base_url:  # own process: its CPU and GIL are not the client's
+        yield base_url, "bench-model"
 
 
 @contextmanager
@@ -51,9 +53,11 @@ def timed_run(base_url: str, model: str, count: int, concurrency: int, cache_dir
     examples = [{"id": str(i), "input": f"Problem {i}: how many?"} for i in range(count)]
     cfg = TeacherConfig(model=model, base_url=base_url, template="svamp", concurrency=concurrency,
                         max_tokens=max_tokens, cache_dir=str(cache_dir))
+    cpu = time.process_time()
     summary = generate(cfg, examples, cache_dir / "run", progress=False).summary
+    cpu_ms = 1000 * (time.process_time() - cpu) / count  # this process only: the client, not the server
     return {"concurrency": concurrency, "wall_s": summary["wall_s"], "requests": summary["requests_made"],
-            "failed": summary["failed"]}
+            "failed": summary["failed"], "client_cpu_ms_per_example": round(cpu_ms, 3)}
 
 
 def main() -> None:
@@ -75,7 +79,8 @@ def main() -> None:
     for run in runs:
         run["speedup"] = round(base / run["wall_s"], 2)
         run["efficiency"] = round(base / run["wall_s"] / run["concurrency"], 3)
-    result = {"server": args.server, "requests": count, "runs": runs, "cached_rerun": cached}
+    result = {"server": args.server, "requests": count, "runs": runs, "cached_rerun": cached,
+              "loadavg": [round(x, 2) for x in os.getloadavg()]}
     if args.server == "latency":
         result["latency_ms"] = args.latency_ms
         result["overhead_ms_per_request"] = round(1000 * base / count - args.latency_ms, 3)
@@ -85,7 +90,8 @@ def main() -> None:
     speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
     overhead = f"; overhead {result['overhead_ms_per_request']:.2f} ms/request" if "latency_ms" in result else ""
     print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "
-          f"{cached['wall_s']:.2f}s with {cached['requests']} requests -> {out.relative_to(ROOT)}")
+          f"{cached['wall_s']:.2f}s with {cached['requests']} requests; load {result['loadavg'][0]} "
+          f"-> {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

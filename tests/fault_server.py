@@ -7,17 +7,24 @@ the action for the attempt-th request (1-based) carrying that prompt: "ok", "429
 careless server might). It counts requests and successful answers per prompt (the last user message, or the
 completion prompt) so tests can assert that nothing was lost or paid twice.
 
+`spawn_latency_server(latency_s)` runs a fault-free one in a child process (`python tests/fault_server.py
+--latency-s 0.05`): benchmarks use it so that the server's CPU and GIL are not charged to the client measured.
+
 Deliberately left out: streaming, logprobs and the other OpenAI endpoints.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Plan = Callable[[str, int], str]
@@ -75,6 +82,7 @@ class FaultServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # headers and body leave in one write (flushed after each request): one wake-up
 
             def setup(self) -> None:
                 super().setup()  # headers and body go out in two writes: without NODELAY, Nagle adds ~40 ms
@@ -126,3 +134,31 @@ class FaultServer:
                 "model": body.get("model", ""), "choices": choices,
                 "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 10 * n,
                           "total_tokens": len(prompt) // 4 + 10 * n}}
+
+
+@contextmanager
+def spawn_latency_server(latency_s: float) -> Iterator[str]:
+    """A fault-free FaultServer answering after `latency_s`, in a child process; yields its base URL."""
+    child = subprocess.Popen([sys.executable, __file__, "--latency-s", str(latency_s)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        base_url = child.stdout.readline().strip()  # the child prints its URL once it listens
+        if not base_url.startswith("http"):
+            raise RuntimeError(f"fault server did not start (exit code {child.poll()})")
+        yield base_url
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a fault-free FaultServer until terminated.")
+    parser.add_argument("--latency-s", type=float, default=0.0)
+    args = parser.parse_args()
+    server = FaultServer(latency_s=args.latency_s)
+    print(server.base_url, flush=True)
+    server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,12 @@ choices' texts with token usage. Retries live here and only here (the openai cli
 jitter, honouring Retry-After / retry-after-ms; anything else (400, 401, 404, ...) fails at once. A request that
 still fails raises RequestFailed with a readable reason; secrets are scrubbed from every reason.
 
+Requests go through the SDK's low-level `post` with a plain JSON body, and the answer is read as raw bytes:
+`chat.completions.create` re-validates and transforms every parameter and builds pydantic models on each call,
+which was most of the client's CPU per request. The SDK still builds headers, sends, and raises its typed errors
+(status, timeout, connection), so the retry rules above are unchanged. Its default connection pool (1000
+connections, 100 kept alive) is wider than any concurrency the runner uses.
+
 Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (generate.py).
 """
 
@@ -114,24 +120,36 @@ class TeacherClient:
         raise AssertionError("unreachable")
 
     async def _send_once(self, prompt: list[dict[str, str]] | str, n: int) -> Completion:
-        params: dict[str, Any] = {"model": self.model, "temperature": self.temperature,
-                                  "max_tokens": self.max_tokens, "n": n}
+        body: dict[str, Any] = {"model": self.model, "temperature": self.temperature,
+                                "max_tokens": self.max_tokens, "n": n}
         if self.stop:
-            params["stop"] = self.stop
+            body["stop"] = self.stop
+        if self.chat and not isinstance(prompt, list):
+            raise TypeError("chat mode needs a list of messages; render the template with chat=True")
+        if not self.chat and not isinstance(prompt, str):
+            raise TypeError("completion mode needs a prompt string; render the template with chat=False")
+        body["messages" if self.chat else "prompt"] = prompt
         self.requests_made += 1
-        if self.chat:
-            if not isinstance(prompt, list):
-                raise TypeError("chat mode needs a list of messages; render the template with chat=True")
-            response = await self.api.chat.completions.create(messages=prompt, **params)
-            texts = [choice.message.content for choice in response.choices or []]
-        else:
-            if not isinstance(prompt, str):
-                raise TypeError("completion mode needs a prompt string; render the template with chat=False")
-            response = await self.api.completions.create(prompt=prompt, **params)
-            texts = [choice.text for choice in response.choices or []]
-        if not texts or any(not isinstance(t, str) for t in texts):
-            raise MalformedResponse(f"response has no usable choices: {str(response)[:200]}")
-        usage = response.usage
-        return Completion(texts=texts, finish_reasons=[str(c.finish_reason) for c in response.choices],
-                          usage={"prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
-                                 "completion_tokens": getattr(usage, "completion_tokens", 0) or 0})
+        # plain body in, raw bytes out: skips the SDK's per-call parameter transform and response models
+        raw = await self.api.post("/chat/completions" if self.chat else "/completions", body=body, cast_to=bytes)
+        try:
+            data = json.loads(raw)
+        except ValueError as error:  # broken JSON or bad UTF-8: retried like any malformed answer
+            raise MalformedResponse(f"response is not JSON: {error}") from None
+        return parse_completion(data, self.chat)
+
+
+def parse_completion(data: Any, chat: bool) -> Completion:
+    """Texts, finish reasons and usage of a decoded response; MalformedResponse when it has no usable choice."""
+    try:
+        choices = data["choices"]
+        texts = [choice["message"]["content"] if chat else choice["text"] for choice in choices]
+        reasons = [str(choice.get("finish_reason")) for choice in choices]
+    except (KeyError, TypeError, AttributeError):
+        texts, reasons = [], []
+    if not texts or any(not isinstance(t, str) for t in texts):
+        raise MalformedResponse(f"response has no usable choices: {str(data)[:200]}")
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    return Completion(texts=texts, finish_reasons=reasons,
+                      usage={"prompt_tokens": usage.get("prompt_tokens") or 0,
+                             "completion_tokens": usage.get("completion_tokens") or 0})
