@@ -31,8 +31,9 @@ def method_bars(frame: pd.DataFrame, metric: str = "test_at_best", reference: di
             ax.hlines(reference[dataset], i - width / 2, i + 0.8 - width / 2, colors="k", linestyles="--")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(datasets))], datasets)
     ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 100)
     ax.set_title(title + ("  (dashed: teacher few-shot)" if reference else ""), fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=min(len(methods), 4), loc="upper center", bbox_to_anchor=(0.5, -0.1))
     fig.tight_layout()
     return fig
 
