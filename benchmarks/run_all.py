@@ -1,0 +1,67 @@
+"""Run every benchmark in sequence, each in its own process with its own CLI, and print their summary lines.
+
+    python -m benchmarks.run_all [--quick] [--device cuda] [--only train eval ...]
+
+`--quick` and `--device` go to the benchmarks that have them (train, eval); verify and teacher get smaller counts
+in quick mode and run on the CPU whatever `--device` says (they use no accelerator). A benchmark whose file is
+missing is reported as skipped; one that fails is reported with its exit code, and the others still run.
+Deliberately left out: comparing records across runs (each JSON stands alone, with its machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from benchmarks.common import BENCH_DIR, PROJECT_ROOT
+
+BENCHMARKS = {  # name: (module, full-run arguments, quick arguments, takes --device)
+    "train": ("benchmarks.bench_train", [], ["--quick"], True),
+    "eval": ("benchmarks.bench_eval", [], ["--quick"], True),
+    "verify": ("benchmarks.bench_verify", [], ["--n", "200", "--baseline-n", "5"], False),
+    "teacher": ("benchmarks.bench_teacher", [], ["--requests", "50"], False),
+}
+
+
+def command(name: str, quick: bool, device: str) -> list[str]:
+    module, full, small, takes_device = BENCHMARKS[name]
+    extra = ["--device", device] if takes_device and device != "auto" else []
+    return [sys.executable, "-m", module, *(small if quick else full), *extra]
+
+
+def run(name: str, quick: bool, device: str) -> tuple[str, str]:
+    """(status, last output line) of one benchmark."""
+    module = BENCHMARKS[name][0]
+    if not (PROJECT_ROOT / (module.replace(".", "/") + ".py")).exists():
+        return "skipped", f"{module.replace('.', '/')}.py not found (not written yet?)"
+    cmd = command(name, quick, device)
+    print(f"[{name}] {' '.join(cmd[1:])}", flush=True)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        return f"FAILED (exit {proc.returncode}, {seconds:.0f}s)", " | ".join(tail)
+    return f"ok ({seconds:.0f}s)", "\n    ".join(lines[-2:]) if lines else "(no output)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--only", nargs="*", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    args = p.parse_args(argv)
+    failed = 0
+    for name in args.only:
+        status, summary = run(name, args.quick, args.device)
+        failed += status.startswith("FAILED")
+        print(f"[{name}] {status}: {summary}", flush=True)
+    print(f"records in {BENCH_DIR.relative_to(PROJECT_ROOT)}/; {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

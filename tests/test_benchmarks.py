@@ -1,0 +1,39 @@
+"""The training and evaluation benchmarks run end to end at a tiny size (--quick, CPU) and write full records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import bench_eval, bench_train
+from distill_lib.data.records import resolve_data_dir
+
+pytestmark = pytest.mark.skipif(resolve_data_dir(None) is None, reason="needs ../shared/data (CQA + PaLM)")
+
+MACHINE_FIELDS = {"platform", "cpus", "load_avg", "device", "packages"}
+
+
+def test_bench_train_quick(tmp_path):
+    out = tmp_path / "train.json"
+    bench_train.main(["--quick", "--device", "cpu", "--records", "16", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert MACHINE_FIELDS <= set(record["machine"]) and record["mode"] == "quick"
+    assert [r["model"] for r in record["results"]] == ["t5", "causal"]
+    for result in record["results"]:
+        parity = result["loss_parity"]
+        assert parity["passed"] and parity["rel_diff"] <= parity["rtol"]
+        assert parity["token_mean_rel_diff"] > parity["rtol"]  # the check can tell the two losses apart
+        for path in ("project", "baseline"):
+            figures = result["figures"][path]
+            assert figures["tokens_per_s"] > 0 and figures["examples_per_s"] > 0 and figures["peak_memory_mb"] > 0
+        assert result["tokens_per_s_ratio"] > 0
+
+
+def test_bench_eval_quick(tmp_path):
+    out = tmp_path / "eval.json"
+    bench_eval.main(["--quick", "--device", "cpu", "--n", "8", "--baseline-n", "2", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert MACHINE_FIELDS <= set(record["machine"])
+    assert record["figures"]["project"]["examples"] == 8 and record["figures"]["baseline"]["batch_size"] == 1
+    assert record["examples_per_s_ratio"] > 0 and 0 <= record["same_text_share"] <= 1
