@@ -38,7 +38,7 @@ from distill_lib.data.records import resolve_data_dir
 from distill_lib.models.tiny import train_tokenizer
 
 BENCH_DIR = PROJECT_ROOT / "runs" / "bench"
-GPU_TOKENIZER = PROJECT_ROOT / ".gpu" / "tokenizer"  # staged by benchmarks/stage_gpu_data.sh
+GPU_TOKENIZER = PROJECT_ROOT / ".gpu" / "tokenizer"  # staged by scripts/gpu/stage.sh
 CACHED_TOKENIZER = PROJECT_ROOT / "cache" / "models" / "smollm2"  # written by pip_model_dir("smollm2")
 
 T5_V11_BASE = {"d_model": 768, "d_ff": 2048, "num_layers": 12, "num_decoder_layers": 12, "num_heads": 12,

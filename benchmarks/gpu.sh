@@ -3,11 +3,11 @@
 #   bash benchmarks/gpu.sh [train|eval|all]      # records go to $OUT when set, else runs/bench/
 #
 # Through the device tool (nothing outside the repo travels, and the GPU image has no `datasets` and no hub):
-#   1. here, once:  bash benchmarks/stage_gpu_data.sh
-#      copies the CQA inputs + PaLM outputs to .gpu/data/dss/cqa/, the SmolLM2 tokenizer files to .gpu/tokenizer/
-#      and the `datasets`/`dill`/`multiprocess` wheels to .gpu/whl/ (.gpu/ is git-ignored; ~13 MB in all)
-#   2. run(command="bash benchmarks/gpu.sh train", carry=[".gpu"], timeout_s=600)
-#      run(command="bash benchmarks/gpu.sh eval",  carry=[".gpu"], timeout_s=600)
+#   1. here, once:  bash scripts/gpu/stage.sh
+#      copies the shared data to .gpu/data/, the SmolLM2 tokenizer files to .gpu/tokenizer/ and the wheels the
+#      image lacks (`datasets`, `dill`, `multiprocess`, `gguf`) to .gpu/whl/ (.gpu/ is git-ignored)
+#   2. run(command="bash benchmarks/gpu.sh train", carry=[".gpu/data", ".gpu/tokenizer", ".gpu/whl"], timeout_s=600)
+#      run(command="bash benchmarks/gpu.sh eval",  carry=[".gpu/data", ".gpu/tokenizer", ".gpu/whl"], timeout_s=600)
 #      (`all` does both in one call; it can come close to the 10-minute limit on a cold machine.)
 # Models are built from the inline configs in benchmarks/common.py (T5-v1.1-base, SmolLM2-135M): no weights,
 # no `gguf` needed. Records come back as $OUT/train.json, train_compile.json, eval_t5.json, eval_causal.json,
@@ -20,7 +20,7 @@ OUTDIR=${OUT:-runs/bench}
 mkdir -p "$OUTDIR"
 if ! "$PY" -c "import datasets" 2>/dev/null; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl \
-        || { echo "gpu.sh: installing .gpu/whl failed: run benchmarks/stage_gpu_data.sh and carry .gpu"; exit 1; }
+        || { echo "gpu.sh: installing .gpu/whl failed: run scripts/gpu/stage.sh and carry .gpu/whl"; exit 1; }
     export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv | tee "$OUTDIR/nvidia_smi.txt"
