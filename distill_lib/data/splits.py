@@ -60,6 +60,10 @@ def load_splits(cfg: ExperimentConfig) -> DatasetDict:
         train_limit = max(1, round(train_limit * cfg.data.train_fraction))
     limits = {"train": train_limit, "valid": cfg.data.valid_limit, "test": cfg.data.test_limit}
     splits = DatasetDict({k: _limit(v, limits.get(k)) for k, v in splits.items()})
-    if cfg.teacher.source == "live":
+    if cfg.teacher.source == "live" and name.startswith("scigen"):  # several triples per table, filtered
+        from distill_lib.data.scigen_splits import attach_scigen_teacher
+
+        splits["train"] = attach_scigen_teacher(splits["train"], teacher_dataset_dir(cfg, name), cfg.method.options)
+    elif cfg.teacher.source == "live" and name in DSS_DATASETS:  # math builds its own verified teacher data
         splits["train"] = attach_teacher_outputs(splits["train"], teacher_dataset_dir(cfg, name))
     return splits

@@ -49,7 +49,7 @@ def score_predictions(dataset: str, records: Sequence[dict], texts: Sequence[str
 
         refs = [r["label"] for r in records]
         metrics = score_scigen([read_label(t) for t in texts], refs, [r.get("table") for r in records],
-                               options.get("metrics", {"only": ["bleu"]}))
+                               options.get("metrics", {"metrics": ["bleu"]}))
         return {"primary": metrics["bleu"]["value"], "n": len(texts), "metrics": metrics}
     scores = score_math(records, texts, options["format"], options.get("workers", 2))
     return {"primary": scores["accuracy"], **scores}
