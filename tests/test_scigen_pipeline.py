@@ -25,7 +25,7 @@ def test_split_sizes_and_limits(data_dir):
     full = load_scigen_splits(smoke(**{"data.options": {"size": "few-shot", "test_split": "test"}}))
     assert {k: len(v) for k, v in full.items()} == {"train": 200, "valid": 100, "test": 492 + 546}
     assert full["test"][0]["id"] == "test-CL-0" and full["test"][-1]["id"].startswith("test-Other-")
-    limited = load_splits(smoke())
+    limited = load_splits(smoke(**{"data.train_limit": 48, "data.valid_limit": 16, "data.test_limit": 24}))
     assert {k: len(v) for k, v in limited.items()} == {"train": 48, "valid": 16, "test": 24}
     assert all(i.startswith("test-CL-") for i in limited["test"]["id"])
 

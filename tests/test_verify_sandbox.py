@@ -5,7 +5,7 @@ import time
 import pytest
 
 from distill_lib.verify.result import VerifyResult
-from distill_lib.verify.sandbox import ProgramPool, check_program, run_isolated, run_program
+from distill_lib.verify.sandbox import ProgramPool, check_program, execute_here, run_isolated, run_program
 
 TIMEOUT_S = 1.0
 
@@ -60,6 +60,8 @@ def test_named_failures(pool, code, status):
     "g = (i for i in [1])\nans = g.gi_frame",
     "from operator import attrgetter\nans = 1",
     "class A:\n    pass\nans = 1",
+    "ans = len(b'__globals__'.decode())",
+    "from functools import update_wrapper\nans = 1",
 ])
 def test_forbidden_constructs_are_rejected_before_running(pool, code):
     assert check_program(code) is not None
@@ -69,7 +71,27 @@ def test_forbidden_constructs_are_rejected_before_running(pool, code):
 @pytest.mark.parametrize("code", ["import fractions\nans = fractions.sys.modules", "from fractions import sys\nans = 1"])
 def test_module_namespaces_hide_submodules(pool, code):
     result = pool.run(code)
-    assert result.status == "error" and "sys" in result.detail
+    assert result.status in ("error", "forbidden") and "sys" in result.detail
+
+
+# Found in review: update_wrapper copies attributes named by run-time strings, e.g. a module's globals.
+ESCAPE_THROUGH_UPDATE_WRAPPER = """import functools, statistics
+u = "_" * 2
+def f():
+    return 0
+functools.update_wrapper(f, statistics.mean, (), (u + "globals" + u,))
+ans = len(sys.modules["os"].getcwd())
+"""
+
+
+@pytest.mark.parametrize("code", [ESCAPE_THROUGH_UPDATE_WRAPPER,
+                                  "import operator\nans = operator.methodcaller('x')",
+                                  "import statistics\nans = statistics.Counter",
+                                  "import decimal\nans = decimal.sys"])
+def test_string_named_attribute_access_is_not_reachable(pool, code):
+    result = pool.run(code)
+    assert result.status in ("error", "forbidden") and not result.ok
+    assert execute_here(code).status in ("error", "forbidden")  # the namespace itself, without the sandbox
 
 
 def test_file_writes_are_blocked(pool, tmp_path):

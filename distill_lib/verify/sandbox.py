@@ -42,6 +42,21 @@ from distill_lib.verify.batch import VerifierPool, shared_pool
 from distill_lib.verify.result import VerifyResult
 
 ALLOWED_MODULES = ("math", "fractions", "decimal", "statistics", "itertools", "functools", "operator")
+# What each importable module exposes: an explicit allow-list (None: every public non-module name). Anything
+# that reads or writes attributes named by a string (functools.update_wrapper / wraps, operator.attrgetter /
+# methodcaller, ...) would let a program build `"_" * 2 + "globals" + ...` at run time and walk out.
+ALLOWED_NAMES: dict[str, set[str] | None] = {
+    "math": None, "itertools": None,
+    "fractions": {"Fraction"},
+    "decimal": {"Decimal", "getcontext", "localcontext", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN",
+                "ROUND_UP", "ROUND_FLOOR", "ROUND_CEILING", "ROUND_HALF_DOWN", "InvalidOperation"},
+    "statistics": {"mean", "fmean", "median", "median_low", "median_high", "mode", "multimode", "stdev", "pstdev",
+                   "variance", "pvariance", "geometric_mean", "harmonic_mean", "quantiles", "StatisticsError"},
+    "functools": {"reduce", "partial", "lru_cache", "cache", "cmp_to_key"},
+    "operator": {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "eq", "ne", "lt",
+                 "le", "gt", "ge", "and_", "or_", "xor", "not_", "index", "itemgetter", "getitem", "contains",
+                 "countOf", "indexOf"},
+}
 BANNED_NAMES = {"eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
                 "hasattr", "input", "breakpoint", "help", "dir", "type", "object", "super", "memoryview",
                 "exit", "quit", "classmethod", "staticmethod", "property", "attrgetter", "methodcaller"}
@@ -70,14 +85,17 @@ def _node_violation(node: ast.AST) -> str | None:
     if isinstance(node, ast.ImportFrom):
         if node.level or node.module not in ALLOWED_MODULES:
             return f"import from {node.module or '.'}"
-        bad = [a.name for a in node.names if a.name == "*" or _is_banned_name(a.name)]
+        allowed = ALLOWED_NAMES[node.module]
+        bad = [a.name for a in node.names if a.name == "*" or _is_banned_name(a.name)
+               or (allowed is not None and a.name not in allowed)]
         return f"import of {', '.join(bad)} from {node.module}" if bad else None
     if isinstance(node, ast.Name) and _is_banned_name(node.id):
         return f"use of {node.id}"
     if isinstance(node, ast.Attribute) and (node.attr in BANNED_ATTRIBUTES
                                             or node.attr.startswith(BANNED_ATTRIBUTE_PREFIXES)):
         return f"attribute .{node.attr}"
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and (
+            "__" in node.value if isinstance(node.value, str) else b"__" in node.value):
         return "string constant containing '__'"
     if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Global, ast.Nonlocal)):
         return f"{type(node).__name__} statement"
@@ -89,10 +107,12 @@ def _is_banned_name(name: str) -> bool:
 
 
 def _public_namespace(module: types.ModuleType) -> types.SimpleNamespace:
-    """The module's public attributes that are not modules and not banned, as a plain namespace."""
+    """The module's allowed attributes (ALLOWED_NAMES; never modules or banned names), as a plain namespace."""
+    allowed = ALLOWED_NAMES[module.__name__]
     return types.SimpleNamespace(**{
         name: value for name, value in vars(module).items()
-        if not name.startswith("_") and name not in BANNED_NAMES and not isinstance(value, types.ModuleType)})
+        if not name.startswith("_") and name not in BANNED_NAMES and not isinstance(value, types.ModuleType)
+        and (allowed is None or name in allowed)})
 
 
 MODULE_NAMESPACES = {name: _public_namespace(importlib.import_module(name)) for name in ALLOWED_MODULES}
