@@ -62,11 +62,16 @@ def collate(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.
 
 
 def batch_stream(lengths: Sequence[int], batch_size: int, seed: int, group_by_length: bool = True,
-                 window: int = 50) -> Iterator[list[int]]:
-    """Endless seeded stream of index batches; epoch e uses RandomState(seed + e)."""
+                 window: int = 50, drop_last: bool = False) -> Iterator[list[int]]:
+    """Endless seeded stream of index batches; epoch e uses RandomState(seed + e).
+
+    `drop_last` drops the short batch at the end of each window, so every batch is full (the trainer needs
+    that to shard a global batch over processes); other examples cover those in later epochs.
+    """
     n = len(lengths)
-    if n == 0:
-        raise ValueError("no training rows: the method produced nothing from this split")
+    if n == 0 or (drop_last and n < batch_size):
+        raise ValueError(f"{n} training records cannot fill one batch of {batch_size}: lower the batch size "
+                         "or use more data")
     epoch = 0
     while True:
         rng = np.random.RandomState(seed + epoch)
@@ -77,7 +82,8 @@ def batch_stream(lengths: Sequence[int], batch_size: int, seed: int, group_by_le
             chunk = order[start:start + span]
             if group_by_length:
                 chunk = sorted(chunk, key=lambda i: -lengths[i])
-            batches += [list(map(int, chunk[i:i + batch_size])) for i in range(0, len(chunk), batch_size)]
+            stop = len(chunk) - len(chunk) % batch_size if drop_last else len(chunk)
+            batches += [list(map(int, chunk[i:i + batch_size])) for i in range(0, stop, batch_size)]
         if group_by_length:
             rng.shuffle(batches)
         yield from batches

@@ -13,6 +13,7 @@ Deliberately left out: which paper or dataset is trained (the caller passes rows
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -118,10 +119,11 @@ def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
     warmup = int(cfg.warmup_ratio * cfg.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
-    model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
+    model, optimizer = acc.prepare(model, optimizer)  # the scheduler stays ours: one step per global step
+    acc.register_for_checkpointing(scheduler)
     state = _load_state(acc, run_dir)
     lengths = [sum(len(r["input_ids"]) + len(r["labels"]) for r in rows) for rows in features]
-    stream = batch_stream(lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length)
+    stream = batch_stream(lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length, drop_last=True)
     for _ in range(state.step * accumulation):  # replay the data order up to the resumed step
         next(stream)
     bar = tqdm(total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process)
@@ -148,14 +150,16 @@ def _optimizer_step(acc: Accelerator, model: Any, optimizer: Any, scheduler: Any
     """One optimizer step over `accumulation` micro-batches; returns the mean loss."""
     total = 0.0
     base = acc.unwrap_model(model)
-    for _ in range(accumulation):
+    for micro_step in range(accumulation):
         index = next(stream)[acc.process_index::acc.num_processes]
         rows = [row for i in index for row in features[i]]
         batch = {k: v.to(acc.device) for k, v in collate(rows, pad_id).items()}
-        state.tokens += int(batch["attention_mask"].sum() + (batch["labels"] != -100).sum())
-        with acc.autocast():
+        targets = int((batch["labels"] != -100).sum()) if is_seq2seq else 0  # causal: targets are in the input
+        state.tokens += int(batch["attention_mask"].sum()) + targets
+        last = micro_step == accumulation - 1
+        with contextlib.nullcontext() if last else acc.no_sync(model), acc.autocast():
             loss = forward_loss(model, batch, is_seq2seq, weights, base)
-        acc.backward(loss / accumulation)
+            acc.backward(loss / accumulation)  # gradients are all-reduced once, on the last micro-batch
         total += loss.item()
     if grad_clip:
         acc.clip_grad_norm_(model.parameters(), grad_clip)
