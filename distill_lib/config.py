@@ -202,7 +202,8 @@ def load_config(
     profiles = raw.get("profiles", {})
     if profile not in profiles:
         raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")
-    merged = _merge(raw.get("base", {}), profiles[profile] or {}, where=f"{path} [profile {profile}]")
+    merged = _merge(ExperimentConfig().to_dict(), raw.get("base", {}), where=f"{path} [base]")
+    merged = _merge(merged, profiles[profile] or {}, where=f"{path} [profile {profile}]")
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
     return _from_dict(ExperimentConfig, merged, where=str(path))

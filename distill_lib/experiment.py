@@ -73,7 +73,9 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     out = cell_dir(cfg)
     if (out / "metrics.json").exists() and not force:
         return json.loads((out / "metrics.json").read_text())
-    write_run_record(cfg, out)
+    main = PartialState().is_main_process
+    if main:
+        write_run_record(cfg, out)
     splits = splits if splits is not None else load_splits(cfg)
     method = build_method(cfg.method)
     train_records, valid, test = list(splits["train"]), list(splits["valid"]), list(splits["test"])
@@ -89,11 +91,11 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
 
     model, state = train(student.model, tok, s2s, features, method.weights, evaluate_subset, cfg.train, out)
     student.model = model
-    test_last = evaluate_records(student, method, test, cfg, progress=True)
+    test_last = evaluate_records(student, method, test, cfg, progress=main)
     if state.best_step != state.step:
         student.model = type(model).from_pretrained(out / "best").to(next(model.parameters()).device)
-    test_best = test_last if state.best_step == state.step else evaluate_records(student, method, test, cfg, True)
-    valid_best = evaluate_records(student, method, valid, cfg, progress=True)
+    test_best = test_last if state.best_step == state.step else evaluate_records(student, method, test, cfg, main)
+    valid_best = evaluate_records(student, method, valid, cfg, progress=main)
     metrics = {"dataset": cfg.data.dataset, "method": cfg.method.name, "seed": cfg.train.seed,
                "fraction": cfg.data.train_fraction, "student": cfg.student.name, "profile": cfg.profile,
                "n_train": len(features), "n_valid": len(valid), "n_test": len(test),
@@ -101,7 +103,7 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
                "test_at_best": _strip(test_best), "test_at_last": _strip(test_last),
                "history": state.history, "losses": state.losses, "train_wall_s": state.wall_s,
                "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9)}
-    if PartialState().is_main_process:  # under `accelerate launch` every process evaluated; one writes
+    if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
@@ -142,6 +144,8 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
             metrics = run_cell(cell)
         except DataUnavailable as err:
             out = cell_dir(cell)
+            if not PartialState().is_main_process:
+                continue
             out.mkdir(parents=True, exist_ok=True)
             reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
                       "fraction": cell.data.train_fraction, "reason": str(err)}

@@ -1,1 +1,4 @@
-"""Evaluation: batched, length-sorted generation and per-task scoring."""
+"""Evaluation: batched, length-sorted generation and per-task scoring.
+
+Deliberately left out: training and metric implementations (distill_lib.metrics).
+"""

@@ -1,1 +1,4 @@
-"""Tables and figures rendered from metrics JSON files (never from models)."""
+"""Tables and figures rendered from metrics JSON files.
+
+Deliberately left out: anything that needs a model or a run in progress.
+"""

@@ -14,6 +14,7 @@ Deliberately left out: the client, cache and endpoint logic (distill_lib.teacher
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,4 +75,7 @@ def run_teacher_stage(cfg: ExperimentConfig, stage_dir: Path, datasets: list[str
             f"{k}={v}" for k, v in reports[dataset].items() if k not in ("mode", "shown")))
         for example_id, rationale, label in reports[dataset]["shown"]:
             log(f"   [{example_id}] {rationale!r} -> {label!r}")
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    (stage_dir / "metrics.json").write_text(json.dumps(
+        {name: {k: v for k, v in report.items() if k != "shown"} for name, report in reports.items()}, indent=2))
     return reports

@@ -1,1 +1,4 @@
-"""Training: featurization, length-grouped batching, and one accelerate loop for every paper."""
+"""Training: featurization, length-grouped batching, and one accelerate loop for every paper.
+
+Deliberately left out: which paper or dataset is trained, and scoring.
+"""

@@ -1,9 +1,12 @@
 """Verifying many answers fast: a pool of pre-started worker processes, and `verify_many`.
 
 A worker is a separate Python process (`python -m distill_lib.verify.batch <kind>`) that imports its verifier
-once (sympy for equations), then serves requests, one JSON line each, over stdin/stdout. For every request it
-forks a confined child (`sandbox.run_isolated`) that runs the untrusted text under resource limits and a
-wall-clock deadline; the worker itself never runs untrusted code, so one bad program cannot poison the next.
+once (sympy for equations), then serves requests, one JSON line each, over stdin/stdout. For a program it forks
+a confined child (`sandbox.run_isolated`) that runs the untrusted code under resource limits and a wall-clock
+deadline, so one bad program cannot poison the next. Equation systems are not code: they are restricted to
+arithmetic characters and names mapped to plain Symbols, then parsed and solved inside the warm worker under an
+alarm deadline and a memory cap for the worker (SymPy's `parse_expr` compiles its sanitised token stream
+internally; nothing from the text reaches Python's `eval` with builtins).
 The pool talks to its workers from one thread each; a worker that stops answering (it should not: the child
 carries the timeout) is killed after a grace period and replaced.
 

@@ -130,7 +130,7 @@ def propagate_linear(residuals: list) -> tuple[dict, list] | None:
 
 
 def solve_here(text: str) -> VerifyResult:
-    """Parse and solve in this process (no time bound); the pool runs it in a confined child."""
+    """Parse and solve in this process (no time bound); the pool runs it in a warm worker under a deadline."""
     import sympy
 
     try:
