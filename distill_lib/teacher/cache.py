@@ -44,6 +44,7 @@ class ResponseCache:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.corrupt = 0  # entries found unreadable in this process (then refetched)
+        self._made: set[Path] = set()  # shard folders known to exist (saves a mkdir per write)
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -68,8 +69,12 @@ class ResponseCache:
     def put(self, key: str, payload: dict[str, Any]) -> None:
         """Write atomically: temporary file in the target folder, then os.replace."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = canonical_json({"key": key, "payload": payload, "sha256": _checksum(payload)})
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        body = canonical_json(payload)  # serialized once: the checksum and the file share it
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        text = f'{{"key":{json.dumps(key)},"payload":{body},"sha256":"{digest}"}}'
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
