@@ -146,7 +146,7 @@ async def _generate_async(cfg: TeacherConfig, template: Template, examples: list
                           progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     started = time.monotonic()
     cache = ResponseCache(resolve_cache_dir(cfg.cache_dir))
-    jobs = make_jobs(cfg, template, endpoint.model, prompts)
+    jobs = make_jobs(cfg, template, endpoint.cache_name or endpoint.model, prompts)  # keys survive a moved checkout
     fill_from_cache(jobs, cache)
     client = TeacherClient(endpoint.base_url, endpoint.api_key, endpoint.model, chat=cfg.chat,
                            temperature=cfg.temperature, max_tokens=cfg.max_tokens,

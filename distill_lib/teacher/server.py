@@ -37,6 +37,7 @@ class Endpoint:
     base_url: str | None  # None: api.openai.com
     model: str
     api_key: str
+    cache_name: str = ""  # the model's name in cache keys when `model` is machine-specific (a local path)
 
 
 def free_port() -> int:
@@ -143,7 +144,7 @@ def resolve_endpoint(cfg: TeacherConfig, profile: str = "smoke") -> Iterator[End
     if cfg.base_url == "embedded" or (cfg.base_url is None and not key and profile != "paper"):
         server = EmbeddedServer(embedded_model_dir())
         with server as server_url:
-            yield Endpoint(server_url, server.model, PLACEHOLDER_KEY)
+            yield Endpoint(server_url, server.model, PLACEHOLDER_KEY, f"embedded:{Path(server.model).name}")
     elif cfg.base_url is None and not key:
         raise RuntimeError(f"profile '{profile}' calls OpenAI but ${cfg.api_key_env} is not set; set it, or use "
                            "teacher.base_url: embedded for the local SmolLM2 teacher")

@@ -115,11 +115,16 @@ class VerifierPool:
         memory_mb = self.memory_mb if memory_mb is None else memory_mb
         worker = self.idle.get()
         try:
+            if worker.process.poll() is not None:  # a replacement that failed to start earlier: try again
+                worker = _Worker(self.kind, self.memory_mb)
             return worker.request(text, timeout_s, memory_mb)
-        except (TimeoutError, EOFError, BrokenPipeError, ValueError) as err:
+        except (TimeoutError, EOFError, BrokenPipeError, ValueError, OSError) as err:
             worker.close()
-            worker = _Worker(self.kind, self.memory_mb)
             status = "timeout" if isinstance(err, TimeoutError) else "error"
+            try:
+                worker = _Worker(self.kind, self.memory_mb)
+            except Exception as start_error:  # noqa: BLE001 - the next request retries the start
+                return VerifyResult(None, status, f"{err}; worker restart failed: {start_error}")
             return VerifyResult(None, status, f"worker replaced: {err}")
         finally:
             self.idle.put(worker)
