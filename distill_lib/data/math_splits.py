@@ -256,3 +256,12 @@ def load_math_splits(cfg: ExperimentConfig) -> DatasetDict:
     train, valid = split_questions(data, options.get("valid_fraction", 0.05), options.get("split_seed", 0))
     _check_method_formats(cfg, train)
     return DatasetDict({"train": train, "valid": valid, "test": load_test(cfg)})
+
+
+def teacher_yields(cfg: ExperimentConfig) -> list[dict[str, Any]]:
+    """Per training pool of the grid and thought format: the verified yield saved with the teacher data."""
+    rows = []
+    for pool in cfg.grid.datasets:
+        stats = json.loads((cfg.run_dir / "teacher" / "math" / pool / "stats.json").read_text())
+        rows += [{"pool": pool, "format": fmt, "yield": s["yield"]} for fmt, s in stats["formats"].items()]
+    return rows
