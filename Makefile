@@ -71,8 +71,8 @@ lab: install  ## open JupyterLab with the project's kernel
 teacher: install  ## start the embedded teacher (transformers serve + SmolLM2) in the foreground
 	$(BIN)/python -m distill_lib.teacher.serve
 
-bench: install  ## benchmark suite on this machine (CPU); JSON records under runs/bench/
-	$(BIN)/python -m benchmarks.run_all
+bench: install  ## benchmark suite (BENCH_ARGS=--quick: ~1 min on CPU); JSON records under runs/bench/
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
 lint: install  ## ruff
 	$(BIN)/ruff check distill_lib tests benchmarks scripts
