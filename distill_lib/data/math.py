@@ -2,7 +2,7 @@
 
 Every loader returns a `datasets.Dataset` of records (see `distill_lib.data.records`) with `input` = the question,
 `label` = the gold answer as text, `format` = "label", `source` = "gold", plus a float column `answer`.
-Files come from the data dir (../shared/data by default, see /work/shared/data/README.md); GSM8K and the SVAMP
+Files come from the data dir (../shared/data by default, see ../shared/data/README.md); GSM8K and the SVAMP
 700/300 split fall back to the Hugging Face Hub; anything that cannot be had raises DataUnavailable naming the
 file and the hub id tried.
 

@@ -1,6 +1,6 @@
 """Released teacher outputs for math distillation as records, their clean-up, and verified filtering.
 
-Sources (see /work/shared/data/teacher/*/SOURCE.md):
+Sources (see ../shared/data/teacher/*/SOURCE.md):
   - ReFT release: gpt-3.5-turbo CoT text and `def solution(): ... return result` programs for 3,076 / 3,043
     MAWPS + ASDiv-A problems (`load_reft_svamp`), kept upstream only when correct.
   - GSM8K train programs by gemini-2.5-flash + gpt-4.1, written with the gold solution in view
@@ -51,7 +51,7 @@ def _teacher_file(data_dir: str | Path | None, relative: str) -> Path:
     root = resolve_data_dir(data_dir)
     if root is None or not (root / relative).exists():
         raise DataUnavailable(f"{relative} not found in the data dir ({root}); released teacher outputs have no "
-                              "hub copy here (see /work/shared/data/teacher/README.md)")
+                              "hub copy here (see ../shared/data/teacher/README.md)")
     return root / relative
 
 
