@@ -21,7 +21,11 @@ if [ ! -f "$source_dir/data.noun" ] || [ ! -f "$source_dir/index.sense" ]; then
         echo "  apt-get install -y --no-install-recommends wordnet-base wordnet-sense-index" >&2
         exit 1
     fi
-    apt-get install -y --no-install-recommends wordnet-base wordnet-sense-index
+    export DEBIAN_FRONTEND=noninteractive
+    packages="wordnet-base wordnet-sense-index"
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $packages \
+        || { apt-get update -q && apt-get install -y -q --no-install-recommends $packages; }  # a new machine
 fi
 
 mkdir -p "$target_dir"
