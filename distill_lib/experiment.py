@@ -122,6 +122,21 @@ def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -
                     f.write(json.dumps(row) + "\n")
 
 
+def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
+                     ) -> list[dict[str, Any]]:
+    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required` fields."""
+    path = Path(path)
+    path = path / "predictions.jsonl" if path.is_dir() else path
+    if not path.exists():
+        raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for number, row in enumerate(rows, start=1):
+        missing = set(required) - set(row)
+        if missing:
+            raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)}")
+    return rows
+
+
 def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
     """Configs of every cell in cfg.grid: datasets x methods x seeds, plus the data-fraction curve."""
     cells = [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s})

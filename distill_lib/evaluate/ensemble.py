@@ -14,28 +14,21 @@ Deliberately left out: generation and verification (the cell already stored the 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from distill_lib.experiment import read_predictions as read_cell_predictions
 from distill_lib.verify.answer import answers_match
 
 PRIORITY = ("pot", "eot", "cot")
 
 
 def read_predictions(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    for number, row in enumerate(rows, start=1):
-        missing = {"id", "format", "label", "answer"} - set(row)
-        if missing:
-            raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)} (not a math cell?)")
-    return rows
+    """A math cell's predictions (each row also carries the verified `answer`)."""
+    return read_cell_predictions(path, required=("id", "format", "label", "answer"))
 
 
 def benchmark_of(example_id: str) -> str:

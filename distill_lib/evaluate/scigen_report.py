@@ -5,7 +5,7 @@ weights: id, format, prediction, label), joins it on `id` with the test records'
 `score_scigen` (BLEU, METEOR, BERTScore, MoverScore, BLEURT, TAPAS-Acc, TAPEX-Acc: a value, or None with the
 reason). Predictions are scored raw; BLEU and METEOR are also given on lower-cased, punctuation-split text (the
 reference's normalisation, labelled `normalised`). References are the gold descriptions (spec §6 #10).
-`report_table` shapes it as systems x metrics (mean over seeds), `metric_bars` draws it, and
+`report_table` shapes it as systems x metrics (mean over seeds; plots.figures.metric_bars draws it), and
 `example_generations` / `teacher_examples` put generations beside their tables.
 
 Deliberately left out: the teacher row's scores (the teacher stage sends train tables only, so there are no
@@ -19,12 +19,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.scigen import Table
 from distill_lib.data.splits import load_splits
+from distill_lib.experiment import read_predictions
 from distill_lib.metrics.scigen import score_scigen
 
 METRICS = ("bleu", "meteor", "bertscore", "moverscore", "bleurt", "tapas_acc", "tapex_acc")
@@ -45,13 +45,6 @@ def test_records(cfg: ExperimentConfig, dataset: str) -> dict[str, dict[str, Any
     """The (limited) test records of `dataset` by id; the teacher does not touch test, so none is needed."""
     splits = load_splits(cfg.replace({"data.dataset": dataset, "teacher.source": "released"}))
     return {r["id"]: r for r in splits["test"]}
-
-
-def read_predictions(cell: Path) -> list[dict[str, Any]]:
-    path = cell / "predictions.jsonl"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run notebooks/11_scigen_train.ipynb first")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def score_cell(cell: Path, tests: dict[str, dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any]:
@@ -152,22 +145,6 @@ def metric_reasons(report: dict[str, Any]) -> dict[str, str]:
             if entry["value"] is None:
                 reasons.setdefault(name, entry["reason"])
     return reasons
-
-
-def metric_bars(table: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Grouped bars of the metrics that have values: one group per metric, one bar per system."""
-    numeric = table.drop(columns=["seeds"], errors="ignore").apply(pd.to_numeric, errors="coerce")
-    numeric = numeric.dropna(axis=1, how="all").dropna(axis=0, how="all")
-    fig, ax = plt.subplots(figsize=(2.0 + 1.4 * max(len(numeric.columns), 1), 3.6))
-    if numeric.empty:
-        ax.text(0.5, 0.5, "no metric values", ha="center", va="center")
-    else:
-        numeric.T.plot.bar(ax=ax, rot=20)
-        ax.legend(fontsize=6)
-    ax.set_ylabel("score")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
 
 
 def example_generations(cfg: ExperimentConfig, n: int = 2) -> list[dict[str, Any]]:

@@ -57,6 +57,22 @@ def fraction_curves(frame: pd.DataFrame, metric: str = "test_at_best", title: st
     return fig
 
 
+def metric_bars(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Grouped bars of the metrics that have values: one group per metric, one bar per system."""
+    numeric = table.drop(columns=["seeds"], errors="ignore").apply(pd.to_numeric, errors="coerce")
+    numeric = numeric.dropna(axis=1, how="all").dropna(axis=0, how="all")
+    fig, ax = plt.subplots(figsize=(2.0 + 1.4 * max(len(numeric.columns), 1), 3.6))
+    if numeric.empty:
+        ax.text(0.5, 0.5, "no metric values", ha="center", va="center")
+    else:
+        numeric.T.plot.bar(ax=ax, rot=20)
+        ax.legend(fontsize=6)
+    ax.set_ylabel("score")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
