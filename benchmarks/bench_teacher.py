@@ -4,14 +4,18 @@
     python benchmarks/bench_teacher.py --server transformers # a tiny model behind `transformers serve`
 
 Runs `generate` end to end (render, cache, requests, parse, write) at concurrency 1, 8 and 32, then once more
-with everything cached. Overhead per request = wall time at concurrency 1 / requests - server latency. Writes
-runs/bench/teacher.json (or teacher_transformers.json) and prints one summary line.
+with everything cached. Overhead per request = wall time at concurrency 1 / requests - server latency; it holds
+the server's own handling and the loopback, so the same server is also timed with a bare keep-alive
+`http.client` loop (the floor), and the client's overhead = overhead - floor. The client's CPU time per request
+(this process only) is the second, independent measure. Writes runs/bench/teacher.json (or
+teacher_transformers.json) and prints one summary line.
 Deliberately left out: network latency and remote servers.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -19,6 +23,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -60,6 +65,19 @@ def timed_run(base_url: str, model: str, count: int, concurrency: int, cache_dir
             "failed": summary["failed"], "client_cpu_ms_per_example": round(cpu_ms, 3)}
 
 
+def floor_ms_per_request(base_url: str, count: int = 100) -> float:
+    """Wall ms per request of a bare sequential keep-alive loop: server handling + loopback + latency."""
+    url = urlsplit(base_url)
+    body = json.dumps({"model": "bench-model", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]})
+    connection = http.client.HTTPConnection(url.hostname, url.port)
+    started = time.monotonic()
+    for _ in range(count):
+        connection.request("POST", url.path + "/chat/completions", body, {"Content-Type": "application/json"})
+        connection.getresponse().read()
+    connection.close()
+    return 1000 * (time.monotonic() - started) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", choices=["latency", "transformers"], default="latency")
@@ -73,6 +91,7 @@ def main() -> None:
         server = (latency_server(args.latency_ms / 1000) if args.server == "latency"
                   else transformers_server(workdir))
         with server as (base_url, model):
+            floor = floor_ms_per_request(base_url) if args.server == "latency" else None
             runs = [timed_run(base_url, model, count, c, workdir / f"c{c}", 8) for c in levels]
             cached = timed_run(base_url, model, count, levels[-1], workdir / f"c{levels[-1]}", 8)
     base = runs[0]["wall_s"]
@@ -84,11 +103,16 @@ def main() -> None:
     if args.server == "latency":
         result["latency_ms"] = args.latency_ms
         result["overhead_ms_per_request"] = round(1000 * base / count - args.latency_ms, 3)
+        result["floor_overhead_ms_per_request"] = round(floor - args.latency_ms, 3)
+        result["client_overhead_ms_per_request"] = round(1000 * base / count - floor, 3)
     out = ROOT / "runs" / "bench" / ("teacher.json" if args.server == "latency" else "teacher_transformers.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
-    overhead = f"; overhead {result['overhead_ms_per_request']:.2f} ms/request" if "latency_ms" in result else ""
+    overhead = (f"; overhead {result['overhead_ms_per_request']:.2f} ms/request, of which the client's "
+                f"{result['client_overhead_ms_per_request']:.2f} (client CPU c1 {runs[0]['client_cpu_ms_per_example']:.2f}"
+                f", c{runs[-1]['concurrency']} {runs[-1]['client_cpu_ms_per_example']:.2f} ms/request)"
+                if "latency_ms" in result else "")
     print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "
           f"{cached['wall_s']:.2f}s with {cached['requests']} requests; load {result['loadavg'][0]} "
           f"-> {out.relative_to(ROOT)}")

@@ -80,7 +80,7 @@ def test_retries_give_up_after_max_retries_with_reason(teacher_cfg, tmp_path):
         cfg = replace(teacher_cfg, base_url=server.base_url)
         report = generate(cfg, examples(3), tmp_path / "run", retry=FAST_RETRY, progress=False)
         assert report.summary["failed"] == 3 and report.summary["requests_made"] == 3 * 4
-        assert all("InternalServerError" in f["reason"] and "4 attempt" in f["reason"]
+        assert all("HTTP 500" in f["reason"] and "4 attempt" in f["reason"]
                    for f in report.summary["failures"])
         assert set(server.requests.values()) == {4}
 
