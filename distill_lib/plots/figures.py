@@ -1,4 +1,5 @@
-"""Figures drawn from collected metrics: method x dataset bars and accuracy-vs-data-fraction curves.
+"""Figures drawn from collected metrics: method x dataset bars, accuracy-vs-data-fraction curves, metric bars
+and the teacher's verified yield per thought format.
 
 Deliberately left out: reading runs (distill_lib.plots.results) and any styling beyond readable defaults.
 """
@@ -6,6 +7,7 @@ Deliberately left out: reading runs (distill_lib.plots.results) and any styling 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -69,6 +71,19 @@ def metric_bars(table: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.legend(fontsize=6)
     ax.set_ylabel("score")
     ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def yield_bars(yields: list[dict[str, Any]], title: str = "verified yield per format") -> plt.Figure:
+    """Bars of the teacher's verified yield (rows: pool, format, yield in [0, 1]), one group per format."""
+    frame = pd.DataFrame(yields).pivot(index="format", columns="pool", values="yield")
+    fig, ax = plt.subplots(figsize=(2.0 + 1.2 * len(frame), 3.2))
+    (100 * frame).plot.bar(ax=ax, rot=0)
+    ax.set_ylabel("verified (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
