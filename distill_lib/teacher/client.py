@@ -9,7 +9,7 @@ RequestFailed with a readable reason (status and the server's message); secrets 
 Requests are plain JSON POSTs on one aiohttp session (keep-alive, no connection cap: the runner's semaphore is
 the only limit), and answers are read as raw bytes. Why not the openai SDK: its request building, httpx models
 and connection pool cost 2-2.5 ms of CPU per request, which on two cores capped a 32-way run at ~60% of the
-ideal speedup; this path costs ~0.3 ms (benchmarks/bench_teacher.py). The SDK is still used for the Batch API.
+ideal speedup; this path costs ~0.3 ms (benchmarks/bench_teacher.py).
 
 Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (generate.py);
 streaming; organization/project headers.
