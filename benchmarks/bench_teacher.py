@@ -78,12 +78,13 @@ def floor_ms_per_request(base_url: str, count: int = 100) -> float:
     return 1000 * (time.monotonic() - started) / count
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", choices=["latency", "transformers"], default="latency")
     parser.add_argument("--requests", type=int, default=None, help="default 500 (latency) / 200 (transformers)")
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="default runs/bench/teacher.json (teacher_transformers.json)")
+    args = parser.parse_args(argv)
     count = args.requests or (500 if args.server == "latency" else 200)
     levels = [1, 8, 32] if args.server == "latency" else [1, 8]
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,7 +106,8 @@ def main() -> None:
         result["overhead_ms_per_request"] = round(1000 * base / count - args.latency_ms, 3)
         result["floor_overhead_ms_per_request"] = round(floor - args.latency_ms, 3)
         result["client_overhead_ms_per_request"] = round(1000 * base / count - floor, 3)
-    out = ROOT / "runs" / "bench" / ("teacher.json" if args.server == "latency" else "teacher_transformers.json")
+    default = ROOT / "runs" / "bench" / ("teacher.json" if args.server == "latency" else "teacher_transformers.json")
+    out = Path(args.out) if args.out else default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
@@ -114,8 +116,7 @@ def main() -> None:
                 f", c{runs[-1]['concurrency']} {runs[-1]['client_cpu_ms_per_example']:.2f} ms/request)"
                 if "latency_ms" in result else "")
     print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "
-          f"{cached['wall_s']:.2f}s with {cached['requests']} requests; load {result['loadavg'][0]} "
-          f"-> {out.relative_to(ROOT)}")
+          f"{cached['wall_s']:.2f}s with {cached['requests']} requests; load {result['loadavg'][0]} -> {out}")
 
 
 if __name__ == "__main__":

@@ -37,3 +37,16 @@ def test_bench_eval_quick(tmp_path):
     assert MACHINE_FIELDS <= set(record["machine"])
     assert record["figures"]["project"]["examples"] == 8 and record["figures"]["baseline"]["batch_size"] == 1
     assert record["examples_per_s_ratio"] > 0 and 0 <= record["same_text_share"] <= 1
+
+
+def test_bench_teacher_small(tmp_path):
+    from benchmarks import bench_teacher
+
+    out = tmp_path / "teacher.json"
+    bench_teacher.main(["--requests", "24", "--latency-ms", "5", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert [r["concurrency"] for r in record["runs"]] == [1, 8, 32]
+    assert all(r["requests"] == 24 and r["failed"] == 0 for r in record["runs"])
+    assert record["cached_rerun"]["requests"] == 0 and record["cached_rerun"]["failed"] == 0
+    assert record["runs"][1]["speedup"] > 1  # 8 in flight beat one at a time, even on a loaded machine
+    assert record["floor_overhead_ms_per_request"] > 0
