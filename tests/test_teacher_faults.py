@@ -117,3 +117,12 @@ def test_timeout_is_retried_not_fatal(teacher_cfg, tmp_path):
         started = time.monotonic()
         report = generate(cfg, examples(2), tmp_path / "run", retry=FAST_RETRY, progress=False)
         assert report.summary["done"] == 2 and time.monotonic() - started < 5
+
+
+def test_requests_go_through_the_proxy_named_in_the_environment(teacher_cfg, tmp_path, monkeypatch):
+    with FaultServer() as proxy:  # answers absolute-URI requests like a forward proxy would pass them on
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url.removesuffix("/v1"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        cfg = replace(teacher_cfg, base_url="http://teacher.invalid/v1")  # unresolvable without the proxy
+        report = generate(cfg, examples(3), tmp_path / "run", retry=FAST_RETRY, progress=False)
+        assert report.summary["done"] == 3 and sum(proxy.successes.values()) == 3

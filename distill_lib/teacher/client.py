@@ -7,7 +7,7 @@ retry-after-ms; anything else (400, 401, 404, ...) fails at once. A request that
 RequestFailed with a readable reason (status and the server's message); secrets are scrubbed from every reason.
 
 Requests are plain JSON POSTs on one aiohttp session (keep-alive, no connection cap: the runner's semaphore is
-the only limit), and answers are read as raw bytes. Why not the openai SDK: its request building, httpx models
+the only limit; proxies from HTTP_PROXY / HTTPS_PROXY / NO_PROXY), and answers are read as raw bytes. Why not the openai SDK: its request building, httpx models
 and connection pool cost 2-2.5 ms of CPU per request, which on two cores capped a 32-way run at ~60% of the
 ideal speedup; this path costs ~0.3 ms (benchmarks/bench_teacher.py).
 
@@ -129,7 +129,7 @@ class TeacherClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers=self.headers, connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s))
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s), trust_env=True)  # HTTP(S)_PROXY, NO_PROXY
         return self._session
 
     async def complete(self, prompt: list[dict[str, str]] | str, n: int = 1) -> Completion:
