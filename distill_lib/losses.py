@@ -18,26 +18,26 @@ import torch.nn.functional as F
 IGNORE = -100
 
 
-def token_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Per-token CE (fp32), 0 where labels == IGNORE; shapes (B, T, V) and (B, T) -> (B, T)."""
-    flat = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE, reduction="none")
-    return flat.view(labels.shape)
-
-
 def weighted_task_loss(logits: torch.Tensor, labels: torch.Tensor, tasks: torch.Tensor,
                        weights: Sequence[float]) -> torch.Tensor:
-    """sum_t weights[t] * (mean CE over the target tokens of rows whose task is t); absent tasks add 0."""
-    per_token = token_losses(logits, labels)
-    mask = labels != IGNORE
-    total = logits.new_zeros((), dtype=torch.float32)
+    """sum_t weights[t] * (mean CE over the target tokens of task t); absent tasks add 0.
+
+    `logits` (..., V) and `labels` (...) line up position by position: (B, T, V) and (B, T), or only the scored
+    positions, (N, V) and (N,). `tasks` holds each label's task, or each row's ((B,) beside (B, T) labels).
+    """
+    if tasks.dim() < labels.dim():
+        tasks = tasks.unsqueeze(-1).expand_as(labels)
+    scored = labels != IGNORE
+    per_token = F.cross_entropy(logits[scored].float(), labels[scored], reduction="none")
+    tasks = tasks[scored]
+    total = per_token.new_zeros(())
     for task, weight in enumerate(weights):
-        task_mask = mask & (tasks == task).unsqueeze(1)
-        count = task_mask.sum()
-        if weight and count > 0:
-            total = total + weight * (per_token * task_mask).sum() / count
+        in_task = tasks == task
+        if weight:  # an absent task gives 0 / 1: no host sync on the token count
+            total = total + weight * (per_token * in_task).sum() / in_task.sum().clamp(min=1)
     return total
 
 
-def causal_shift(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Align a causal LM's logits with next-token labels."""
-    return logits[:, :-1, :], labels[:, 1:]
+def next_token_labels(labels: torch.Tensor) -> torch.Tensor:
+    """A causal LM's labels moved one place left (position t is scored on token t + 1), IGNORE at the end."""
+    return F.pad(labels[:, 1:], (0, 1), value=IGNORE)

@@ -1,4 +1,8 @@
-"""Loss parity: the one-pass weighted per-task loss equals the reference's two-pass alpha-weighted sum."""
+"""Loss parity: the one-pass weighted per-task loss equals the reference's two-pass alpha-weighted sum.
+
+The reference side is always the model's own `labels=` loss (HF's mean CE, with its own causal shift), never
+this project's code; the one-pass side computes logits only at target positions (models.output_head).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import pytest
 import torch
 
 from distill_lib.config import MethodConfig
-from distill_lib.losses import weighted_task_loss
+from distill_lib.losses import next_token_labels, weighted_task_loss
 from distill_lib.methods import build_method
+from distill_lib.models.output_head import logits_at
 from distill_lib.models.tiny import tiny_causal, tiny_t5
 from distill_lib.train.batching import collate, encode_row
 from distill_lib.train.loop import forward_loss
@@ -32,14 +37,8 @@ def test_one_pass_equals_two_pass_weighted_sum(tiny_tokenizer, build, is_seq2seq
     method, both, label, rationale = _batches(tiny_tokenizer, is_seq2seq, alpha)
     one_pass = forward_loss(model, both, is_seq2seq, method.weights, model)
     # the reference: HF's own mean CE per sub-batch, two forward passes, weighted sum
-    if is_seq2seq:
-        ref_label = model(input_ids=label["input_ids"], attention_mask=label["attention_mask"],
-                          labels=label["labels"]).loss
-        ref_rationale = model(input_ids=rationale["input_ids"], attention_mask=rationale["attention_mask"],
-                              labels=rationale["labels"]).loss
-    else:
-        ref_label = forward_loss(model, label, False, [1.0], model)
-        ref_rationale = forward_loss(model, {**rationale, "tasks": rationale["tasks"] * 0}, False, [1.0], model)
+    ref_label, ref_rationale = (model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"],
+                                      labels=sub["labels"]).loss for sub in (label, rationale))
     two_pass = alpha * ref_label + (1 - alpha) * ref_rationale
     torch.testing.assert_close(one_pass, two_pass, rtol=1e-5, atol=1e-6)
     grads_one = torch.autograd.grad(one_pass, list(model.parameters()), allow_unused=True)
@@ -67,3 +66,24 @@ def test_absent_task_contributes_nothing():
     labels = torch.tensor([[1, 2, -100]])
     only = weighted_task_loss(logits, labels, torch.tensor([0]), [0.5, 0.5])
     torch.testing.assert_close(only, 0.5 * torch.nn.functional.cross_entropy(logits[0, :2], labels[0, :2]))
+
+
+@pytest.mark.parametrize("build", [tiny_t5, tiny_causal])
+def test_logits_at_scores_only_the_chosen_positions(tiny_tokenizer, build):
+    model = build(tiny_tokenizer).eval()
+    ids = torch.tensor([[5, 6, 7, 8], [9, 10, 11, 12]])
+    extra = {"decoder_input_ids": ids} if model.config.is_encoder_decoder else {}
+    positions = torch.tensor([[False, True, True, False], [True, False, False, False]])
+    full = model(input_ids=ids, **extra).logits
+    with logits_at(model, positions) as selected:
+        some = model(input_ids=ids, **extra).logits
+    assert selected and some.shape == (3, full.shape[-1])
+    torch.testing.assert_close(some, full[positions])
+    assert model(input_ids=ids, **extra).logits.shape == full.shape  # the hook is gone after the block
+    with pytest.raises(ValueError, match="output head got hidden states"), logits_at(model, positions[:, :2]):
+        model(input_ids=ids, **extra)
+
+
+def test_next_token_labels_shift_left():
+    labels = torch.tensor([[-100, -100, 4, 5]])
+    assert next_token_labels(labels).tolist() == [[-100, 4, 5, -100]]

@@ -30,7 +30,8 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from distill_lib.config import TrainConfig
-from distill_lib.losses import causal_shift, weighted_task_loss
+from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
+from distill_lib.models.output_head import logits_at
 from distill_lib.train.batching import batch_stream, collate
 
 Evaluator = Callable[[Any], float]
@@ -66,16 +67,18 @@ def micro_batch_plan(cfg: TrainConfig, world: int) -> tuple[int, int]:
 
 def forward_loss(model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, weights: Sequence[float],
                  base_model: Any) -> torch.Tensor:
-    """Weighted per-task loss of one batch from a single forward pass."""
+    """Weighted per-task loss of one batch from a single forward pass, logits only at the target positions."""
+    labels = batch["labels"] if is_seq2seq else next_token_labels(batch["labels"])
+    scored = labels != IGNORE
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
     if is_seq2seq:
-        decoder_ids = base_model.prepare_decoder_input_ids_from_labels(labels=batch["labels"])
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       decoder_input_ids=decoder_ids).logits
-        labels = batch["labels"]
-    else:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        logits, labels = causal_shift(logits, batch["labels"])
-    return weighted_task_loss(logits, labels, batch["tasks"], weights)
+        inputs["decoder_input_ids"] = base_model.prepare_decoder_input_ids_from_labels(labels=batch["labels"])
+    with logits_at(base_model, scored) as selected:
+        logits = model(**inputs).logits
+    if not selected:
+        logits = logits[scored]
+    tasks = batch["tasks"].unsqueeze(1).expand_as(labels)[scored]
+    return weighted_task_loss(logits, labels[scored], tasks, weights)
 
 
 def _save_state(acc: Accelerator, state: TrainState, run_dir: Path) -> None:
