@@ -23,11 +23,15 @@ def test_bench_train_quick(tmp_path):
     for result in record["results"]:
         parity = result["loss_parity"]
         assert parity["passed"] and parity["rel_diff"] <= parity["rtol"]
+        assert set(parity["baselines_two_passes"]) == {"reference", "padded"}
         assert parity["token_mean_rel_diff"] > parity["rtol"]  # the check can tell the two losses apart
-        for path in ("project", "baseline"):
+        for path in ("project", "reference", "padded"):
             figures = result["figures"][path]
             assert figures["tokens_per_s"] > 0 and figures["examples_per_s"] > 0 and figures["peak_memory_mb"] > 0
-        assert result["tokens_per_s_ratio"] > 0
+            assert sum(run["examples"] for run in figures["runs"]) == 4 * 2  # batch 4, 2 repetitions of 1 step
+        assert result["reference"]["padded_to"] != result["padded"]["padded_to"]
+        assert result["headline_baseline"] == "reference"
+        assert result["tokens_per_s_ratio"] == result["ratios"]["reference"]["tokens_per_s"] > 0
 
 
 def test_bench_eval_quick(tmp_path):
@@ -36,7 +40,14 @@ def test_bench_eval_quick(tmp_path):
     record = json.loads(out.read_text())
     assert MACHINE_FIELDS <= set(record["machine"])
     assert record["figures"]["project"]["examples"] == 8 and record["figures"]["baseline"]["batch_size"] == 1
-    assert record["examples_per_s_ratio"] > 0 and 0 <= record["same_text_share"] <= 1
+    assert record["figures"]["baseline"]["examples"] == 2
+    assert record["examples_per_s_ratio"] > 0
+    assert record["same_text_share"] >= 0.5  # fp32 greedy: batching does not change the text (compared by prompt)
+
+
+def test_baseline_prompts_spread_over_the_inputs():
+    assert bench_eval.spread_index(1000, 4) == [0, 250, 500, 750]
+    assert bench_eval.spread_index(3, 5) == [0, 1, 2]
 
 
 def test_bench_teacher_small(tmp_path):
@@ -50,3 +61,16 @@ def test_bench_teacher_small(tmp_path):
     assert record["cached_rerun"]["requests"] == 0 and record["cached_rerun"]["failed"] == 0
     assert record["runs"][1]["speedup"] > 1  # 8 in flight beat one at a time, even on a loaded machine
     assert record["floor_overhead_ms_per_request"] > 0
+
+
+@pytest.mark.parametrize("kind", ["t5", "causal"])
+def test_flop_formula_counts_every_weight_once(tiny_tokenizer, kind):
+    """N_in + N_out + the input embedding (when the head is not tied to it) = every parameter of the model."""
+    from benchmarks import common
+
+    model = common.build_model(kind, "tiny", tiny_tokenizer, "sdpa", 0)
+    n_in, n_out = bench_train.param_counts(model, kind == "t5")
+    tied = model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    embedding = 0 if tied else model.get_input_embeddings().weight.numel()
+    assert n_in + n_out + embedding == sum(p.numel() for p in model.parameters())
+    assert n_out >= model.get_output_embeddings().weight.numel()
