@@ -5,9 +5,10 @@ an inline config: T5-v1.1-base shape on GPU, 2 layers per stack on CPU) with the
 (`predict: <question>`): the project's path with `--batch-size` prompts per call (sorted by length, padded per
 batch), the baseline with batch size 1. Every prompt gets exactly `--max-new-tokens` new tokens
 (min_new_tokens = max_new_tokens, so EOS never ends one early and both paths do the same decoding work).
-The baseline runs on the first `--baseline-n` prompts (it is slow; examples/s is a rate). Repetitions interleave
-the two paths; figures are medians. The share of baseline prompts whose text matches the batched output is
-recorded, not asserted (padding may change low-order bits).
+The baseline runs on `--baseline-n` prompts spread evenly over the `--n` (it is slow; examples/s is a rate, and
+the spread keeps the prompt-length mix). Repetitions interleave the two paths; figures are medians. The share of
+baseline prompts whose text matches the batched output is recorded, not asserted (padding may change low-order
+bits).
 
     python -m benchmarks.bench_eval [--quick] [--device cuda] [--n 1000] [--model t5|causal]
 Deliberately left out: beam search and scoring.
@@ -26,16 +27,23 @@ from distill_lib.methods.base import DistillingStepByStep
 
 DEFAULTS = {  # model size, prompts (project), prompts (baseline), repetitions, new tokens, dtype
     "gpu": {"size": "full", "n": 1000, "baseline_n": 100, "reps": 3, "max_new_tokens": 32, "dtype": "bf16"},
-    "cpu": {"size": "cpu", "n": 200, "baseline_n": 20, "reps": 3, "max_new_tokens": 16, "dtype": "fp32"},
+    "cpu": {"size": "cpu", "n": 1000, "baseline_n": 20, "reps": 3, "max_new_tokens": 16, "dtype": "fp32"},
     "quick": {"size": "tiny", "n": 32, "baseline_n": 4, "reps": 1, "max_new_tokens": 8, "dtype": "fp32"},
 }
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 
 
+def spread_index(n: int, k: int) -> list[int]:
+    """`k` indices spread evenly over range(n), starting at 0."""
+    k = min(k, n)
+    return [i * n // k for i in range(k)]
+
+
 def measure(model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: Any,
             device: torch.device) -> dict[str, Any]:
     """Warm up both paths, then `reps` interleaved repetitions; per-path examples/s medians."""
-    paths = {"project": (prompts, args.batch_size), "baseline": (prompts[:args.baseline_n], 1)}
+    spread = spread_index(len(prompts), args.baseline_n)
+    paths = {"project": (prompts, args.batch_size), "baseline": ([prompts[i] for i in spread], 1)}
 
     def run(name: str, limit: int | None = None) -> list[str]:
         subset, batch_size = paths[name]
@@ -50,7 +58,7 @@ def measure(model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: A
         for name in (list(paths) if rep % 2 == 0 else list(reversed(paths))):
             seconds, texts[name] = common.timed(lambda n=name: run(n), device)
             rates[name].append(len(paths[name][0]) / seconds)
-    same = sum(a == b for a, b in zip(texts["baseline"], texts["project"], strict=False))
+    same = sum(text == texts["project"][i] for i, text in zip(spread, texts["baseline"], strict=True))
     figures = {name: {"examples": len(paths[name][0]), "batch_size": paths[name][1],
                       "examples_per_s": common.median(r), "runs_examples_per_s": r} for name, r in rates.items()}
     return {"figures": figures, "same_text_share": same / len(texts["baseline"]),
