@@ -74,3 +74,16 @@ def test_flop_formula_counts_every_weight_once(tiny_tokenizer, kind):
     embedding = 0 if tied else model.get_input_embeddings().weight.numel()
     assert n_in + n_out + embedding == sum(p.numel() for p in model.parameters())
     assert n_out >= model.get_output_embeddings().weight.numel()
+
+
+def test_benchmark_inputs_load_without_datasets():
+    """The GPU image has no `datasets`: the benchmarks' CQA records must come from plain JSON."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['datasets'] = None\n"
+            "from benchmarks import bench_eval, bench_train, common\n"
+            "print(len(common.cqa_records('test', None, 3)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "3"

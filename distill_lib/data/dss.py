@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
-
-from datasets import Dataset, DatasetDict
+from typing import TYPE_CHECKING, Any
 
 from distill_lib.data.palm import parse_palm_output, read_palm_outputs
 from distill_lib.data.records import DataUnavailable, resolve_data_dir
 from distill_lib.verify.arith import numbers_close, safe_eval
+
+if TYPE_CHECKING:  # `datasets` is imported where a Dataset is built: plain records need only the standard library
+    from datasets import Dataset, DatasetDict
 
 DSS_DATASETS = ("cqa", "svamp", "anli1", "esnli")
 NLI_LABELS = ("entailment", "neutral", "contradiction")  # HF ClassLabel order: 0, 1, 2
@@ -119,6 +120,8 @@ def load_split_records(dataset: str, split: str, data_dir: Path | None, with_llm
 def load_dss(dataset: str, data_dir: str | Path | None = None, fraction: float = 1.0, seed: int = 0,
              with_llm: bool = True) -> DatasetDict:
     """train / valid / test records for one DSS dataset, split exactly as the reference does (module doc)."""
+    from datasets import Dataset, DatasetDict
+
     if dataset not in DSS_DATASETS:
         raise KeyError(f"unknown DSS dataset '{dataset}'; known: {DSS_DATASETS}")
     root = resolve_data_dir(data_dir)
