@@ -126,3 +126,15 @@ def test_requests_go_through_the_proxy_named_in_the_environment(teacher_cfg, tmp
         cfg = replace(teacher_cfg, base_url="http://teacher.invalid/v1")  # unresolvable without the proxy
         report = generate(cfg, examples(3), tmp_path / "run", retry=FAST_RETRY, progress=False)
         assert report.summary["done"] == 3 and sum(proxy.successes.values()) == 3
+
+
+def test_hosts_named_in_no_proxy_bypass_the_proxy(teacher_cfg, tmp_path, monkeypatch):
+    with FaultServer() as proxy, FaultServer() as server:
+        for name in ("http_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)  # urllib prefers the lower-case names
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url.removesuffix("/v1"))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        cfg = replace(teacher_cfg, base_url=server.base_url)
+        report = generate(cfg, examples(3), tmp_path / "run", retry=FAST_RETRY, progress=False)
+        assert report.summary["done"] == 3 and sum(server.successes.values()) == 3
+        assert sum(proxy.successes.values()) == 0

@@ -7,9 +7,11 @@ retry-after-ms; anything else (400, 401, 404, ...) fails at once. A request that
 RequestFailed with a readable reason (status and the server's message); secrets are scrubbed from every reason.
 
 Requests are plain JSON POSTs on one aiohttp session (keep-alive, no connection cap: the runner's semaphore is
-the only limit; proxies from HTTP_PROXY / HTTPS_PROXY / NO_PROXY), and answers are read as raw bytes. Why not the openai SDK: its request building, httpx models
-and connection pool cost 2-2.5 ms of CPU per request, which on two cores capped a 32-way run at ~60% of the
-ideal speedup; this path costs ~0.3 ms (benchmarks/bench_teacher.py).
+the only limit), and answers are read as raw bytes. The proxy named by HTTP_PROXY / HTTPS_PROXY / NO_PROXY is
+looked up once per client, as aiohttp's `trust_env` would pick it, and passed with every request: `trust_env`
+itself sends two lookups (proxy, ~/.netrc) per request through the thread pool. Why not the openai SDK: its
+request building, httpx models and connection pool cost 2-2.5 ms of CPU per request, which on two cores capped
+a 32-way run at ~60% of the ideal speedup (benchmarks/bench_teacher.py measures this path).
 
 Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (generate.py);
 streaming; organization/project headers.
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 RETRYABLE_STATUS = (408, 409, 429)  # and every 5xx
@@ -78,6 +82,14 @@ class RequestTimeout(Exception):
     """No complete answer within the client's timeout."""
 
 
+def env_proxy(url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy (and its credentials) that HTTP(S)_PROXY / NO_PROXY name for `url`; (None, None) for none."""
+    try:
+        return get_env_proxy_for_url(URL(url))
+    except LookupError:  # no proxy for this scheme, or NO_PROXY covers the host
+        return None, None
+
+
 def retry_after_s(error: Exception) -> float | None:
     """Seconds the server asked us to wait (retry-after-ms or a numeric Retry-After), else None."""
     headers = getattr(error, "headers", None) or {}
@@ -118,6 +130,7 @@ class TeacherClient:
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL).rstrip("/")
         self.headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self.timeout_s = timeout_s
+        self.proxy, self.proxy_auth = env_proxy(self.base_url)
         self._session: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
 
     async def close(self) -> None:
@@ -129,7 +142,7 @@ class TeacherClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers=self.headers, connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s), trust_env=True)  # HTTP(S)_PROXY, NO_PROXY
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s))
         return self._session
 
     async def complete(self, prompt: list[dict[str, str]] | str, n: int = 1) -> Completion:
@@ -165,7 +178,8 @@ class TeacherClient:
     async def _post(self, path: str, body: dict[str, Any]) -> bytes:
         """The response body of one POST; StatusError on an HTTP error, RequestTimeout past the timeout."""
         try:
-            async with self.session().post(self.base_url + path, data=json.dumps(body)) as response:
+            async with self.session().post(self.base_url + path, data=json.dumps(body), proxy=self.proxy,
+                                           proxy_auth=self.proxy_auth) as response:
                 raw = await response.read()
                 if response.status >= 400:
                     message = raw[:300].decode("utf-8", "replace")
