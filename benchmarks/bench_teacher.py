@@ -7,7 +7,8 @@ Runs `generate` end to end (render, cache, requests, parse, write) at concurrenc
 with everything cached. Overhead per request = wall time at concurrency 1 / requests - server latency; it holds
 the server's own handling and the loopback, so the same server is also timed with a bare keep-alive
 `http.client` loop (the floor), and the client's overhead = overhead - floor. The client's CPU time per request
-(this process only) is the second, independent measure. Writes runs/bench/teacher.json (or
+(this process only) is the second, independent measure. Of the client's overhead, the cache write per response
+(a file created and renamed into a fresh cache, the filesystem's cost more than Python's) is timed on its own. Writes runs/bench/teacher.json (or
 teacher_transformers.json) and prints one summary line.
 Deliberately left out: network latency and remote servers.
 """
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from distill_lib.config import TeacherConfig  # noqa: E402
 from distill_lib.teacher import EmbeddedServer, generate  # noqa: E402
+from distill_lib.teacher.cache import ResponseCache, request_key  # noqa: E402
 
 
 @contextmanager
@@ -78,6 +80,17 @@ def floor_ms_per_request(base_url: str, count: int = 100) -> float:
     return 1000 * (time.monotonic() - started) / count
 
 
+def cache_put_ms(folder: Path, count: int = 200) -> float:
+    """Wall ms per ResponseCache.put of a typical response into a fresh cache (the same as a first run's)."""
+    cache = ResponseCache(folder)
+    payload = {"text": "The answer is (1 + 2). " * 8, "finish_reason": "stop", "model": "bench-model",
+               "usage": {"prompt_tokens": 120, "completion_tokens": 40}, "template": "svamp", "template_version": 1}
+    started = time.monotonic()
+    for i in range(count):
+        cache.put(request_key({"bench": i}), payload)
+    return 1000 * (time.monotonic() - started) / count
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", choices=["latency", "transformers"], default="latency")
@@ -95,11 +108,13 @@ def main(argv: list[str] | None = None) -> None:
             floor = floor_ms_per_request(base_url) if args.server == "latency" else None
             runs = [timed_run(base_url, model, count, c, workdir / f"c{c}", 8) for c in levels]
             cached = timed_run(base_url, model, count, levels[-1], workdir / f"c{levels[-1]}", 8)
+        put_ms = cache_put_ms(workdir / "put")
     base = runs[0]["wall_s"]
     for run in runs:
         run["speedup"] = round(base / run["wall_s"], 2)
         run["efficiency"] = round(base / run["wall_s"] / run["concurrency"], 3)
     result = {"server": args.server, "requests": count, "runs": runs, "cached_rerun": cached,
+              "cache_put_ms": round(put_ms, 3),
               "loadavg": [round(x, 2) for x in os.getloadavg()]}
     if args.server == "latency":
         result["latency_ms"] = args.latency_ms
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     out.write_text(json.dumps(result, indent=2))
     speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
     overhead = (f"; overhead {result['overhead_ms_per_request']:.2f} ms/request, of which the client's "
-                f"{result['client_overhead_ms_per_request']:.2f} (client CPU c1 {runs[0]['client_cpu_ms_per_example']:.2f}"
+                f"{result['client_overhead_ms_per_request']:.2f}, cache write {put_ms:.2f} (client CPU c1 {runs[0]['client_cpu_ms_per_example']:.2f}"
                 f", c{runs[-1]['concurrency']} {runs[-1]['client_cpu_ms_per_example']:.2f} ms/request)"
                 if "latency_ms" in result else "")
     print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "
