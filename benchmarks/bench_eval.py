@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = measure(model, tokenizer, is_seq2seq, prompts, args, device)
     record = {"benchmark": "eval", "mode": mode, "args": vars(args), "machine": common.machine(device),
               "tokenizer": tokenizer_note, "model": args.model, "size": args.size,
+              "attention": model.config._attn_implementation,
               "params": sum(p.numel() for p in model.parameters()),
               "data": f"CQA test, first {len(records)} records, DSS label prompt", "decoding":
               f"greedy, exactly {args.max_new_tokens} new tokens per prompt (min_new_tokens = max_new_tokens)",

@@ -163,7 +163,8 @@ class Setup:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
         model, optimizer, scheduler = acc.prepare(model, optimizer, scheduler)
         info: dict[str, Any] = {"precision": "bf16 autocast" if cuda else "fp32", "fused_adamw": cuda,
-                                "attention": "sdpa", "compiled": self.args.compile, "length_grouped": True}
+                                "attention": self.project.config._attn_implementation, "compiled": self.args.compile,
+                                "length_grouped": True}
         if cuda:
             with torch.no_grad(), acc.autocast():
                 model.eval()

@@ -19,6 +19,7 @@ import os
 import platform
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -172,13 +173,25 @@ def model_config(kind: str, size: str, tokenizer: PreTrainedTokenizerFast) -> di
 
 
 def build_model(kind: str, size: str, tokenizer: PreTrainedTokenizerFast, attn: str, seed: int) -> Any:
-    """A randomly initialised model of the inline shape; `attn` is "sdpa" or "eager"."""
-    torch.manual_seed(seed)
+    """A randomly initialised model of the inline shape; `attn` is "sdpa" or "eager".
+
+    Where the installed transformers lacks `attn` for this model (T5 had no SDPA before mid-2026), the same
+    weights are built with eager attention, said on stderr; `model.config._attn_implementation` tells which ran.
+    """
     values = model_config(kind, size, tokenizer)
     config_cls, model_cls = (T5Config, T5ForConditionalGeneration) if kind == "t5" else (LlamaConfig, LlamaForCausalLM)
     config = config_cls(**values)
     config._attn_implementation = attn
-    model = model_cls(config)
+    torch.manual_seed(seed)
+    try:
+        model = model_cls(config)
+    except ValueError as error:
+        if attn == "eager":
+            raise
+        print(f"build_model: {attn} attention unavailable here ({str(error)[:120]}); using eager", file=sys.stderr)
+        config._attn_implementation = "eager"
+        torch.manual_seed(seed)
+        model = model_cls(config)
     for key in ("pad_token_id", "eos_token_id", "decoder_start_token_id"):
         if key in values:
             setattr(model.generation_config, key, values[key])

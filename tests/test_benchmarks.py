@@ -87,3 +87,16 @@ def test_benchmark_inputs_load_without_datasets():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "3"
+
+
+def test_unsupported_attention_falls_back_to_eager_with_the_same_weights(tiny_tokenizer, capsys):
+    """The GPU image's older transformers may lack SDPA for T5: the benchmark then runs eager and says so."""
+    import torch
+
+    from benchmarks import common
+
+    unsupported = common.build_model("t5", "tiny", tiny_tokenizer, "flash_attention_2", 0)  # T5 has no FA2 here
+    eager = common.build_model("t5", "tiny", tiny_tokenizer, "eager", 0)
+    assert unsupported.config._attn_implementation == "eager" and "using eager" in capsys.readouterr().err
+    assert all(torch.equal(a, b) for a, b in zip(unsupported.state_dict().values(), eager.state_dict().values(),
+                                                  strict=True))
