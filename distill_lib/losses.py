@@ -27,13 +27,13 @@ def weighted_task_loss(logits: torch.Tensor, labels: torch.Tensor, tasks: torch.
     """
     if tasks.dim() < labels.dim():
         tasks = tasks.unsqueeze(-1).expand_as(labels)
-    scored = labels != IGNORE
-    per_token = F.cross_entropy(logits[scored].float(), labels[scored], reduction="none")
-    tasks = tasks[scored]
+    per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
+                                ignore_index=IGNORE, reduction="none")  # 0 where IGNORE; logits never copied by a mask
+    scored_tasks = torch.where(labels != IGNORE, tasks, -1).reshape(-1)
     total = per_token.new_zeros(())
     for task, weight in enumerate(weights):
-        in_task = tasks == task
         if weight:  # an absent task gives 0 / 1: no host sync on the token count
+            in_task = scored_tasks == task
             total = total + weight * (per_token * in_task).sum() / in_task.sum().clamp(min=1)
     return total
 
