@@ -8,8 +8,8 @@ with everything cached. Overhead per request = wall time at concurrency 1 / requ
 the server's own handling and the loopback, so the same server is also timed with a bare keep-alive
 `http.client` loop (the floor), and the client's overhead = overhead - floor. The client's CPU time per request
 (this process only) is the second, independent measure. Of the client's overhead, the cache write per response
-(a file created and renamed into a fresh cache, the filesystem's cost more than Python's) is timed on its own. Writes runs/bench/teacher.json (or
-teacher_transformers.json) and prints one summary line.
+(a file created and renamed into a fresh cache, the filesystem's cost more than Python's) is timed on its own.
+Writes runs/bench/teacher.json (or teacher_transformers.json) and prints one summary line.
 Deliberately left out: network latency and remote servers.
 """
 
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     out.write_text(json.dumps(result, indent=2))
     speeds = ", ".join(f"c{r['concurrency']} {r['wall_s']:.2f}s (x{r['speedup']}, {r['efficiency']:.0%})" for r in runs)
     overhead = (f"; overhead {result['overhead_ms_per_request']:.2f} ms/request, of which the client's "
-                f"{result['client_overhead_ms_per_request']:.2f}, cache write {put_ms:.2f} (client CPU c1 {runs[0]['client_cpu_ms_per_example']:.2f}"
+                f"{result['client_overhead_ms_per_request']:.2f}, cache write {put_ms:.2f} "
+                f"(client CPU c1 {runs[0]['client_cpu_ms_per_example']:.2f}"
                 f", c{runs[-1]['concurrency']} {runs[-1]['client_cpu_ms_per_example']:.2f} ms/request)"
                 if "latency_ms" in result else "")
     print(f"teacher bench [{args.server}, {count} requests]: {speeds}{overhead}; cached rerun "

@@ -121,7 +121,7 @@ class Setup:
         self.project = common.build_model(kind, args.size, tokenizer, "sdpa", args.seed).to(device)
         self.baseline = common.build_model(kind, args.size, tokenizer, "eager", args.seed).to(device)
         self.baseline.load_state_dict(self.project.state_dict())
-        self.baseline_optimizer: torch.optim.Optimizer | None = None
+        self.baseline_optimizer = torch.optim.AdamW(self.baseline.parameters(), lr=1e-5)  # torch defaults, as HF's
         self.args = args
 
     def rows_by_task(self, index: Sequence[int]) -> list[list[dict]]:
@@ -184,11 +184,8 @@ class Setup:
 
     def baseline_step_fn(self, name: str) -> tuple[Callable[[], list[int]], dict[str, Any]]:
         """Two fp32 passes per micro-batch (padded as `name` says), unsorted batches, plain AdamW."""
-        model, widths = self.baseline, self.baseline_widths(name)
+        model, optimizer, widths = self.baseline, self.baseline_optimizer, self.baseline_widths(name)
         micro = self.args.padded_micro if name == "padded" else self.args.micro
-        if self.baseline_optimizer is None:  # one optimizer for the baselines' shared model
-            self.baseline_optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)  # torch defaults, as HF's
-        optimizer = self.baseline_optimizer
         stream = batch_stream([0] * len(self.features), self.args.batch, self.args.seed, group_by_length=False)
 
         def step() -> list[int]:
