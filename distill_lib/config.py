@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,7 @@ class TrainConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     grad_clip: float = 1.0
-    precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | bf16 | fp32
+    precision: str = "auto"  # auto (bf16 where native: GPU, CPU with AVX512-BF16/AMX; else fp32) | bf16 | fp32
     eval_every: int = 250
     eval_subset: int = 500  # fixed validation subset used during training
     log_every: int = 50
@@ -109,6 +108,12 @@ class GridConfig:
     fractions: list[float] = field(default_factory=list)  # data-efficiency curve (empty: no curve)
     fraction_methods: list[str] = field(default_factory=list)
     fraction_datasets: list[str] = field(default_factory=list)
+    extra_seeds: list[int] = field(default_factory=list)  # more seeds for some methods on some datasets
+    extra_seed_methods: list[str] = field(default_factory=list)
+    extra_seed_datasets: list[str] = field(default_factory=list)
+    untrained: bool = False  # one untrained (step 0) cell per dataset, with the first method's prompt
+    untrained_overrides: dict[str, Any] = field(default_factory=dict)  # dotted keys for those cells
+    sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
 
 
 @dataclass
@@ -128,14 +133,10 @@ class ExperimentConfig:
 
     @property
     def run_dir(self) -> Path:
-        """runs/<experiment>/<profile>: everything an experiment writes lives below this folder.
+        """runs/<experiment>/<profile> (distill_lib.runs owns the layout)."""
+        from distill_lib.runs import run_dir
 
-        The environment variable DISTILL_RUN_ROOT, when set, replaces `run_root` (make test uses it to run the
-        notebooks into a fresh folder without touching your runs).
-        """
-        root = Path(os.environ.get("DISTILL_RUN_ROOT") or self.run_root)
-        root = root if root.is_absolute() else PROJECT_ROOT / root
-        return root / self.name / self.profile
+        return run_dir(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -162,13 +163,15 @@ def _set_dotted(tree: dict[str, Any], key: str, value: Any, where: str) -> None:
     node[parts[-1]] = value
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str, Any]:
+def _merge(base: dict[str, Any], update: dict[str, Any], where: str, top: bool = True) -> dict[str, Any]:
+    """`update` merged into a copy of `base`; dotted keys name nested settings at the top level only (below it,
+    a key is a key: free-form option dicts may hold dotted names)."""
     out = copy.deepcopy(base)
     for key, value in (update or {}).items():
-        if "." in key:
+        if top and "." in key:
             _set_dotted(out, key, value, where)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value, where)
+            out[key] = _merge(out[key], value, where, top=False)
         else:
             out[key] = value
     return out

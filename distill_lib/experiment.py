@@ -13,26 +13,33 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from accelerate import PartialState
 from datasets import DatasetDict
 
-from distill_lib.config import ExperimentConfig, write_run_record
+from distill_lib.config import ExperimentConfig, package_versions, write_run_record
 from distill_lib.data.records import DataUnavailable
 from distill_lib.data.splits import load_splits
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.evaluate.scoring import score_predictions
 from distill_lib.methods import Method, build_method
 from distill_lib.models.loading import Student, load_student
+from distill_lib.models.precision import machine_info, resolve_precision
+from distill_lib.runs import (
+    cell_dir,
+    cell_key,
+    git_commit,
+    identity_settings,
+    records_results,
+    result_path,
+    write_json,
+)
 from distill_lib.train.batching import encode_row
-from distill_lib.train.loop import train
-
-
-def cell_dir(cfg: ExperimentConfig) -> Path:
-    frac = f"_frac{cfg.data.train_fraction:g}" if cfg.data.train_fraction < 1.0 else ""
-    return cfg.run_dir / "cells" / cfg.data.dataset / cfg.method.name / f"seed{cfg.train.seed}{frac}"
+from distill_lib.train.loop import TrainState, train
 
 
 def evaluate_records(student: Student, method: Method, records: list[dict], cfg: ExperimentConfig,
@@ -45,7 +52,8 @@ def evaluate_records(student: Student, method: Method, records: list[dict], cfg:
         texts = generate_texts(student.model, student.tokenizer, student.is_seq2seq, prompts,
                                cfg.eval.batch_size, cfg.eval.max_new_tokens, cfg.eval.num_beams,
                                cfg.eval.length_penalty, cfg.student.max_input_tokens,
-                               cfg.eval.no_repeat_ngram_size, progress)
+                               cfg.eval.no_repeat_ngram_size, progress,
+                               resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device)))
         options = {**cfg.extra.get("scoring", {}), "format": fmt}
         scores = score_predictions(cfg.data.dataset, records, texts, method.read_label, options)
         results[fmt or "label"] = {**scores, "texts": texts}
@@ -68,14 +76,8 @@ def _training_texts(method: Method, records: list[dict]) -> list[str]:
     return [t for r in records for row in method.rows(r) for t in (row.source, row.source_b, row.target) if t]
 
 
-def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bool = False) -> dict[str, Any]:
-    """Train and evaluate one cell; returns its metrics (read back if the cell already finished)."""
-    out = cell_dir(cfg)
-    if (out / "metrics.json").exists() and not force:
-        return json.loads((out / "metrics.json").read_text())
-    main = PartialState().is_main_process
-    if main:
-        write_run_record(cfg, out)
+def _prepare(cfg: ExperimentConfig, splits: DatasetDict | None) -> tuple[Method, Student, list, list, list]:
+    """The method, the student and the (train features, valid, test) records of one cell."""
     splits = splits if splits is not None else load_splits(cfg)
     method = build_method(cfg.method)
     train_records, valid, test = list(splits["train"]), list(splits["valid"]), list(splits["test"])
@@ -83,30 +85,96 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     tok, s2s = student.tokenizer, student.is_seq2seq
     features = [[encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
                  for row in method.rows(r)] for r in train_records]
-    features = [f for f in features if f]
+    return method, student, [f for f in features if f], valid, test
+
+
+def _train_and_test(cfg: ExperimentConfig, method: Method, student: Student, features: list, valid: list,
+                    test: list, out: Path, main: bool) -> tuple[TrainState, dict, dict, dict]:
+    """Train with validation-subset selection; score test at the last and best steps, valid at the best."""
+    tok, s2s = student.tokenizer, student.is_seq2seq
     subset = valid[: cfg.train.eval_subset]
 
     def evaluate_subset(model: Any) -> float:
         return evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)["primary"]
 
-    model, state = train(student.model, tok, s2s, features, method.weights, evaluate_subset, cfg.train, out)
-    student.model = model
+    if cfg.train.max_steps == 0:  # the untrained student: the table's step-0 row
+        state = TrainState(best_step=0)
+        student.model.to(PartialState().device)
+    else:
+        student.model, state = train(student.model, tok, s2s, features, method.weights, evaluate_subset,
+                                     cfg.train, out)
     test_last = evaluate_records(student, method, test, cfg, progress=main)
-    if state.best_step != state.step:
-        student.model = type(model).from_pretrained(out / "best").to(next(model.parameters()).device)
-    test_best = test_last if state.best_step == state.step else evaluate_records(student, method, test, cfg, main)
+    if state.best_step == state.step:
+        test_best = test_last
+    else:
+        device = next(student.model.parameters()).device
+        student.model = type(student.model).from_pretrained(out / "best").to(device)
+        test_best = evaluate_records(student, method, test, cfg, main)
     valid_best = evaluate_records(student, method, valid, cfg, progress=main)
-    metrics = {"dataset": cfg.data.dataset, "method": cfg.method.name, "seed": cfg.train.seed,
+    return state, test_last, test_best, valid_best
+
+
+def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bool = False) -> dict[str, Any]:
+    """Train and evaluate one cell; returns its metrics (read back if the cell already finished).
+
+    A real cell (not smoke, not a tiny student) also writes its result record under results/ (runs.result_path).
+    """
+    out = cell_dir(cfg)
+    if (out / "metrics.json").exists() and not force:
+        return json.loads((out / "metrics.json").read_text())
+    main = PartialState().is_main_process
+    if main:
+        write_run_record(cfg, out)
+    started = time.time()
+    method, student, features, valid, test = _prepare(cfg, splits)
+    state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test, out, main)
+    precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
+    metrics = {"cell": cell_key(cfg), "dataset": cfg.data.dataset, "method": cfg.method.name,
+               "label_source": cfg.method.label_source, "seed": cfg.train.seed,
                "fraction": cfg.data.train_fraction, "student": cfg.student.name, "profile": cfg.profile,
-               "n_train": len(features), "n_valid": len(valid), "n_test": len(test),
-               "best_step": state.best_step, "last_step": state.step, "valid_at_best": _strip(valid_best),
-               "test_at_best": _strip(test_best), "test_at_last": _strip(test_last),
-               "history": state.history, "losses": state.losses, "train_wall_s": state.wall_s,
-               "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9)}
+               "untrained": cfg.train.max_steps == 0, "n_train": len(features), "n_valid": len(valid),
+               "n_test": len(test), "best_step": state.best_step, "last_step": state.step,
+               "valid_at_best": _strip(valid_best), "test_at_best": _strip(test_best),
+               "test_at_last": _strip(test_last), "history": state.history, "losses": state.losses,
+               "train_wall_s": state.wall_s, "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
+               "cell_wall_s": time.time() - started, "precision": precision}
     if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        write_json(out / "metrics.json", metrics)
+        shutil.rmtree(out / "checkpoint", ignore_errors=True)  # only for resuming; `best/` stays
+        if records_results(cfg):
+            write_result(cfg, metrics, precision, _per_example(test, test_best))
     return metrics
+
+
+PREDICTIONS_MAX_BYTES = 100_000  # a result record carries its test predictions only below this size
+
+
+def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
+    """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between cells on
+    the same examples), and the predictions themselves when they are small."""
+    ids = [str(r["id"]) for r in records]
+    out: dict[str, Any] = {"ids": ids, "correct": {}, "predictions": {}}
+    for key, value in scores.items():
+        if isinstance(value, dict) and "correct" in value:
+            out["correct"][key] = "".join("1" if c else "0" for c in value["correct"])
+        if isinstance(value, dict) and "texts" in value:
+            out["predictions"][key] = value["texts"]
+    if len(json.dumps(out["predictions"])) > PREDICTIONS_MAX_BYTES:
+        out["predictions"] = f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
+    return out
+
+
+def write_result(cfg: ExperimentConfig, metrics: dict[str, Any], precision: str,
+                 per_example: dict[str, Any] | None = None) -> Path:
+    """The committed record of one real cell: metrics, resolved config, versions, machine and git commit, and
+    the per-example test outcomes at the selected step."""
+    record = {"key": cell_key(cfg), "experiment": cfg.name, "profile": cfg.profile, "metrics": metrics,
+              "test_examples": per_example or {},
+              "config": cfg.to_dict(), "identity": identity_settings(cfg), "versions": package_versions(),
+              "machine": machine_info(precision), "commit": git_commit(),
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return write_json(result_path(cfg), record)
 
 
 def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -> None:
@@ -138,36 +206,87 @@ def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "forma
 
 
 def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
-    """Configs of every cell in cfg.grid: datasets x methods x seeds, plus the data-fraction curve."""
-    cells = [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s})
-             for d, m, s in itertools.product(cfg.grid.datasets, cfg.grid.methods, cfg.grid.seeds)]
-    curve = itertools.product(cfg.grid.fraction_datasets, cfg.grid.fraction_methods, cfg.grid.seeds,
-                              cfg.grid.fractions)
-    cells += [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s, "data.train_fraction": p})
-              for d, m, s, p in curve if p < 1.0]
-    return cells
+    """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x methods x seeds,
+    the extra seeds of some methods and datasets, and the data-fraction curve."""
+    grid = cfg.grid
+    blocks = [(grid.datasets, grid.methods, grid.seeds, [1.0]),
+              (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
+              (grid.fraction_datasets, grid.fraction_methods, grid.seeds, [p for p in grid.fractions if p < 1.0])]
+    cells = []
+    if grid.untrained:
+        untrained = {"method.name": grid.methods[0], "train.max_steps": 0, **grid.untrained_overrides}
+        cells += [cfg.replace({"data.dataset": d, **untrained}) for d in grid.datasets]
+    for datasets, methods, seeds, fractions in blocks:
+        cells += [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s, "data.train_fraction": p})
+                  for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)]
+    unique = {cell_key(c): c for c in reversed(cells)}  # the first occurrence wins, order kept below
+    return [c for c in cells if unique.get(cell_key(c)) is c]
+
+
+def _skip(cell: ExperimentConfig, err: Exception) -> None:
+    """Write the reason a cell cannot run (its data is unavailable) where tables will find it."""
+    reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
+              "fraction": cell.data.train_fraction, "reason": str(err)}
+    write_json(cell_dir(cell) / "skipped.json", reason)
+
+
+def _eta(done_s: list[float], remaining: int) -> str:
+    if not done_s:
+        return "ETA: known after the first cell"
+    seconds = sum(done_s) / len(done_s) * remaining
+    return f"ETA {seconds / 3600:.1f} h for {remaining} cell(s) ({sum(done_s) / len(done_s) / 60:.1f} min a cell)"
 
 
 def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
     """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said aloud and
-    written to `skipped.json` (so tables show it as n/a, never silently)."""
-    results = []
+    written to `skipped.json` (so tables show it as n/a, never silently). Prints the device, the precision,
+    the number of cells and an ETA first, and the ETA again after each cell."""
     cells = grid_cells(cfg)
+    finished = [c for c in cells if (cell_dir(c) / "metrics.json").exists()]
+    log(describe_hardware(cfg) + f" | {len(cells)} cells, {len(finished)} finished, "
+        f"{len(cells) - len(finished)} to run")
+    warning = hardware_warning(cfg)
+    if warning:
+        log(warning)
+    results, took = [], []
     for number, cell in enumerate(cells, start=1):
-        where = f"{cell.data.dataset}/{cell.method.name}/seed{cell.train.seed}/frac{cell.data.train_fraction:g}"
+        fresh = not (cell_dir(cell) / "metrics.json").exists()
+        if fresh:
+            log(f"[{number}/{len(cells)}] {cell_key(cell)}: running; " + _eta(took, len(cells) - number + 1))
         try:
             metrics = run_cell(cell)
         except DataUnavailable as err:
-            out = cell_dir(cell)
-            if not PartialState().is_main_process:
-                continue
-            out.mkdir(parents=True, exist_ok=True)
-            reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
-                      "fraction": cell.data.train_fraction, "reason": str(err)}
-            (out / "skipped.json").write_text(json.dumps(reason, indent=2))
-            log(f"[{number}/{len(cells)}] SKIPPED {where}: {err}")
+            if PartialState().is_main_process:
+                _skip(cell, err)
+                log(f"[{number}/{len(cells)}] SKIPPED {cell_key(cell)}: {err}")
             continue
-        log(f"[{number}/{len(cells)}] {where}: test@best {metrics['test_at_best']['primary']:.2f} "
+        if fresh:
+            took.append(metrics.get("cell_wall_s", metrics["train_wall_s"]))
+        log(f"[{number}/{len(cells)}] {cell_key(cell)}: test@best {metrics['test_at_best']['primary']:.2f} "
             f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}")
         results.append(metrics)
     return results
+
+
+def describe_hardware(cfg: ExperimentConfig) -> str:
+    """One line: the device, its model and the precision training will use."""
+    import torch
+
+    precision = resolve_precision(cfg.train.precision)
+    info = machine_info(precision)
+    device = f"GPU {info['gpu']} x{info['gpu_count']}" if torch.cuda.is_available() else "CPU"
+    return (f"{cfg.name}/{cfg.profile}: {device} ({info['cpu']}, {info['cpu_cores']} cores, "
+            f"{info['torch_threads']} torch threads) | precision {precision}")
+
+
+def hardware_warning(cfg: ExperimentConfig) -> str:
+    """A warning when a profile sized for a GPU starts without one, or fp32 runs where bf16 was expected."""
+    import torch
+
+    if cfg.grid.sized_for == "gpu" and not torch.cuda.is_available():
+        return (f"WARNING: profile '{cfg.profile}' is sized for a GPU and no GPU is visible: on this CPU it can "
+                "take a day or more. The 'cpu' profile is sized for a CPU.")
+    if cfg.grid.sized_for == "cpu" and resolve_precision(cfg.train.precision) == "fp32":
+        return ("WARNING: this CPU has no native bf16 (AVX512-BF16 / AMX): training runs in fp32, about 3x "
+                "slower than the profile's budget assumes.")
+    return ""

@@ -4,7 +4,8 @@
   accumulation fills the gap to `global_batch_size`.
 - One forward pass per micro-batch covers every task of the method (DSS: label and rationale rows together),
   with the per-task weighted loss of distill_lib.losses.
-- AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast on GPU.
+- AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast where the hardware
+  has native bf16 (GPU, or a CPU with AVX512-BF16 / AMX; `train.precision: auto`).
 - Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`, and the
   full training state to `checkpoint/` so a killed run resumes where it stopped (same data order).
 
@@ -32,6 +33,7 @@ from transformers import get_linear_schedule_with_warmup
 from distill_lib.config import TrainConfig
 from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
+from distill_lib.models.precision import resolve_precision
 from distill_lib.train.batching import batch_stream, collate
 
 Evaluator = Callable[[Any], float]
@@ -49,9 +51,8 @@ class TrainState:
 
 
 def build_accelerator(cfg: TrainConfig) -> Accelerator:
-    precision = cfg.precision
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() else "fp32"
+    """An Accelerator with bf16 autocast when the resolved precision is bf16 (GPU, or a CPU with native bf16)."""
+    precision = resolve_precision(cfg.precision)
     return Accelerator(mixed_precision="bf16" if precision == "bf16" else "no")
 
 

@@ -1,0 +1,166 @@
+"""The run layout, in one place: where stages, cells, teacher outputs, figures and committed results live.
+
+    runs/<experiment>/<profile>/                     run_dir(cfg)   (DISTILL_RUN_ROOT replaces `runs`)
+        <stage>/                                     stage_dir(cfg, stage): config.yaml, versions.json, metrics.json
+        teacher/<dataset>/<split>/                   teacher_dir(cfg, dataset, split)
+        cells/<dataset>/<method>/<seed...>-<hash>/   cell_dir(cfg)
+    figures/<experiment>/<profile>/                  figures_dir(cfg)
+    results/<experiment>/<profile>/<dataset>/<method>/<seed...>-<hash>.json
+                                                     result_path(cfg) (DISTILL_RESULTS_ROOT replaces `results`)
+
+A cell's identity is every resolved setting that can change its result (`identity_settings`): a readable
+prefix (dataset, method and label source, seed, data fraction, "untrained") plus a short hash of the rest, so
+two different configs never share a folder and a finished cell is reused only when its config matches. The
+settings that cannot change a result by design (where files go, logging, micro-batching, teacher transport)
+are listed in NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here.
+
+Deliberately left out: what is written inside a cell (distill_lib.experiment) and how results are drawn
+(distill_lib.plots).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+
+# Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport, display.
+NOT_IDENTITY = (
+    "name", "paper", "profile", "run_root", "grid", "data.data_dir", "student.cache_dir", "train.log_every",
+    "train.save_checkpoints", "train.per_device_batch_size", "eval.batch_size", "teacher.api_key_env",
+    "teacher.concurrency", "teacher.timeout_s", "teacher.max_retries", "teacher.cache_dir", "teacher.prices",
+    "extra.teacher_preview", "extra.teacher_datasets", "extra.report_metrics",
+)
+HASH_CHARS = 10
+
+
+def _root(env: str, default: str) -> Path:
+    root = Path(os.environ.get(env) or default)
+    return root if root.is_absolute() else PROJECT_ROOT / root
+
+
+def run_dir(cfg: ExperimentConfig) -> Path:
+    """runs/<experiment>/<profile>; DISTILL_RUN_ROOT, when set, replaces the config's `run_root`."""
+    return _root("DISTILL_RUN_ROOT", cfg.run_root) / cfg.name / cfg.profile
+
+
+def stage_dir(cfg: ExperimentConfig, stage: str) -> Path:
+    return run_dir(cfg) / stage
+
+
+def teacher_dir(cfg: ExperimentConfig, dataset: str, split: str | None = None) -> Path:
+    """Where the teacher stage writes its outputs for one dataset (and split, for the records training reads)."""
+    base = run_dir(cfg) / "teacher" / dataset
+    return base / split if split else base
+
+
+def figures_dir(cfg: ExperimentConfig) -> Path:
+    return PROJECT_ROOT / "figures" / cfg.name / cfg.profile
+
+
+def results_dir(experiment: str, profile: str) -> Path:
+    """results/<experiment>/<profile>: the committed record of real cells (DISTILL_RESULTS_ROOT replaces it)."""
+    return _root("DISTILL_RESULTS_ROOT", "results") / experiment / profile
+
+
+def identity_settings(cfg: ExperimentConfig) -> dict[str, Any]:
+    """The resolved settings that decide a cell's result (NOT_IDENTITY removed, precision resolved)."""
+    from distill_lib.models.precision import resolve_precision
+
+    settings = copy.deepcopy(cfg.to_dict())
+    for key in NOT_IDENTITY:
+        *sections, leaf = key.split(".")
+        parent = settings
+        for part in sections:
+            parent = parent.get(part, {})
+        parent.pop(leaf, None)
+    settings["train"]["precision"] = resolve_precision(cfg.train.precision)
+    return settings
+
+
+def cell_hash(cfg: ExperimentConfig) -> str:
+    text = json.dumps(identity_settings(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+def cell_key(cfg: ExperimentConfig) -> str:
+    """<dataset>/<method>[-llm]/seed<k>[_frac<p>][_untrained]-<hash>: readable, and unique per config."""
+    method = cfg.method.name + ("-llm" if cfg.method.label_source == "llm" else "")
+    tail = f"seed{cfg.train.seed}"
+    tail += f"_frac{cfg.data.train_fraction:g}" if cfg.data.train_fraction < 1.0 else ""
+    tail += "_untrained" if cfg.train.max_steps == 0 else ""
+    return f"{cfg.data.dataset}/{method}/{tail}-{cell_hash(cfg)}"
+
+
+def cell_dir(cfg: ExperimentConfig) -> Path:
+    return run_dir(cfg) / "cells" / cell_key(cfg)
+
+
+def records_results(cfg: ExperimentConfig) -> bool:
+    """Whether a finished cell of this config is a real result for results/ (never the smoke profile or a tiny
+    randomly initialised student)."""
+    return cfg.profile != "smoke" and not cfg.student.name.startswith("tiny-")
+
+
+def result_path(cfg: ExperimentConfig) -> Path:
+    return results_dir(cfg.name, cfg.profile) / f"{cell_key(cfg)}.json"
+
+
+def git_commit() -> str:
+    """The project's git commit (with '+dirty' when tracked files differ), or 'unknown' outside a checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "distill_lib", "configs")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
+
+
+def write_json(path: Path, payload: Any) -> Path:
+    """Write JSON atomically (a temporary file renamed), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of a JSON Lines file; a bad line or a row missing a `required` field names the file and line."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no file at {path}")
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}, line {number}: not valid JSON ({err})") from None
+        missing = set(required) - set(row)
+        if missing:
+            raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)}")
+        rows.append(row)
+    return rows
+
+
+def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
+    """Every committed result record of one experiment and profile (an empty list when there are none)."""
+    folder = results_dir(experiment, profile)
+    records = []
+    for path in sorted(folder.rglob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+    return records
