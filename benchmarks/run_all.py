@@ -19,6 +19,7 @@ from benchmarks.common import BENCH_DIR, PROJECT_ROOT
 
 BENCHMARKS = {  # name: (module, full-run arguments, quick arguments, takes --device)
     "train": ("benchmarks.bench_train", [], ["--quick"], True),
+    "precision": ("benchmarks.bench_precision", [], ["--quick"], True),
     "eval": ("benchmarks.bench_eval", [], ["--quick"], True),
     "verify": ("benchmarks.bench_verify", [], ["--n", "200", "--baseline-n", "5"], False),
     "teacher": ("benchmarks.bench_teacher", [], ["--requests", "50"], False),

@@ -2,7 +2,8 @@
 
 A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (smoke / offline / paper);
 `load_config(path, profile, overrides)` merges base <- profile <- overrides (dotted keys, e.g.
-`{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the file and key.
+`{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the file and key; values
+are coerced to their field's type and range-checked (distill_lib.config_values), naming the key otherwise.
 
 Deliberately left out: anything about models, data formats or training; this module only resolves settings
 and names run directories.
@@ -13,11 +14,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from distill_lib.config_values import ConfigError, check_ranges, coerce
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,11 +150,7 @@ class ExperimentConfig:
         merged = self.to_dict()
         for key, value in {**(overrides or {}), **dotted}.items():
             _set_dotted(merged, key, value, where="override")
-        return _from_dict(ExperimentConfig, merged, where="override")
-
-
-class ConfigError(ValueError):
-    """A config file or override names something that does not exist; the message says which."""
+        return _build(merged, where="override")
 
 
 def _set_dotted(tree: dict[str, Any], key: str, value: Any, where: str) -> None:
@@ -177,19 +177,33 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str, top: bool =
     return out
 
 
-def _from_dict(cls: type, values: dict[str, Any], where: str) -> Any:
+def _from_dict(cls: type, values: dict[str, Any], where: str, prefix: str = "") -> Any:
+    """An instance of dataclass `cls` from `values`, each value coerced to its field's type (ConfigError names
+    the key and value otherwise)."""
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown} in section '{cls.__name__}'; known: {sorted(known)}")
+    hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
         default = known[name].default_factory() if known[name].default_factory is not dataclasses.MISSING else None
-        if dataclasses.is_dataclass(default) and isinstance(value, dict):
-            kwargs[name] = _from_dict(type(default), value, f"{where}: {name}")
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {prefix}{name} is a section; got {value!r}")
+            kwargs[name] = _from_dict(type(default), value, where, f"{prefix}{name}.")
         else:
-            kwargs[name] = value
+            try:
+                kwargs[name] = coerce(value, hints[name], f"{prefix}{name}")
+            except ConfigError as err:
+                raise ConfigError(f"{where}: {err}") from None
     return cls(**kwargs)
+
+
+def _build(merged: dict[str, Any], where: str) -> ExperimentConfig:
+    cfg = _from_dict(ExperimentConfig, merged, where)
+    check_ranges(cfg.to_dict(), where)
+    return cfg
 
 
 def load_config(
@@ -209,7 +223,7 @@ def load_config(
     merged = _merge(merged, profiles[profile] or {}, where=f"{path} [profile {profile}]")
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
-    return _from_dict(ExperimentConfig, merged, where=str(path))
+    return _build(merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else ""))
 
 
 def package_versions() -> dict[str, str]:

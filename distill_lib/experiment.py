@@ -11,7 +11,6 @@ Deliberately left out: notebook display and figures (distill_lib.plots).
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import time
@@ -24,6 +23,7 @@ from datasets import DatasetDict
 from distill_lib.config import ExperimentConfig, package_versions, write_run_record
 from distill_lib.data.records import DataUnavailable
 from distill_lib.data.splits import load_splits
+from distill_lib.eta import grid_eta
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.evaluate.scoring import score_predictions
 from distill_lib.methods import Method, build_method
@@ -33,7 +33,10 @@ from distill_lib.runs import (
     cell_dir,
     cell_key,
     git_commit,
+    grid_cells,
     identity_settings,
+    read_jsonl,
+    read_results,
     records_results,
     result_path,
     write_json,
@@ -197,30 +200,7 @@ def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "forma
     path = path / "predictions.jsonl" if path.is_dir() else path
     if not path.exists():
         raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    for number, row in enumerate(rows, start=1):
-        missing = set(required) - set(row)
-        if missing:
-            raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)}")
-    return rows
-
-
-def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
-    """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x methods x seeds,
-    the extra seeds of some methods and datasets, and the data-fraction curve."""
-    grid = cfg.grid
-    blocks = [(grid.datasets, grid.methods, grid.seeds, [1.0]),
-              (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
-              (grid.fraction_datasets, grid.fraction_methods, grid.seeds, [p for p in grid.fractions if p < 1.0])]
-    cells = []
-    if grid.untrained:
-        untrained = {"method.name": grid.methods[0], "train.max_steps": 0, **grid.untrained_overrides}
-        cells += [cfg.replace({"data.dataset": d, **untrained}) for d in grid.datasets]
-    for datasets, methods, seeds, fractions in blocks:
-        cells += [cfg.replace({"data.dataset": d, "method.name": m, "train.seed": s, "data.train_fraction": p})
-                  for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)]
-    unique = {cell_key(c): c for c in reversed(cells)}  # the first occurrence wins, order kept below
-    return [c for c in cells if unique.get(cell_key(c)) is c]
+    return read_jsonl(path, required)
 
 
 def _skip(cell: ExperimentConfig, err: Exception) -> None:
@@ -230,39 +210,35 @@ def _skip(cell: ExperimentConfig, err: Exception) -> None:
     write_json(cell_dir(cell) / "skipped.json", reason)
 
 
-def _eta(done_s: list[float], remaining: int) -> str:
-    if not done_s:
-        return "ETA: known after the first cell"
-    seconds = sum(done_s) / len(done_s) * remaining
-    return f"ETA {seconds / 3600:.1f} h for {remaining} cell(s) ({sum(done_s) / len(done_s) / 60:.1f} min a cell)"
-
-
 def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
     """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said aloud and
     written to `skipped.json` (so tables show it as n/a, never silently). Prints the device, the precision,
-    the number of cells and an ETA first, and the ETA again after each cell."""
+    the number of cells and an ETA first, and the ETA again before each cell."""
     cells = grid_cells(cfg)
-    finished = [c for c in cells if (cell_dir(c) / "metrics.json").exists()]
-    log(describe_hardware(cfg) + f" | {len(cells)} cells, {len(finished)} finished, "
-        f"{len(cells) - len(finished)} to run")
+    done = {cell_key(c): json.loads((cell_dir(c) / "metrics.json").read_text()) for c in cells
+            if (cell_dir(c) / "metrics.json").exists()}
+    committed = read_results(cfg.name, cfg.profile) if records_results(cfg) else []
+    to_run = [c for c in cells if cell_key(c) not in done]
+    log(f"{describe_hardware(cfg)} | {len(cells)} cells, {len(done)} finished, {len(to_run)} to run | "
+        + grid_eta(to_run, list(done.values()), committed))
     warning = hardware_warning(cfg)
     if warning:
         log(warning)
-    results, took = [], []
+    results = []
     for number, cell in enumerate(cells, start=1):
-        fresh = not (cell_dir(cell) / "metrics.json").exists()
-        if fresh:
-            log(f"[{number}/{len(cells)}] {cell_key(cell)}: running; " + _eta(took, len(cells) - number + 1))
+        key = cell_key(cell)
+        if key not in done:
+            remaining = [c for c in to_run if cell_key(c) not in done]
+            log(f"[{number}/{len(cells)}] {key}: running | " + grid_eta(remaining, list(done.values()), committed))
         try:
             metrics = run_cell(cell)
         except DataUnavailable as err:
             if PartialState().is_main_process:
                 _skip(cell, err)
-                log(f"[{number}/{len(cells)}] SKIPPED {cell_key(cell)}: {err}")
+                log(f"[{number}/{len(cells)}] SKIPPED {key}: {err}")
             continue
-        if fresh:
-            took.append(metrics.get("cell_wall_s", metrics["train_wall_s"]))
-        log(f"[{number}/{len(cells)}] {cell_key(cell)}: test@best {metrics['test_at_best']['primary']:.2f} "
+        done[key] = metrics
+        log(f"[{number}/{len(cells)}] {key}: test@best {metrics['test_at_best']['primary']:.2f} "
             f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}")
         results.append(metrics)
     return results

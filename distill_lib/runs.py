@@ -4,7 +4,7 @@
         <stage>/                                     stage_dir(cfg, stage): config.yaml, versions.json, metrics.json
         teacher/<dataset>/<split>/                   teacher_dir(cfg, dataset, split)
         cells/<dataset>/<method>/<seed...>-<hash>/   cell_dir(cfg)
-    figures/<experiment>/<profile>/                  figures_dir(cfg)
+    figures/<experiment>/<profile>/                  figures_dir(cfg) (DISTILL_FIGURES_ROOT replaces `figures`)
     results/<experiment>/<profile>/<dataset>/<method>/<seed...>-<hash>.json
                                                      result_path(cfg) (DISTILL_RESULTS_ROOT replaces `results`)
 
@@ -14,6 +14,9 @@ two different configs never share a folder and a finished cell is reused only wh
 settings that cannot change a result by design (where files go, logging, micro-batching, teacher transport)
 are listed in NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here.
 
+`grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells, so a run folder
+that also holds cells of other settings never mixes them in.
+
 Deliberately left out: what is written inside a cell (distill_lib.experiment) and how results are drawn
 (distill_lib.plots).
 """
@@ -22,13 +25,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config, write_run_record
 
 # Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport, display.
 NOT_IDENTITY = (
@@ -60,8 +64,11 @@ def teacher_dir(cfg: ExperimentConfig, dataset: str, split: str | None = None) -
     return base / split if split else base
 
 
-def figures_dir(cfg: ExperimentConfig) -> Path:
-    return PROJECT_ROOT / "figures" / cfg.name / cfg.profile
+def figures_dir(cfg: ExperimentConfig | None = None, experiment: str = "", profile: str = "") -> Path:
+    """figures/<experiment>/<profile> for a config (or names); DISTILL_FIGURES_ROOT replaces `figures`."""
+    if cfg is not None:
+        experiment, profile = cfg.name, cfg.profile
+    return _root("DISTILL_FIGURES_ROOT", "figures") / experiment / profile
 
 
 def results_dir(experiment: str, profile: str) -> Path:
@@ -100,6 +107,41 @@ def cell_key(cfg: ExperimentConfig) -> str:
 
 def cell_dir(cfg: ExperimentConfig) -> Path:
     return run_dir(cfg) / "cells" / cell_key(cfg)
+
+
+def grid_cell(cfg: ExperimentConfig, dataset: str, method: str, seed: int, fraction: float = 1.0
+              ) -> ExperimentConfig:
+    """The config of one cell of cfg's grid."""
+    return cfg.replace({"data.dataset": dataset, "method.name": method, "train.seed": seed,
+                        "data.train_fraction": fraction})
+
+
+def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
+    """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x methods x seeds,
+    the extra seeds of some methods and datasets, and the data-fraction curve."""
+    grid = cfg.grid
+    blocks = [(grid.datasets, grid.methods, grid.seeds, [1.0]),
+              (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
+              (grid.fraction_datasets, grid.fraction_methods, grid.seeds, [p for p in grid.fractions if p < 1.0])]
+    cells = []
+    if grid.untrained:
+        untrained = {"method.name": grid.methods[0], "train.max_steps": 0, **grid.untrained_overrides}
+        cells += [cfg.replace({"data.dataset": d, **untrained}) for d in grid.datasets]
+    for datasets, methods, seeds, fractions in blocks:
+        cells += [grid_cell(cfg, d, m, s, p) for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)]
+    unique = {cell_key(c): c for c in reversed(cells)}  # the first occurrence wins, order kept below
+    return [c for c in cells if unique.get(cell_key(c)) is c]
+
+
+def open_stage(config: str | Path, profile: str, overrides: dict[str, Any] | None, stage: str
+               ) -> tuple[ExperimentConfig, Path]:
+    """A notebook's first step: load the config, write its run record into the stage folder, say where."""
+    cfg = load_config(config, profile, overrides)
+    out = stage_dir(cfg, stage)
+    write_run_record(cfg, out)
+    shown = out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
+    print(f"experiment {cfg.name} / profile {cfg.profile} -> {shown}")
+    return cfg, out
 
 
 def records_results(cfg: ExperimentConfig) -> bool:

@@ -43,3 +43,47 @@ def test_run_record_has_config_and_versions(tmp_path):
 def test_run_root_env_override(monkeypatch, tmp_path):
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
     assert load_config("configs/dss.yaml", "smoke").run_dir == tmp_path / "dss" / "smoke"
+
+
+@pytest.mark.parametrize("key,given,expected", [
+    ("train.lr", "5e-5", 5e-5), ("train.max_steps", "20", 20), ("train.max_steps", 1e4, 10_000),
+    ("train.lr", 1, 1.0), ("train.group_by_length", "false", False), ("data.test_limit", None, None),
+    ("grid.seeds", ["1", 2], [1, 2]),
+])
+def test_values_are_coerced_to_their_field_type(key, given, expected):
+    cfg = load_config("configs/dss.yaml", "smoke", {key: given})
+    section, name = key.split(".")
+    value = getattr(getattr(cfg, section), name)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("key,given,message", [
+    ("train.lr", "fast", r"train\.lr: 'fast' is not a valid float"),
+    ("train.max_steps", 2.5, r"train\.max_steps: 2\.5 is not a valid int"),
+    ("train.max_steps", True, r"train\.max_steps: True is not a valid int"),
+    ("student.name", 7, r"student\.name: 7 is not a valid str"),
+    ("grid.seeds", 3, r"grid\.seeds: 3 is not a list"),
+    ("data.train_fraction", 1.5, r"data\.train_fraction = 1\.5 is out of range: must be in \(0, 1\]"),
+    ("train.lr", 0, r"train\.lr = 0\.0 is out of range"),
+    ("train.precision", "fp16", r"train\.precision = 'fp16' is out of range: must be one of"),
+    ("method.label_source", "palm", r"method\.label_source = 'palm'"),
+    ("grid.fractions", [0.5, 0], r"grid\.fractions holds 0\.0"),
+    ("train", 3, r"train is a section"),
+])
+def test_bad_values_name_their_key(key, given, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("configs/dss.yaml", "smoke", {key: given})
+
+
+def test_bad_value_in_a_file_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base: {train: {lr: quick}}\nprofiles: {smoke: {}}\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml \[profile smoke\]: train\.lr: 'quick'"):
+        load_config(bad, "smoke")
+
+
+def test_cli_set_values_arrive_typed():
+    from distill_lib.cli import parse_overrides
+
+    cfg = load_config("configs/dss.yaml", "smoke", parse_overrides(["train.lr=5e-5", "data.train_fraction=0.5"]))
+    assert cfg.train.lr == 5e-5 and cfg.data.train_fraction == 0.5

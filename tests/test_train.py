@@ -12,6 +12,7 @@ from distill_lib.evaluate.generate import generate_texts
 from distill_lib.experiment import run_cell
 from distill_lib.methods import Row, build_method
 from distill_lib.models.tiny import tiny_causal, tiny_t5
+from distill_lib.runs import cell_dir, cell_key
 from distill_lib.train.batching import batch_stream, encode_row
 from distill_lib.train.loop import micro_batch_plan, train
 
@@ -101,6 +102,10 @@ def test_run_cell_writes_metrics_and_reads_them_back(tmp_path, monkeypatch, data
                                                     "data.valid_limit": 8})
     metrics = run_cell(cfg)
     assert metrics["n_test"] == 8 and metrics["last_step"] == 4 and 0 <= metrics["test_at_best"]["primary"] <= 100
-    cell = tmp_path / "dss" / "smoke" / "cells" / "svamp" / "single_task" / "seed0"
-    assert {"metrics.json", "predictions.jsonl", "config.yaml", "versions.json"} <= {p.name for p in cell.iterdir()}
+    cell = cell_dir(cfg)
+    assert cell.parent == tmp_path / "dss" / "smoke" / "cells" / "svamp" / "single_task"
+    assert cell.name.startswith("seed0-") and metrics["cell"] == cell_key(cfg)
+    files = {p.name for p in cell.iterdir()}
+    assert {"metrics.json", "predictions.jsonl", "config.yaml", "versions.json", "best"} <= files
+    assert "checkpoint" not in files  # only for resuming an interrupted cell
     assert run_cell(cfg) == metrics  # a finished cell is read back, not retrained

@@ -43,6 +43,7 @@ from distill_lib.data.math_teacher import (
     program_to_equations,
 )
 from distill_lib.data.records import DataUnavailable
+from distill_lib.runs import teacher_dir
 
 FORMATS = ("cot", "pot", "eot")
 POOLS = {"math-gsm8k": "gsm8k", "math-reft": "svamp"}  # training pool -> its default eval benchmark
@@ -64,7 +65,7 @@ def _pool(cfg: ExperimentConfig) -> str:
 
 
 def teacher_data_dir(cfg: ExperimentConfig) -> Path:
-    return cfg.run_dir / "teacher" / "math" / cfg.data.dataset
+    return teacher_dir(cfg, "math") / cfg.data.dataset
 
 
 def eval_datasets(cfg: ExperimentConfig) -> list[str]:
@@ -262,6 +263,6 @@ def teacher_yields(cfg: ExperimentConfig) -> list[dict[str, Any]]:
     """Per training pool of the grid and thought format: the verified yield saved with the teacher data."""
     rows = []
     for pool in cfg.grid.datasets:
-        stats = json.loads((cfg.run_dir / "teacher" / "math" / pool / "stats.json").read_text())
+        stats = json.loads((teacher_dir(cfg, "math") / pool / "stats.json").read_text())
         rows += [{"pool": pool, "format": fmt, "yield": s["yield"]} for fmt, s in stats["formats"].items()]
     return rows

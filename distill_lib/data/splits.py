@@ -16,6 +16,7 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.dss import DSS_DATASETS, load_dss
 from distill_lib.data.records import DataUnavailable
+from distill_lib.runs import teacher_dir
 
 
 def _limit(split: Dataset, limit: int | None) -> Dataset:
@@ -24,7 +25,7 @@ def _limit(split: Dataset, limit: int | None) -> Dataset:
 
 def teacher_dataset_dir(cfg: ExperimentConfig, dataset: str, split: str = "train") -> Path:
     """Where the teacher stage writes its records for one dataset/split (read back by training)."""
-    return cfg.run_dir / "teacher" / dataset / split
+    return teacher_dir(cfg, dataset, split)
 
 
 def attach_teacher_outputs(split: Dataset, teacher_dir: Path) -> Dataset:

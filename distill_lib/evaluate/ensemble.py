@@ -6,7 +6,7 @@ the two labelled ETD extensions (eotd.md §2.6: NOT the paper's method, which re
   answer with the best priority pot > eot > cot; no answer at all counts as wrong.
 Rows come from `distill_lib.experiment` (id, format, prediction, label, correct, answer); math test ids are
 `<benchmark>/<id>` (distill_lib.data.math_splits), so every number here can be split by benchmark.
-`math_results(run_dir)` gathers all math cells into one long table; `paper_vs_ours` sets it beside the spec's
+`math_results(cfg)` gathers the math cells of cfg's grid into one long table; `paper_vs_ours` sets it beside the spec's
 reference points (MATH_REFERENCES, each with its source tag).
 
 Deliberately left out: generation and verification (the cell already stored the verified answers).
@@ -20,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from distill_lib.config import ExperimentConfig
 from distill_lib.experiment import read_predictions as read_cell_predictions
+from distill_lib.runs import cell_dir, grid_cells
 from distill_lib.verify.answer import answers_match
 
 PRIORITY = ("pot", "eot", "cot")
@@ -85,13 +87,16 @@ def accuracy_by_benchmark(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return table.assign(accuracy=100.0 * table["mean"]).rename(columns={"count": "n"}).drop(columns="mean")
 
 
-def math_results(run_dir: str | Path, extensions: bool = True) -> pd.DataFrame:
-    """Every finished math cell below run_dir as rows: pool, method, seed, benchmark, thought, accuracy, n.
+def math_results(cfg: ExperimentConfig, extensions: bool = True) -> pd.DataFrame:
+    """Every finished cell of cfg's grid as rows: pool, method, seed, benchmark, thought, accuracy, n.
 
     ETD-style cells (more than one format) also get the labelled rows thought = "fallback*" and "vote*".
     """
     frames = []
-    for path in sorted(Path(run_dir).glob("cells/*/*/*/predictions.jsonl")):
+    for cell in grid_cells(cfg):
+        path = cell_dir(cell) / "predictions.jsonl"
+        if not path.exists():
+            continue
         rows = read_predictions(path)
         table = accuracy_by_benchmark(rows).rename(columns={"format": "thought"})
         if extensions and len({r["format"] for r in rows}) > 1:
@@ -99,8 +104,7 @@ def math_results(run_dir: str | Path, extensions: bool = True) -> pd.DataFrame:
                      for bench, scores in ensemble_scores(rows).items() if bench != "all"
                      for name in ("fallback", "vote")]
             table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-        pool, method, seed = path.parts[-4:-1]
-        frames.append(table.assign(pool=pool, method=method, seed=seed))
+        frames.append(table.assign(pool=cell.data.dataset, method=cell.method.name, seed=cell.train.seed))
     columns = ["pool", "method", "seed", "benchmark", "thought", "accuracy", "n"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 

@@ -26,6 +26,7 @@ from distill_lib.data.scigen import Table
 from distill_lib.data.splits import load_splits
 from distill_lib.experiment import read_predictions
 from distill_lib.metrics.scigen import score_scigen
+from distill_lib.runs import cell_dir, grid_cell, read_jsonl, stage_dir, teacher_dir
 
 METRICS = ("bleu", "meteor", "bertscore", "moverscore", "bleurt", "tapas_acc", "tapex_acc")
 NORMALISED = ("bleu", "meteor")
@@ -64,7 +65,7 @@ def score_cell(cell: Path, tests: dict[str, dict[str, Any]], settings: dict[str,
 def teacher_model(cfg: ExperimentConfig) -> str:
     """The teacher that answered (from the teacher stage's summary), else the configured model."""
     for dataset in cfg.grid.datasets:
-        summary = cfg.run_dir / "teacher" / dataset / "teacher_summary.json"
+        summary = teacher_dir(cfg, dataset) / "teacher_summary.json"
         if summary.exists():
             return Path(json.loads(summary.read_text())["model"]).name
     return cfg.teacher.model
@@ -78,7 +79,7 @@ def evaluate_scigen(cfg: ExperimentConfig, settings: dict[str, Any] | None = Non
         tests = test_records(cfg, dataset)
         for method in cfg.grid.methods:
             for seed in cfg.grid.seeds:
-                cell = cfg.run_dir / "cells" / dataset / method / f"seed{seed}"
+                cell = cell_dir(grid_cell(cfg, dataset, method, seed))
                 if not (cell / "predictions.jsonl").exists():
                     missing.append({"dataset": dataset, "method": method, "seed": seed, "cell": str(cell)})
                     continue
@@ -90,7 +91,7 @@ def evaluate_scigen(cfg: ExperimentConfig, settings: dict[str, Any] | None = Non
 
 
 def report_path(cfg: ExperimentConfig) -> Path:
-    return cfg.run_dir / "evaluate" / "metrics.json"
+    return stage_dir(cfg, "evaluate") / "metrics.json"
 
 
 def write_report(cfg: ExperimentConfig, report: dict[str, Any]) -> Path:
@@ -151,7 +152,7 @@ def example_generations(cfg: ExperimentConfig, n: int = 2) -> list[dict[str, Any
     """The first `n` test tables with their gold description and each method's prediction (first seed)."""
     dataset, seed = cfg.grid.datasets[0], cfg.grid.seeds[0]
     tests = test_records(cfg, dataset)
-    cells = {m: cfg.run_dir / "cells" / dataset / m / f"seed{seed}" for m in cfg.grid.methods}
+    cells = {m: cell_dir(grid_cell(cfg, dataset, m, seed)) for m in cfg.grid.methods}
     preds = {m: {r["id"]: r["prediction"] for r in read_predictions(c)} for m, c in cells.items()
              if (c / "predictions.jsonl").exists()}
     shown = []
@@ -164,10 +165,10 @@ def example_generations(cfg: ExperimentConfig, n: int = 2) -> list[dict[str, Any
 
 def teacher_examples(cfg: ExperimentConfig, dataset: str, n: int = 2) -> list[dict[str, Any]]:
     """The teacher's raw answers and parsed triples beside the train tables they were asked about."""
-    path = cfg.run_dir / "teacher" / dataset / "teacher_outputs.jsonl"
+    path = teacher_dir(cfg, dataset) / "teacher_outputs.jsonl"
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text().splitlines()[:n]]
+    rows = read_jsonl(path)[:n]
     train = load_splits(cfg.replace({"data.dataset": dataset, "teacher.source": "released"}))["train"]
     tables = {r["id"]: r["table"] for r in train if r["id"] in {row["id"] for row in rows}}
     return [{"id": row["id"], "table": Table.from_dict(json.loads(tables[row["id"]])),

@@ -1,7 +1,7 @@
 """Collect cell metrics into a DataFrame and shape the papers' tables.
 
-`collect_cells(run_dir)` reads every `cells/<dataset>/<method>/<seed...>/metrics.json` below a run directory
-(skipped cells leave a `skipped.json` with the reason, collected too). `mean_std_table` pivots one metric into
+`collect_cells(cfg)` reads the `metrics.json` of every cell of the config's grid from its run folder (skipped cells
+leave a `skipped.json` with the reason, collected too; cells not run yet are absent). `mean_std_table` pivots one metric into
 method x dataset cells formatted `mean ± std (n)`.
 
 Deliberately left out: drawing (distill_lib.plots.figures) and anything that needs a model.
@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from distill_lib.config import ExperimentConfig
+from distill_lib.plots.records import metrics_row, results_frame
+from distill_lib.runs import cell_dir, grid_cells, records_results
+
 # Paper T5-Base numbers (dss.md §1.1, tagged [secondary, unverified] there), test accuracy %.
 DSS_PAPER_T5_BASE = {
     "standard_ft": {"esnli": 88.38, "anli1": 43.58, "cqa": 62.19, "svamp": 62.63},
@@ -23,24 +27,24 @@ DSS_PAPER_T5_BASE = {
 DSS_PALM_FEW_SHOT = {"esnli": 72.99, "anli1": 65.60, "cqa": 77.23, "svamp": 74.0}  # recomputed from the release
 
 
-def _flat(metrics: dict) -> dict:
-    row = {k: metrics.get(k) for k in ("dataset", "method", "seed", "fraction", "student", "best_step",
-                                       "last_step", "n_train", "n_test", "train_wall_s")}
-    for when in ("test_at_best", "test_at_last", "valid_at_best"):
-        scores = metrics.get(when, {})
-        row[when] = scores.get("primary")
-        for key, value in scores.items():
-            if isinstance(value, dict) and "primary" in value and key != "label":
-                row[f"{when}:{key}"] = value["primary"]
-    return row
-
-
-def collect_cells(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(finished cells, skipped cells with reasons) under run_dir/cells."""
-    cells = Path(run_dir) / "cells"
-    done = [_flat(json.loads(p.read_text())) for p in sorted(cells.glob("*/*/*/metrics.json"))]
-    skipped = [json.loads(p.read_text()) for p in sorted(cells.glob("*/*/*/skipped.json"))]
+def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(finished cells, skipped cells with reasons) of cfg's grid, read from its run folder."""
+    done, skipped = [], []
+    for cell in grid_cells(cfg):
+        folder = cell_dir(cell)
+        if (folder / "metrics.json").exists():
+            done.append(metrics_row(json.loads((folder / "metrics.json").read_text())))
+        elif (folder / "skipped.json").exists():
+            skipped.append(json.loads((folder / "skipped.json").read_text()))
     return pd.DataFrame(done), pd.DataFrame(skipped)
+
+
+def cells_frame(cfg: ExperimentConfig) -> pd.DataFrame:
+    """The cells to report for cfg: its committed records in results/ for a real profile (so a fresh clone
+    shows them), its run folder otherwise (smoke)."""
+    if records_results(cfg):
+        return results_frame(cfg.name, cfg.profile)
+    return collect_cells(cfg)[0]
 
 
 def mean_std_table(frame: pd.DataFrame, metric: str = "test_at_best", fraction: float = 1.0,

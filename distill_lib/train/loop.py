@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -51,9 +52,15 @@ class TrainState:
 
 
 def build_accelerator(cfg: TrainConfig) -> Accelerator:
-    """An Accelerator with bf16 autocast when the resolved precision is bf16 (GPU, or a CPU with native bf16)."""
-    precision = resolve_precision(cfg.precision)
-    return Accelerator(mixed_precision="bf16" if precision == "bf16" else "no")
+    """An Accelerator with bf16 autocast when the resolved precision is bf16 (GPU, or a CPU with native bf16).
+
+    accelerate keeps one process-wide state; a cell asking for another precision than the previous one in the
+    same process (a notebook session, a test run) resets that state's precision instead of failing.
+    """
+    mixed = "bf16" if resolve_precision(cfg.precision) == "bf16" else "no"
+    if AcceleratorState._shared_state.get("_mixed_precision") not in (None, mixed):
+        AcceleratorState._reset_state(reset_partial_state=False)
+    return Accelerator(mixed_precision=mixed)
 
 
 def micro_batch_plan(cfg: TrainConfig, world: int) -> tuple[int, int]:

@@ -3,7 +3,7 @@
 #   call 1 (carry .gpu/model/part_aa):              bash scripts/gpu/prepare.sh part1
 #   call 2 (carry .gpu/model/part_ab and .gpu/whl): bash scripts/gpu/prepare.sh part2
 # part2 installs the wheels into /tmp/site, reassembles the GGUF, checks its sha256 and converts it to a
-# safetensors dir /tmp/models/smollm2 that every later call uses (student.name=/tmp/models/smollm2).
+# safetensors dir /tmp/models/smollm2 that every later call uses (student pip:smollm2 with student.cache_dir=/tmp/models).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 case "${1:-}" in

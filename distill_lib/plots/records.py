@@ -1,0 +1,88 @@
+"""Committed result records (results/<experiment>/<profile>/) as one table, checked to be one configuration.
+
+`results_frame(experiment, profile)` flattens every record into a row (dataset, method, label source, seed,
+fraction, untrained, test accuracy at the best and last steps, n, wall time, precision, machine, commit).
+`check_one_configuration(records)` refuses to mix: the trained records must agree on every identity setting
+except the grid's axes (dataset, method, label source, seed, fraction), and so must the untrained ones;
+otherwise the error names the differing settings and an example record of each value.
+
+Deliberately left out: the papers' layouts (distill_lib.plots.dss_report and the notebooks) and drawing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from distill_lib.runs import read_results
+
+GRID_AXES = ("data.dataset", "method.name", "method.label_source", "train.seed", "data.train_fraction")
+
+
+class MixedConfigurations(ValueError):
+    """Records in one results folder come from configurations that differ beyond the grid's axes."""
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value and key not in ("options", "scoring", "prices"):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = json.dumps(value, sort_keys=True, default=str)
+    return out
+
+
+def check_one_configuration(records: list[dict[str, Any]]) -> None:
+    """Raise MixedConfigurations when records (trained, or untrained, separately) differ beyond the axes."""
+    for untrained in (False, True):
+        group = [r for r in records if bool(r["metrics"].get("untrained")) == untrained]
+        if len(group) < 2:
+            continue
+        flat = [{k: v for k, v in _flatten(r["identity"]).items() if k not in GRID_AXES} for r in group]
+        keys = sorted(set().union(*flat))
+        differing = [k for k in keys if len({f.get(k) for f in flat}) > 1]
+        if differing:
+            key = differing[0]
+            examples = {f.get(key): r["key"] for f, r in zip(flat, group, strict=True)}
+            raise MixedConfigurations(
+                f"{len(group)} {'untrained' if untrained else 'trained'} records differ in {differing}; e.g. "
+                f"{key}: " + "; ".join(f"{value} in {where}" for value, where in examples.items())
+                + ". Move the records of the other configuration to another results folder.")
+
+
+UNTRAINED = "untrained"
+
+
+def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
+    """One flat row of a cell's metrics; an untrained cell's method reads 'untrained'."""
+    row = {k: m.get(k) for k in ("cell", "dataset", "method", "label_source", "seed", "fraction", "untrained", "student",
+                                 "best_step", "last_step", "n_train", "n_test", "train_wall_s", "cell_wall_s",
+                                 "train_tokens_per_s", "precision")}
+    row["untrained"] = bool(row["untrained"])
+    if row["untrained"]:
+        row["method"] = UNTRAINED
+    for when in ("test_at_best", "test_at_last", "valid_at_best"):
+        scores = m.get(when, {})
+        row[when] = scores.get("primary")
+        for key, value in scores.items():
+            if isinstance(value, dict) and "primary" in value and key != "label":
+                row[f"{when}:{key}"] = value["primary"]
+    return row
+
+
+def record_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One flat row of a result record: its metrics, key, commit and machine."""
+    machine = record.get("machine", {})
+    return {**metrics_row(record["metrics"]), "key": record["key"], "commit": record.get("commit"),
+            "cpu": machine.get("cpu"), "gpu": machine.get("gpu")}
+
+
+def results_frame(experiment: str, profile: str, check: bool = True) -> pd.DataFrame:
+    """Every committed record of experiment/profile as rows (empty frame when there are none)."""
+    records = read_results(experiment, profile)
+    if check:
+        check_one_configuration(records)
+    return pd.DataFrame([record_row(r) for r in records])

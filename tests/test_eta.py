@@ -1,0 +1,34 @@
+"""The grid ETA uses committed records of the same cell first, then finished cells alike, and says so."""
+
+from __future__ import annotations
+
+from distill_lib.config import load_config
+from distill_lib.eta import cell_seconds, grid_eta
+from distill_lib.runs import cell_key
+
+
+def _cells():
+    base = load_config("configs/dss.yaml", "cpu")
+    trained = [base.replace({"data.dataset": d, "method.name": m}) for d in ("esnli", "cqa") for m in ("dss", "standard_ft")]
+    return base, trained, base.replace({"train.max_steps": 0})
+
+
+def test_estimates_prefer_committed_then_alike_cells():
+    base, (esnli_dss, esnli_ft, cqa_dss, cqa_ft), untrained = _cells()
+    finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 400.0, "untrained": False},
+                {"method": "standard_ft", "dataset": "esnli", "cell_wall_s": 200.0, "untrained": False}]
+    committed = {cell_key(cqa_ft): {"metrics": {"cell_wall_s": 111.0}}}
+    assert cell_seconds(cqa_ft, finished, committed) == (111.0, "committed")
+    assert cell_seconds(cqa_dss, finished, committed) == (400.0, "this run")  # same method, other dataset
+    assert cell_seconds(untrained, finished, committed) == (None, "none")  # never from trained cells
+
+
+def test_eta_line_names_its_source_or_says_unknown():
+    base, cells, untrained = _cells()
+    finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 360.0, "untrained": False}]
+    assert grid_eta(cells, finished, []) == "ETA 0.4 h for 4 cell(s), from this run"
+    assert "known after the first cell" in grid_eta([*cells, untrained], finished, [])
+    committed = [{"key": cell_key(untrained), "metrics": {"cell_wall_s": 3600.0}, "machine": {"cpu": "Xeon X"}}]
+    line = grid_eta([untrained], [], committed)
+    assert line == "ETA 1.0 h for 1 cell(s), from the committed results (measured on Xeon X)"
+    assert grid_eta([], finished, []) == "nothing to run"

@@ -1,0 +1,74 @@
+"""Committed results render into tables, sentences and the README; mixed configurations are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from distill_lib.config import load_config
+from distill_lib.experiment import write_result
+from distill_lib.plots.dss_report import claim_sentences, dss_table, dss_vs_standard
+from distill_lib.plots.records import MixedConfigurations, results_frame
+from distill_lib.plots.render import render_all, replace_block
+
+ACCURACY = {("esnli", "standard_ft"): [60.0, 62.0, 64.0], ("esnli", "dss"): [70.0, 71.0, 72.0],
+            ("cqa", "standard_ft"): [40.0], ("cqa", "dss"): [41.0]}
+
+
+def _metrics(cfg, accuracy: float) -> dict:
+    return {"dataset": cfg.data.dataset, "method": cfg.method.name, "label_source": cfg.method.label_source,
+            "seed": cfg.train.seed, "fraction": cfg.data.train_fraction, "untrained": cfg.train.max_steps == 0,
+            "student": cfg.student.name, "n_test": 100, "test_at_best": {"primary": accuracy},
+            "test_at_last": {"primary": accuracy - 1}}
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "results"))
+    monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
+    base = load_config("configs/dss.yaml", "cpu")
+    for (dataset, method), values in ACCURACY.items():
+        for seed, accuracy in enumerate(values):
+            cell = base.replace({"data.dataset": dataset, "method.name": method, "train.seed": seed})
+            write_result(cell, _metrics(cell, accuracy), "bf16")
+    untrained = base.replace({"data.dataset": "esnli", "train.max_steps": 0, "eval.max_new_tokens": 32})
+    write_result(untrained, _metrics(untrained, 0.0), "bf16")
+    return base
+
+
+def test_table_shows_mean_std_n_and_labelled_references(results):
+    table = dss_table(results_frame("dss", "cpu"))
+    esnli = "e-SNLI (n=100)"
+    assert table.loc["ours: standard_ft", esnli] == "62.0 ± 2.0 (3)"
+    assert table.loc["ours: dss", esnli] == "71.0 ± 1.0 (3)"
+    assert table.loc["untrained (step 0)", esnli] == "0.0 (1)"
+    assert table.loc["ours: dss", "CQA (n=100)"] == "41.0 (1)"
+    assert table.loc["paper, T5-Base 220M: dss", esnli] == "89.5"
+    assert list(table.index)[0] == "untrained (step 0)"
+
+
+def test_sentences_come_from_the_numbers(results):
+    comparison = dss_vs_standard(results_frame("dss", "cpu"))
+    esnli, cqa = claim_sentences(comparison)
+    assert esnli.startswith("e-SNLI: dss is ahead of standard_ft by 9.0 points (71.0 vs 62.0)")
+    assert "larger than two standard errors" in esnli  # se = sqrt(4/3 + 1/3) = 1.29
+    assert "one seed only" in cqa
+
+
+def test_mixed_configurations_are_refused(results):
+    other = results.replace({"data.dataset": "cqa", "method.name": "dss", "train.seed": 5, "train.lr": 3e-4})
+    write_result(other, _metrics(other, 50.0), "bf16")
+    with pytest.raises(MixedConfigurations, match=r"train\.lr"):
+        results_frame("dss", "cpu")
+
+
+def test_readme_block_is_generated_and_checked(results, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:dss/cpu -->\nold\n<!-- /results:dss/cpu -->\nend\n")
+    assert render_all(readme, check=True) == [str(readme)]  # stale
+    render_all(readme)
+    text = readme.read_text()
+    assert "62.0 ± 2.0 (3)" in text and "old" not in text and text.endswith("end\n")
+    assert (tmp_path / "figures" / "dss" / "cpu" / "method_by_dataset.png").stat().st_size > 1000
+    assert render_all(readme, check=True) == []
+    with pytest.raises(ValueError, match="no block for results/dss/cpu"):
+        replace_block("no markers", "dss/cpu", "x")
