@@ -23,6 +23,7 @@ from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import DSS_PALM_FEW_SHOT, DSS_PAPER_T5_BASE, write_table
 
 NAMES = {"esnli": "e-SNLI", "anli1": "ANLI-R1", "cqa": "CQA", "svamp": "SVAMP"}
+SMOKE_NOTE = "SMOKE RUN: a tiny randomly initialised student; these numbers mean nothing"
 METHOD_ORDER = (UNTRAINED, "standard_ft", "standard_distill", "dss", "single_task")
 
 
@@ -88,13 +89,17 @@ def claim_sentences(comparison: pd.DataFrame, base: str = "standard_ft", other: 
     return sentences
 
 
-def render_dss(frame: pd.DataFrame, out: Path, title: str) -> str:
-    """Tables and figures into `out`; returns the README's Markdown block (table + comparison sentences)."""
+def render_dss(frame: pd.DataFrame, out: Path, title: str, note: str = "") -> str:
+    """Tables and figures into `out`; returns the README's Markdown block (table + comparison sentences).
+
+    `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and every figure title.
+    """
     table = dss_table(frame)
-    write_table(table, out / "dss_results")
+    write_table(table, out / "dss_results", note)
     comparison = dss_vs_standard(frame)
-    write_table(comparison, out / "dss_vs_standard_ft")
+    write_table(comparison.round(2), out / "dss_vs_standard_ft", note)
     trained = frame[frame["method"] != UNTRAINED]
+    title = f"{note}\n{title}" if note else title
     save(method_bars(frame, reference=DSS_PALM_FEW_SHOT, title=title), out / "method_by_dataset.png")
     curve = trained[trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1]
     if len(curve):

@@ -1,8 +1,9 @@
 """Collect cell metrics into a DataFrame and shape the papers' tables.
 
-`collect_cells(cfg)` reads the `metrics.json` of every cell of the config's grid from its run folder (skipped cells
-leave a `skipped.json` with the reason, collected too; cells not run yet are absent). `mean_std_table` pivots one metric into
-method x dataset cells formatted `mean ± std (n)`.
+`collect_cells(cfg)` reads the `metrics.json` of every cell of the config's grid from its run folder (skipped
+cells leave a `skipped.json` with the reason, collected too; cells not run yet are absent); `cells_frame(cfg)` is
+what to report: committed results for a real profile, the run folder for smoke. `mean_std_table` pivots one metric
+into method x dataset cells formatted `mean ± std (n)`.
 
 Deliberately left out: drawing (distill_lib.plots.figures) and anything that needs a model.
 """
@@ -63,22 +64,12 @@ def mean_std_table(frame: pd.DataFrame, metric: str = "test_at_best", fraction: 
     return cells.fillna("n/a")
 
 
-def paper_vs_ours(frame: pd.DataFrame, paper: dict[str, dict[str, float]], metric: str = "test_at_best"
-                  ) -> pd.DataFrame:
-    """Long table: method, dataset, paper number, our mean over seeds (full data), difference."""
-    rows = []
-    full = frame[frame["fraction"] == 1.0] if not frame.empty else frame
-    for method, by_dataset in paper.items():
-        for dataset, reported in by_dataset.items():
-            ours = full[(full["method"] == method) & (full["dataset"] == dataset)][metric] if not full.empty else []
-            mean = float(ours.mean()) if len(ours) else float("nan")
-            rows.append({"method": method, "dataset": dataset, "paper": reported, "ours": round(mean, 2),
-                         "ours - paper": round(mean - reported, 2), "seeds": len(ours)})
-    return pd.DataFrame(rows)
-
-
-def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Markdown and CSV side by side (path without suffix)."""
+def write_table(table: pd.DataFrame, path: Path, note: str = "") -> None:
+    """Markdown and CSV side by side (path without suffix); `note` heads both files when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path.with_suffix(".csv"))
-    path.with_suffix(".md").write_text(table.to_markdown() if not table.empty else "(no rows)\n")
+    with open(path.with_suffix(".csv"), "w") as f:
+        if note:
+            f.write(f"# {note}\n")
+        table.to_csv(f)
+    body = table.to_markdown() if not table.empty else "(no rows)"
+    path.with_suffix(".md").write_text((f"**{note}**\n\n" if note else "") + body + "\n")
