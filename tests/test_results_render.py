@@ -72,3 +72,10 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
     assert render_all(readme, check=True) == []
     with pytest.raises(ValueError, match="no block for results/dss/cpu"):
         replace_block("no markers", "dss/cpu", "x")
+
+
+def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
+    """The README's results blocks are what `make figures` renders from results/ (regenerate after a new record)."""
+    monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
+    monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
+    assert render_all(check=True) == [], "README results blocks are stale: run `make figures` and commit"
