@@ -49,7 +49,7 @@ smoke: install  ## every notebook on the smoke profile: a tiny random model, min
 	$(BIN)/python scripts/reproduce.py smoke --runs $(RUNS) --kernel $(KERNEL)
 
 figures: install  ## render the committed results/ into figures/ and the README's results tables (seconds)
-	$(BIN)/python -m distill_lib.plots.render
+	$(BIN)/python -m distill_lib.render
 
 test: install  ## unit tests, then nbval over every notebook (smoke profile, fresh run folder)
 	$(BIN)/pytest tests

@@ -21,9 +21,10 @@ from typing import Any
 import torch
 
 from benchmarks import common
-from distill_lib.config import MethodConfig
+from distill_lib.config import EvalConfig, MethodConfig
 from distill_lib.evaluate.generate import generate_texts
-from distill_lib.methods.base import DistillingStepByStep
+from distill_lib.models.loading import Student
+from distill_lib.papers.dss.methods import DistillingStepByStep
 
 DEFAULTS = {  # model size, prompts (project), prompts (baseline), repetitions, new tokens, dtype
     "gpu": {"size": "full", "n": 1000, "baseline_n": 100, "reps": 3, "max_new_tokens": 32, "dtype": "bf16"},
@@ -47,8 +48,9 @@ def measure(model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: A
 
     def run(name: str, limit: int | None = None) -> list[str]:
         subset, batch_size = paths[name]
-        return generate_texts(model, tokenizer, is_seq2seq, subset[:limit], batch_size=batch_size,
-                              max_new_tokens=args.max_new_tokens, progress=False)
+        student = Student(model, tokenizer, is_seq2seq, "bench")
+        settings = EvalConfig(batch_size=batch_size, max_new_tokens=args.max_new_tokens)
+        return generate_texts(student, subset[:limit], settings, progress=False)
 
     for name, (_, batch_size) in paths.items():  # warm-up: one batch each
         run(name, batch_size)

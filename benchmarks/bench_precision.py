@@ -24,12 +24,12 @@ from typing import Any
 import torch
 
 from benchmarks import common
-from distill_lib.config import MethodConfig, StudentConfig
-from distill_lib.data.dss import load_dss
+from distill_lib.config import EvalConfig, MethodConfig, StudentConfig
 from distill_lib.evaluate.generate import generate_texts
-from distill_lib.methods import build_method
 from distill_lib.models.loading import load_student
 from distill_lib.models.precision import autocast, cpu_has_native_bf16, machine_info
+from distill_lib.papers.dss.data import load_dss
+from distill_lib.papers.index import build_method
 from distill_lib.train.batching import collate, encode_row
 from distill_lib.train.loop import forward_loss
 
@@ -90,13 +90,13 @@ def measure_training(args: Any, stud: Any, device: torch.device) -> dict[str, An
 
 def measure_generation(args: Any, stud: Any, device: torch.device) -> dict[str, Any]:
     method = build_method(MethodConfig(name="standard_ft"))
-    prompts = [method.prompt(r) for r in list(load_dss("cqa")["test"])[:args.gen]]
-    model = stud.model.to(device)
+    prompts = [method.prompt(r, "label") for r in list(load_dss("cqa")["test"])[:args.gen]]
+    stud.model.to(device)
+    settings = EvalConfig(batch_size=64, max_new_tokens=args.new_tokens)
     texts, seconds = {}, {}
     for p in ("fp32", "bf16"):
         seconds[p], texts[p] = common.timed(lambda p=p: generate_texts(
-            model, stud.tokenizer, False, prompts, 64, args.new_tokens, max_input=128, progress=False,
-            precision=p), device)
+            stud, prompts, settings, max_input=128, precision=p, progress=False), device)
     same = sum(a == b for a, b in zip(texts["fp32"], texts["bf16"], strict=True)) / len(prompts)
     return {"prompts": len(prompts), "new_tokens": args.new_tokens, "seconds": seconds,
             "examples_per_s": {p: len(prompts) / s for p, s in seconds.items()},

@@ -2,7 +2,7 @@
 
 Both paths train the same randomly initialised model (T5-v1.1-base shape and SmolLM2-135M shape, built from
 inline configs) on real CQA inputs with the released PaLM rationales, with the same global batch:
-- project: distill_lib's own step (`train.loop._optimizer_step`): DistillingStepByStep rows of both tasks in ONE
+- project: distill_lib's own step (`train.loop.optimizer_step`): DistillingStepByStep rows of both tasks in ONE
   forward (`collate` + `forward_loss` / `weighted_task_loss`), length-grouped batches (`batch_stream`), bf16
   autocast and fused AdamW on GPU, SDPA attention, optional torch.compile;
 - baselines, two fp32 passes per micro-batch (a label pass, then a rationale pass), unsorted batches, plain
@@ -36,9 +36,9 @@ import torch.nn.functional as F
 from benchmarks import common
 from distill_lib.config import MethodConfig, TrainConfig
 from distill_lib.losses import IGNORE
-from distill_lib.methods.base import DistillingStepByStep
+from distill_lib.papers.dss.methods import DistillingStepByStep
 from distill_lib.train.batching import batch_stream, collate, encode_row
-from distill_lib.train.loop import TrainState, _optimizer_step, build_accelerator, forward_loss
+from distill_lib.train.loop import StepRun, TrainState, build_accelerator, forward_loss, optimizer_step
 
 DEFAULTS = {  # size, global batch, micro-batch of `reference` and of `padded`, steps per repetition, repetitions,
     # warm-up steps, records. `reference` trains the whole batch at once, as the reference's batch_size 64 does.
@@ -176,8 +176,8 @@ class Setup:
 
         def step() -> list[int]:
             seen.clear()
-            _optimizer_step(acc, model, optimizer, scheduler, stream, self.features, 1, self.is_seq2seq,
-                            self.weights, self.pad_id, 1.0, TrainState())
+            optimizer_step(StepRun(acc, model, optimizer, scheduler, stream, self.features, 1, self.is_seq2seq,
+                                   self.weights, self.pad_id, 1.0), TrainState())
             return list(seen)
 
         return step, info

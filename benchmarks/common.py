@@ -34,9 +34,10 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from distill_lib.config import PROJECT_ROOT, package_versions
+from distill_lib.config import PROJECT_ROOT
 from distill_lib.data.records import resolve_data_dir
 from distill_lib.models.tiny import train_tokenizer
+from distill_lib.runs import package_versions
 
 BENCH_DIR = PROJECT_ROOT / "runs" / "bench"
 GPU_TOKENIZER = PROJECT_ROOT / ".gpu" / "tokenizer"  # staged by scripts/gpu/stage.sh
@@ -200,7 +201,9 @@ def build_model(kind: str, size: str, tokenizer: PreTrainedTokenizerFast, attn: 
 
 def cqa_records(split: str, data_dir: str | None, limit: int) -> list[dict[str, Any]]:
     """The first `limit` CQA records of `split`, with the released PaLM rationale and label attached."""
-    from distill_lib.data.dss import load_split_records  # imports `datasets`: the GPU image needs its wheel
+    from distill_lib.papers.dss.data import (
+        load_split_records,  # imports `datasets`: the GPU image needs its wheel
+    )
 
     return load_split_records("cqa", split, resolve_data_dir(default_data_dir(data_dir)))[:limit]
 

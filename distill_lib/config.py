@@ -5,15 +5,15 @@ A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (
 `{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the file and key; values
 are coerced to their field's type and range-checked (distill_lib.config_values), naming the key otherwise.
 
-Deliberately left out: anything about models, data formats or training; this module only resolves settings
-and names run directories.
+Deliberately left out: anything about models, data formats or training, and where runs are written
+(distill_lib.runs); this module only resolves and checks settings.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
+import importlib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +28,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class DataConfig:
-    dataset: str = "cqa"
+    dataset: str = ""  # set by the experiment file (a paper's dataset or training pool)
     data_dir: str | None = None  # None: ../shared/data beside the project when present, else the HF Hub
     train_limit: int | None = None  # keep the first N training records (after split construction)
     valid_limit: int | None = None
     test_limit: int | None = None
     train_fraction: float = 1.0  # data-efficiency subsampling (DSS: before the validation hold-out)
-    options: dict[str, Any] = field(default_factory=dict)  # dataset-specific switches (e.g. svamp_split)
+    options: Any = field(default_factory=dict)  # the paper's DataOptions (distill_lib.papers.<name>.options)
 
 
 @dataclass
@@ -48,12 +48,12 @@ class StudentConfig:
 
 @dataclass
 class MethodConfig:
-    name: str = "dss"  # see distill_lib.methods.METHODS
+    name: str = ""  # a method of the experiment's paper (distill_lib.papers.<paper>.methods)
     alpha: float = 0.5  # DSS: alpha * L_label + (1 - alpha) * L_rationale
     label_source: str = "gold"  # gold | llm
     label_prefix: str = "predict: "
     rationale_prefix: str = "explain: "
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Any = field(default_factory=dict)  # the paper's MethodOptions
 
 
 @dataclass
@@ -133,14 +133,7 @@ class ExperimentConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     grid: GridConfig = field(default_factory=GridConfig)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def run_dir(self) -> Path:
-        """runs/<experiment>/<profile> (distill_lib.runs owns the layout)."""
-        from distill_lib.runs import run_dir
-
-        return run_dir(self)
+    extra: Any = field(default_factory=dict)  # the paper's Extra options
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -183,7 +176,8 @@ def _from_dict(cls: type, values: dict[str, Any], where: str, prefix: str = "") 
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown} in section '{cls.__name__}'; known: {sorted(known)}")
+        raise ConfigError(f"{where}: unknown key(s) {[prefix + k for k in unknown]} in section "
+                          f"'{cls.__name__}'; known: {sorted(known)}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
@@ -200,9 +194,57 @@ def _from_dict(cls: type, values: dict[str, Any], where: str, prefix: str = "") 
     return cls(**kwargs)
 
 
+OPTION_SECTIONS = (("data", "options", "DataOptions"), ("method", "options", "MethodOptions"),
+                   (None, "extra", "Extra"))
+
+
+def _options_module(experiment: str) -> Any:
+    """`distill_lib.papers.<experiment>.options`, or None for an experiment without one (test configs)."""
+    try:
+        return importlib.import_module(f"distill_lib.papers.{experiment}.options")
+    except ModuleNotFoundError as err:
+        if err.name and err.name.startswith("distill_lib.papers"):
+            return None
+        raise
+
+
+def _typed(value: Any, cls: type, where: str, key: str) -> Any:
+    """`value` (a dict or an instance) as a checked instance of the option dataclass `cls`."""
+    values = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(value or {})
+    typed = _from_dict(cls, values, where, key)
+    if hasattr(typed, "check"):
+        try:
+            typed.check()
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
+    return typed
+
+
+def _typed_options(cfg: ExperimentConfig, where: str) -> None:
+    """Replace the free option dicts by the paper's option dataclasses (distill_lib.papers.<cfg.name>.options:
+    DataOptions, MethodOptions, Extra), coerced and checked like every other value."""
+    module = _options_module(cfg.name)
+    if module is None:
+        return
+    for section, name, cls_name in OPTION_SECTIONS:
+        owner = getattr(cfg, section) if section else cfg
+        key = f"{section}.{name}." if section else f"{name}."
+        setattr(owner, name, _typed(getattr(owner, name), getattr(module, cls_name), where, key))
+
+
+def typed_section(method: MethodConfig, experiment: str) -> MethodConfig:
+    """A copy of a hand-built MethodConfig with its options typed as `experiment`'s MethodOptions."""
+    module = _options_module(experiment)
+    if module is None:
+        return method
+    options = _typed(method.options, module.MethodOptions, "method config", "method.options.")
+    return dataclasses.replace(method, options=options)
+
+
 def _build(merged: dict[str, Any], where: str) -> ExperimentConfig:
     cfg = _from_dict(ExperimentConfig, merged, where)
     check_ranges(cfg.to_dict(), where)
+    _typed_options(cfg, where)
     return cfg
 
 
@@ -224,28 +266,3 @@ def load_config(
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
     return _build(merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else ""))
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that decide results, for the run record."""
-    import importlib.metadata as md
-    import platform
-
-    names = ["torch", "transformers", "tokenizers", "datasets", "accelerate", "openai", "sympy", "sacrebleu", "nltk"]
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = md.version(name)
-        except md.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def write_run_record(cfg: ExperimentConfig, directory: str | Path) -> Path:
-    """Write the resolved config and library versions into `directory` (created if needed)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    out = directory / "versions.json"
-    out.write_text(json.dumps(package_versions(), indent=2))
-    return out

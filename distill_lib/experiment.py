@@ -20,26 +20,26 @@ from typing import Any
 from accelerate import PartialState
 from datasets import DatasetDict
 
-from distill_lib.config import ExperimentConfig, package_versions, write_run_record
+from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable
-from distill_lib.data.splits import load_splits
 from distill_lib.eta import grid_eta
 from distill_lib.evaluate.generate import generate_texts
-from distill_lib.evaluate.scoring import score_predictions
-from distill_lib.methods import Method, build_method
+from distill_lib.methods import Method
 from distill_lib.models.loading import Student, load_student
 from distill_lib.models.precision import machine_info, resolve_precision
+from distill_lib.papers.index import build_method, load_splits, paper_for
 from distill_lib.runs import (
     cell_dir,
     cell_key,
     git_commit,
     grid_cells,
     identity_settings,
-    read_jsonl,
+    package_versions,
     read_results,
     records_results,
     result_path,
     write_json,
+    write_run_record,
 )
 from distill_lib.train.batching import encode_row
 from distill_lib.train.loop import TrainState, train
@@ -47,20 +47,16 @@ from distill_lib.train.loop import TrainState, train
 
 def evaluate_records(student: Student, method: Method, records: list[dict], cfg: ExperimentConfig,
                      progress: bool = False) -> dict[str, Any]:
-    """Generate for `records` and score; math methods are scored once per thought format."""
-    formats = getattr(method, "formats", (None,))
+    """Generate for `records` once per format the method is tested on, and score with the paper's scorer;
+    `primary` is the mean over the formats."""
+    precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
+    score = paper_for(cfg).score
     results: dict[str, Any] = {}
-    for fmt in formats:
-        prompts = [method.prompt(r, fmt) if fmt else method.prompt(r) for r in records]
-        texts = generate_texts(student.model, student.tokenizer, student.is_seq2seq, prompts,
-                               cfg.eval.batch_size, cfg.eval.max_new_tokens, cfg.eval.num_beams,
-                               cfg.eval.length_penalty, cfg.student.max_input_tokens,
-                               cfg.eval.no_repeat_ngram_size, progress,
-                               resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device)))
-        options = {**cfg.extra.get("scoring", {}), "format": fmt}
-        scores = score_predictions(cfg.data.dataset, records, texts, method.read_label, options)
-        results[fmt or "label"] = {**scores, "texts": texts}
-    results["primary"] = sum(r["primary"] for r in results.values()) / len(formats)
+    for fmt in method.formats:
+        prompts = [method.prompt(r, fmt) for r in records]
+        texts = generate_texts(student, prompts, cfg.eval, cfg.student.max_input_tokens, precision, progress)
+        results[fmt] = {**score(cfg, records, texts, method, fmt), "texts": texts}
+    results["primary"] = sum(r["primary"] for r in results.values()) / len(method.formats)
     return results
 
 
@@ -193,16 +189,6 @@ def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -
                     f.write(json.dumps(row) + "\n")
 
 
-def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
-                     ) -> list[dict[str, Any]]:
-    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required` fields."""
-    path = Path(path)
-    path = path / "predictions.jsonl" if path.is_dir() else path
-    if not path.exists():
-        raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
-    return read_jsonl(path, required)
-
-
 def _skip(cell: ExperimentConfig, err: Exception) -> None:
     """Write the reason a cell cannot run (its data is unavailable) where tables will find it."""
     reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
@@ -242,6 +228,16 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
             f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}")
         results.append(metrics)
     return results
+
+
+def train_stage(cfg: ExperimentConfig, stage_dir: Path, log: Any = print) -> dict[str, Any]:
+    """The training notebook's step: run the grid, write and return its summary (stage_dir/metrics.json)."""
+    results = run_grid(cfg, log)
+    summary = {"cells_finished": len(results), "datasets": sorted({m["dataset"] for m in results}),
+               "methods": sorted({m["method"] for m in results}),
+               "n_test": sorted({m["n_test"] for m in results})}
+    write_json(stage_dir / "metrics.json", summary)
+    return summary
 
 
 def describe_hardware(cfg: ExperimentConfig) -> str:

@@ -32,7 +32,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config, write_run_record
+import yaml
+
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config
 
 # Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport, display.
 NOT_IDENTITY = (
@@ -133,6 +135,31 @@ def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
     return [c for c in cells if unique.get(cell_key(c)) is c]
 
 
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide results, for the run record."""
+    import importlib.metadata as md
+    import platform
+
+    names = ["torch", "transformers", "tokenizers", "datasets", "accelerate", "openai", "sympy", "sacrebleu", "nltk"]
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_run_record(cfg: ExperimentConfig, directory: str | Path) -> Path:
+    """Write the resolved config and library versions into `directory` (created if needed)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    out = directory / "versions.json"
+    out.write_text(json.dumps(package_versions(), indent=2))
+    return out
+
+
 def open_stage(config: str | Path, profile: str, overrides: dict[str, Any] | None, stage: str
                ) -> tuple[ExperimentConfig, Path]:
     """A notebook's first step: load the config, write its run record into the stage folder, say where."""
@@ -194,6 +221,16 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[st
             raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)}")
         rows.append(row)
     return rows
+
+
+def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
+                     ) -> list[dict[str, Any]]:
+    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required` fields."""
+    path = Path(path)
+    path = path / "predictions.jsonl" if path.is_dir() else path
+    if not path.exists():
+        raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
+    return read_jsonl(path, required)
 
 
 def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from distill_lib.config import ConfigError, load_config, write_run_record
+from distill_lib.config import ConfigError, load_config
+from distill_lib.runs import run_dir, write_run_record
 
 
 def test_profiles_and_overrides():
@@ -24,7 +25,7 @@ def test_profiles_and_overrides():
 def test_errors_name_the_file_and_key(tmp_path):
     with pytest.raises(ConfigError, match="profile 'nope' not defined"):
         load_config("configs/dss.yaml", "nope")
-    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['lrr'\]"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['train.lrr'\]"):
         load_config("configs/dss.yaml", "smoke", {"train.lrr": 1})
     bad = tmp_path / "bad.yaml"
     bad.write_text("base: {trian: {lr: 1}}\nprofiles: {smoke: {}}\n")
@@ -42,7 +43,7 @@ def test_run_record_has_config_and_versions(tmp_path):
 
 def test_run_root_env_override(monkeypatch, tmp_path):
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
-    assert load_config("configs/dss.yaml", "smoke").run_dir == tmp_path / "dss" / "smoke"
+    assert run_dir(load_config("configs/dss.yaml", "smoke")) == tmp_path / "dss" / "smoke"
 
 
 @pytest.mark.parametrize("key,given,expected", [

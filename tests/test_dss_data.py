@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from distill_lib.data.dss import labels_match, llm_label_accuracy, load_dss, load_split_records
-from distill_lib.data.palm import parse_palm_output, read_palm_outputs
 from distill_lib.data.records import DataUnavailable
+from distill_lib.papers.dss.data import labels_match, llm_label_accuracy, load_dss, load_split_records
+from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 
 
 # An oracle for the reference parse rules, written independently (regex first, not split first), in minbpe's

@@ -11,9 +11,9 @@ import torch
 
 from distill_lib.config import MethodConfig
 from distill_lib.losses import next_token_labels, weighted_task_loss
-from distill_lib.methods import build_method
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.tiny import tiny_causal, tiny_t5
+from distill_lib.papers.index import build_method
 from distill_lib.train.batching import collate, encode_row
 from distill_lib.train.loop import forward_loss
 

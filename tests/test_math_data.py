@@ -3,15 +3,20 @@
 import pytest
 from datasets import Dataset
 
-from distill_lib.data.math import asdiv_numeric_answer, gsm8k_gold, load_math_benchmark, load_svamp_math
-from distill_lib.data.math_teacher import (
+from distill_lib.data.records import RECORD_COLUMNS, DataUnavailable, make_record, resolve_data_dir
+from distill_lib.papers.math.data import (
+    asdiv_numeric_answer,
+    gsm8k_gold,
+    load_math_benchmark,
+    load_svamp_math,
+)
+from distill_lib.papers.math.teacher_data import (
     clean_program,
-    filter_verified,
+    keep_verified,
     load_gsm8k_train_programs,
     load_reft_svamp,
     program_to_equations,
 )
-from distill_lib.data.records import RECORD_COLUMNS, DataUnavailable, make_record, resolve_data_dir
 from distill_lib.verify.answer import answers_match, extract_cot_answer
 from distill_lib.verify.batch import VerifierPool
 
@@ -135,16 +140,30 @@ def test_program_to_equations():
         assert program_to_equations(program) is None, program
 
 
-def test_filter_verified_keeps_correct_unique_rows():
+def test_keep_verified_keeps_correct_unique_rows():
     def row(id, rationale, answer):
         return make_record(id, "q", str(answer), rationale=rationale, format="pot", answer=float(answer))
 
     dataset = Dataset.from_list([row("a", "ans = 2 + 2", 4), row("a", "ans = 2 + 2", 4), row("a", "ans = 8 / 2", 4),
                                  row("b", "ans = 5", 6), row("c", "while True:\n    pass", 1),
                                  row("d", "import os\nans = 1", 1)])
-    kept, stats = filter_verified(dataset, "pot", timeout_s=1.0)
+    kept, stats = keep_verified(dataset, "pot", timeout_s=1.0)
     assert kept["rationale"] == ["ans = 2 + 2", "ans = 8 / 2"] and kept["llm_label"] == ["4", "4"]
     assert stats["n_in"] == 6 and stats["n_unique"] == 5 and stats["n_kept"] == 2
     assert stats["failures"] == {"wrong_answer": 1, "timeout": 1, "forbidden": 1}
     with pytest.raises(ValueError, match="no 'answer' column"):
-        filter_verified(Dataset.from_list([{"id": "x", "rationale": "ans = 1"}]), "pot")
+        keep_verified(Dataset.from_list([{"id": "x", "rationale": "ans = 1"}]), "pot")
+
+
+def test_samples_of_one_question_that_agree_are_kept_once():
+    """A live teacher's k samples get ids `{id}-{k}`: duplicates are the same question and the same thought up to
+    whitespace, whatever the id; other questions with the same program are not duplicates."""
+    def sample(sample_id, question, program):
+        return make_record(sample_id, question, "4", rationale=program, format="pot", answer=4.0)
+
+    dataset = Dataset.from_list([sample("q1-0", "Two plus two?", "ans = 2 + 2"),
+                                 sample("q1-1", "Two plus two?", "ans  =  2 + 2\n"),
+                                 sample("q1-2", "Two plus two?", "ans = 2 * 2"),
+                                 sample("q2-0", "Four?", "ans = 2 + 2")])
+    kept, stats = keep_verified(dataset, "pot", timeout_s=1.0)
+    assert kept["id"] == ["q1-0", "q1-2", "q2-0"] and stats["n_unique"] == 3

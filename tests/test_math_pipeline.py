@@ -7,8 +7,11 @@ import json
 import pytest
 
 from distill_lib.config import load_config
-from distill_lib.data.math_splits import build_teacher_data, load_math_splits, split_questions, teacher_data
-from distill_lib.evaluate.ensemble import ensemble_from_predictions, ensemble_scores, vote_answer
+from distill_lib.config_values import ConfigError
+from distill_lib.data.records import DataUnavailable
+from distill_lib.papers.math.report import ensemble_scores, read_math_predictions, vote_answer
+from distill_lib.papers.math.splits import load_math_splits, split_questions
+from distill_lib.papers.math.stage import build_teacher_data, teacher_data
 
 
 def smoke(**overrides):
@@ -34,6 +37,9 @@ def test_released_teacher_data_is_verified_and_saved(data_dir):
 
 
 def test_splits_shapes_and_interleaved_test(data_dir):
+    with pytest.raises(DataUnavailable, match="run the teacher stage first"):  # training never builds teacher data
+        load_math_splits(smoke(**{"method.name": "etd"}))
+    build_teacher_data(smoke())
     splits = load_math_splits(smoke(**{"method.name": "etd"}))
     train_q, valid_q = set(splits["train"]["question_id"]), set(splits["valid"]["id"])
     assert len(valid_q) == 1 and not train_q & valid_q  # 10% of 12 questions, rounded
@@ -52,8 +58,10 @@ def test_split_questions_is_seeded(data_dir):
 def test_bad_pool_and_options_are_named():
     with pytest.raises(ValueError, match="training pool"):
         load_math_splits(smoke(**{"data.dataset": "svamp-math"}))
-    with pytest.raises(ValueError, match="unknown math option"):
-        load_math_splits(smoke(**{"data.options": {"colour": 1}}))
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['data.options.colour'\]"):
+        smoke(**{"data.options": {"colour": 1}})
+    with pytest.raises(ConfigError, match=r"data.options.formats = \['cot', 'xot'\]"):
+        smoke(**{"data.options.formats": ["cot", "xot"]})
 
 
 def _rows(example_id, label, answers):
@@ -69,18 +77,21 @@ def test_fallback_and_vote(tmp_path):
     assert vote_answer({"cot": 1.0, "pot": 2.0, "eot": 3.0}) == 2.0
     path = tmp_path / "predictions.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert ensemble_from_predictions(path) == {"fallback": 50.0, "vote": 75.0}
+    overall = ensemble_scores(read_math_predictions(path))["all"]
+    assert (overall["fallback"], overall["vote"]) == (50.0, 75.0)
     by_benchmark = ensemble_scores(rows)
     assert by_benchmark["svamp"] == {"fallback": 50.0, "vote": 100.0, "n": 2}
     assert by_benchmark["gsm8k"] == {"fallback": 50.0, "vote": 50.0, "n": 2}
 
 
 def test_tiny_etd_cell_scores_every_format(data_dir):
-    from distill_lib.experiment import cell_dir, run_cell
+    from distill_lib.experiment import run_cell
+    from distill_lib.runs import cell_dir
 
     cfg = smoke(**{"method.name": "etd", "data.train_limit": 16, "data.test_limit": 4, "train.max_steps": 3,
                    "train.eval_every": 3, "train.eval_subset": 1, "train.global_batch_size": 8,
                    "train.per_device_batch_size": 8, "eval.max_new_tokens": 8})
+    build_teacher_data(cfg)
     metrics = run_cell(cfg)
     assert metrics["n_train"] == 16 and metrics["n_test"] == 4 and metrics["last_step"] == 3
     for fmt in ("cot", "pot", "eot"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from distill_lib.config import MethodConfig
-from distill_lib.methods import TRIGGERS, build_method, math_input
+from distill_lib.papers.index import METHOD_PAPER, build_method
+from distill_lib.papers.math.methods import TRIGGERS, math_input
 from distill_lib.train.batching import encode_row, source_text
 
 RECORD = {"input": "Q?", "input_b": "", "label": "gold", "llm_label": "palm", "rationale": "because", "format": "cot"}
@@ -23,7 +24,7 @@ def test_dss_rows_prefixes_and_weights():
     rows = method.rows(RECORD)
     assert [(r.source, r.target, r.task) for r in rows] == [("predict: Q?", "gold", 0), ("explain: Q?", "because", 1)]
     assert method.weights == [0.3, pytest.approx(0.7)]
-    assert method.prompt(RECORD).source == "predict: Q?"
+    assert method.prompt(RECORD, "label").source == "predict: Q?"
     custom = build_method(MethodConfig(name="dss", label_prefix="[label] ", rationale_prefix="[rationale] "))
     assert custom.rows(RECORD)[1].source == "[rationale] Q?"
 
@@ -61,3 +62,15 @@ def test_causal_rows_mask_the_prompt(tiny_tokenizer):
 def test_unknown_method_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown method 'nope'"):
         build_method(MethodConfig(name="nope"))
+
+
+@pytest.mark.parametrize("name", sorted(METHOD_PAPER))
+def test_every_method_follows_the_contract(name):
+    """formats, rows(record) and prompt(record, fmt) for every format, read_label on text: one contract."""
+    method = build_method(MethodConfig(name=name))
+    record = {**RECORD, "format": method.formats[0] if method.formats[0] != "label" else "cot", "answer": 1.0,
+              "table": "{}"}
+    assert method.formats and all(isinstance(f, str) for f in method.formats)
+    prompts = [method.prompt(record, fmt) for fmt in method.formats]
+    assert all(p.target == "" and p.source for p in prompts)
+    assert isinstance(method.read_label(" x "), str) and len(method.weights) >= 1

@@ -19,11 +19,12 @@ from transformers import (
     TapasTokenizer,
 )
 
-from distill_lib.data.scigen import Table
-from distill_lib.metrics import faithfulness, score_scigen, text
+from distill_lib.data.table import Table
+from distill_lib.metrics import faithfulness, text
 from distill_lib.metrics.faithfulness import tapas_acc, tapex_acc
 from distill_lib.metrics.text import bertscore, bleu, meteor
 from distill_lib.models.tiny import train_tokenizer
+from distill_lib.papers.scigen.metrics import score_scigen
 
 SENTENCES = ["the cat sat on the mat", "a dog ran in the park", "the model is best on the hard subset",
              "bert acc is 1 and roberta acc is 3"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from distill_lib.data.palm import parse_palm_output, read_palm_outputs
 from distill_lib.data.records import resolve_data_dir
+from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 from distill_lib.prompts import get_template, parse_all, template_names
 from distill_lib.prompts.template import TemplateError
 from distill_lib.verify.arith import safe_eval

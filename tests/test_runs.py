@@ -25,7 +25,7 @@ CHANGES_RESULT = {
     "data.train_limit": 99, "data.test_limit": 7, "data.train_fraction": 0.5, "train.lr": 3e-4,
     "train.max_steps": 7, "train.global_batch_size": 8, "train.seed": 5, "train.warmup_ratio": 0.1,
     "eval.max_new_tokens": 9, "eval.num_beams": 2, "teacher.source": "live", "teacher.model": "other",
-    "teacher.temperature": 0.7, "extra.scoring": {"exact_svamp": True},
+    "teacher.temperature": 0.7, "extra.exact_svamp": True,
 }
 NO_CHANGE = {"train.log_every": 3, "eval.batch_size": 7, "train.per_device_batch_size": 8,
              "teacher.concurrency": 1, "run_root": "elsewhere", "grid.seeds": [4]}
@@ -90,7 +90,7 @@ def test_results_are_written_for_real_cells_only(base, tmp_path, monkeypatch):
 
 def test_run_dir_env(base, tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
-    assert run_dir(base) == tmp_path / "dss" / "cpu" == base.run_dir
+    assert run_dir(base) == tmp_path / "dss" / "cpu"
 
 
 def test_read_jsonl_names_file_and_line(tmp_path):

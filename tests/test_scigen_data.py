@@ -5,9 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from distill_lib.data import scigen
 from distill_lib.data.records import DataUnavailable, resolve_data_dir
-from distill_lib.data.scigen import ScigenFormatError, Table, clean_cell, clean_text, linearize, load_scigen
+from distill_lib.data.table import Table, clean_cell
+from distill_lib.papers.scigen import data as scigen
+from distill_lib.papers.scigen.data import (
+    ScigenFormatError,
+    clean_text,
+    linearize,
+    load_scigen,
+)
 
 DATA_DIR = resolve_data_dir(None)
 SCIGEN_FILES = {"train": "few-shot/train.json", "dev": "few-shot/dev.json", "test-CL": "test/test-CL.json",

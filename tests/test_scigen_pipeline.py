@@ -8,13 +8,14 @@ import pytest
 from datasets import Dataset
 
 from distill_lib.config import load_config
-from distill_lib.data.scigen_splits import (
+from distill_lib.config_values import ConfigError
+from distill_lib.papers.index import load_splits
+from distill_lib.papers.scigen.splits import (
     aggregate_triples,
     attach_scigen_teacher,
     load_scigen_splits,
     table_id,
 )
-from distill_lib.data.splits import load_splits
 
 
 def smoke(**overrides):
@@ -32,8 +33,8 @@ def test_split_sizes_and_limits(data_dir):
 
 @pytest.mark.parametrize("options", [{"test_split": "test-XX"}, {"size": "huge"}, {"colour": "red"}])
 def test_bad_options_are_named(options, data_dir):
-    with pytest.raises(ValueError, match="data.options"):
-        load_scigen_splits(smoke(**{"data.options": options}))
+    with pytest.raises(ConfigError, match="data.options"):  # refused when the config loads, before any data
+        smoke(**{"data.options": options})
 
 
 TRIPLES = [
@@ -54,11 +55,11 @@ def test_table_id_strips_triple_and_sample_suffixes():
 
 def test_triples_aggregate_per_table_with_verification_filter():
     known = {"train-1", "train-2", "train-10"}
-    verified = aggregate_triples(TRIPLES, known, filter_verified=True)
+    verified = aggregate_triples(TRIPLES, known, verified_only=True)
     assert verified["train-1"] == {"rationale": "Looking at Acc, A wins. A is best.", "llm_label": "A is best.",
                                    "source": "teacher", "teacher_triples": 1}
     assert set(verified) == {"train-1", "train-10"}
-    everything = aggregate_triples(TRIPLES, known, filter_verified=False)
+    everything = aggregate_triples(TRIPLES, known, verified_only=False)
     assert everything["train-1"]["rationale"] == ("Looking at Acc, A wins. A is best. "
                                                   "Looking at F1, B loses. B is worst.")
     assert everything["train-1"]["teacher_triples"] == 2
@@ -68,7 +69,7 @@ def test_attach_joins_on_table_ids(tmp_path):
     Dataset.from_list([{**t, "source": "smol"} for t in TRIPLES]).save_to_disk(str(tmp_path / "teacher"))
     split = Dataset.from_list([{"id": i, "rationale": "", "llm_label": "", "source": "gold"}
                                for i in ("train-1", "train-2", "train-3")])
-    joined = attach_scigen_teacher(split, tmp_path / "teacher", {"filter_verified": False})
+    joined = attach_scigen_teacher(split, tmp_path / "teacher", verified_only=False)
     assert joined["teacher_triples"] == [2, 0, 0]
     assert joined["source"] == ["smol", "teacher-missing", "teacher-missing"]
     with pytest.raises(FileNotFoundError, match="10_scigen_teacher"):
@@ -76,7 +77,8 @@ def test_attach_joins_on_table_ids(tmp_path):
 
 
 def test_tiny_cell_writes_bleu(data_dir, tmp_path, monkeypatch):
-    from distill_lib.experiment import cell_dir, run_cell
+    from distill_lib.experiment import run_cell
+    from distill_lib.runs import cell_dir
 
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
     cfg = smoke(**{"method.name": "scigen_reasoning_output", "data.train_limit": 8, "data.valid_limit": 4,
@@ -91,8 +93,8 @@ def test_tiny_cell_writes_bleu(data_dir, tmp_path, monkeypatch):
 
 
 def test_report_scores_a_cell_against_its_tables(data_dir, tmp_path):
-    from distill_lib.data.scigen import load_scigen
-    from distill_lib.evaluate.scigen_report import normalise, report_table, score_cell
+    from distill_lib.papers.scigen.data import load_scigen
+    from distill_lib.papers.scigen.report import normalise, report_table, score_cell
 
     assert normalise("The F1, e.g. 3.5!") == "the f1 , e . g . 3 . 5 !"
     tests = {r["id"]: r for r in load_scigen("test-CL", data_dir).select(range(2))}
@@ -108,3 +110,20 @@ def test_report_scores_a_cell_against_its_tables(data_dir, tmp_path):
     assert table.loc["traditional fine-tuning (table -> description)", "tapas_acc"] == "n/a"
     with pytest.raises(ValueError, match="not among the test records"):
         score_cell(tmp_path, {}, {"metrics": ["bleu"]})
+
+
+def test_report_scores_only_the_description_of_a_reasoning_output_cell(data_dir, tmp_path):
+    """A scigen_reasoning_output student writes `Reasoning: ... Description: ...`; only the description is
+    the prediction, as during checkpoint selection."""
+    from distill_lib.config import MethodConfig
+    from distill_lib.papers.scigen.data import load_scigen
+    from distill_lib.papers.scigen.methods import ReasoningOutput
+    from distill_lib.papers.scigen.report import score_cell
+
+    tests = {r["id"]: r for r in load_scigen("test-CL", data_dir).select(range(2))}
+    rows = [{"id": i, "format": "label", "prediction": f"Reasoning: row two wins. Description: {r['label']}",
+             "label": r["label"]} for i, r in tests.items()]
+    (tmp_path / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    read = ReasoningOutput(MethodConfig(name="scigen_reasoning_output")).read_label
+    assert score_cell(tmp_path, tests, {"metrics": ["bleu"]}, read)["raw"]["bleu"]["value"] == pytest.approx(100.0)
+    assert score_cell(tmp_path, tests, {"metrics": ["bleu"]})["raw"]["bleu"]["value"] < 99.0

@@ -7,11 +7,13 @@ import json
 import pytest
 import torch
 
-from distill_lib.config import MethodConfig, TrainConfig, load_config
+from distill_lib.config import EvalConfig, MethodConfig, TrainConfig, load_config
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.experiment import run_cell
-from distill_lib.methods import Row, build_method
+from distill_lib.methods import Row
+from distill_lib.models.loading import Student
 from distill_lib.models.tiny import tiny_causal, tiny_t5
+from distill_lib.papers.index import build_method
 from distill_lib.runs import cell_dir, cell_key
 from distill_lib.train.batching import batch_stream, encode_row
 from distill_lib.train.loop import micro_batch_plan, train
@@ -68,12 +70,11 @@ def test_resume_equals_uninterrupted(tiny_tokenizer, tmp_path, build, is_seq2seq
 
 @pytest.mark.parametrize("build,is_seq2seq", [(tiny_t5, True), (tiny_causal, False)])
 def test_batched_generation_equals_one_at_a_time(tiny_tokenizer, build, is_seq2seq):
-    model = build(tiny_tokenizer)
+    student = Student(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, "tiny")
     prompts = [Row(f"what is {i} " + "plus " * (i % 5), "") for i in range(9)]
-    batched = generate_texts(model, tiny_tokenizer, is_seq2seq, prompts, batch_size=4, max_new_tokens=6,
-                             progress=False)
-    single = [generate_texts(model, tiny_tokenizer, is_seq2seq, [p], batch_size=1, max_new_tokens=6,
-                             progress=False)[0] for p in prompts]
+    batched = generate_texts(student, prompts, EvalConfig(batch_size=4, max_new_tokens=6), progress=False)
+    single = [generate_texts(student, [p], EvalConfig(batch_size=1, max_new_tokens=6), progress=False)[0]
+              for p in prompts]
     assert batched == single
 
 

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from distill_lib.verify.equations import EquationPool, equation_sides, parse_system, solve_equations
+from distill_lib.verify.batch import verify_many
+from distill_lib.verify.equations import EquationPool, equation_sides, parse_system
 
 # Our own equation systems for the 8 GSM8K problems behind XoT's EoT exemplars (written here, not copied);
 # the answers are the exemplars' answers: 5, 72, 3, 46, 20, 160, 121, 5.
@@ -109,4 +110,4 @@ def test_hard_solve_times_out_within_bound(pool):
 
 
 def test_solve_equations_one_shot():
-    assert solve_equations("2x = 10\nans = x").answer == 5.0
+    assert verify_many("eot", ["2x = 10\nans = x"], workers=1)[0].answer == 5.0

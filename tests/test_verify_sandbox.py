@@ -4,8 +4,9 @@ import time
 
 import pytest
 
+from distill_lib.verify.isolation import run_isolated
 from distill_lib.verify.result import VerifyResult
-from distill_lib.verify.sandbox import ProgramPool, check_program, execute_here, run_isolated, run_program
+from distill_lib.verify.sandbox import ProgramPool, check_program, execute_here, run_program
 
 TIMEOUT_S = 1.0
 

@@ -16,9 +16,12 @@ Deliberately left out: reading any particular file format (see the per-dataset l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from distill_lib.config import PROJECT_ROOT
+from distill_lib.config import PROJECT_ROOT, DataConfig
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 RECORD_COLUMNS = ("id", "input", "label", "rationale", "llm_label", "format", "source")
 
@@ -45,3 +48,14 @@ def make_record(id: str, input: str, label: str, **extra: Any) -> dict[str, Any]
               "source": "gold"}
     record.update(extra)
     return record
+
+
+def limit_splits(splits: DatasetDict, cfg: DataConfig) -> DatasetDict:
+    """The first N rows of each split as configured; the train cap scales with `train_fraction` so that a
+    data-efficiency curve keeps its shape."""
+    train_limit = cfg.train_limit
+    if train_limit and cfg.train_fraction < 1.0:
+        train_limit = max(1, round(train_limit * cfg.train_fraction))
+    limits = {"train": train_limit, "valid": cfg.valid_limit, "test": cfg.test_limit}
+    return type(splits)({name: split.select(range(min(limits[name], len(split)))) if limits.get(name) else split
+                         for name, split in splits.items()})

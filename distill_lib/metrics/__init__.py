@@ -1,10 +1,5 @@
-"""Evaluation metrics: surface text metrics (text.py), table faithfulness (faithfulness.py), the SciGen suite.
+"""Shared evaluation metrics: surface text metrics (text.py: BLEU, METEOR, BERTScore) and table faithfulness
+(faithfulness.py: TAPAS / TAPEX accuracy).
 
-Deliberately left out: task accuracy metrics of the other papers (they live with their datasets' code).
+Deliberately left out: the papers' task metrics and suites (papers/<paper>/scoring.py, papers/scigen/metrics.py).
 """
-
-from distill_lib.metrics.faithfulness import tapas_acc, tapex_acc
-from distill_lib.metrics.scigen import score_scigen
-from distill_lib.metrics.text import MetricResult, bertscore, bleu, meteor
-
-__all__ = ["MetricResult", "bertscore", "bleu", "meteor", "score_scigen", "tapas_acc", "tapex_acc"]

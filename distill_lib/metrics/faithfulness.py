@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from distill_lib.data.scigen import Table
+from distill_lib.data.table import Table
 from distill_lib.metrics.text import MetricResult, model_missing_reason
 
 TAPAS_MODEL = "google/tapas-large-finetuned-tabfact"
@@ -43,7 +43,7 @@ def check_tables(preds: list[str], tables: list[Table]) -> None:
         raise ValueError("no predictions to score")
     for i, table in enumerate(tables):
         if not isinstance(table, Table):
-            raise TypeError(f"tables[{i}] is a {type(table).__name__}, expected distill_lib.data.scigen.Table")
+            raise TypeError(f"tables[{i}] is a {type(table).__name__}, expected distill_lib.data.table.Table")
 
 
 def tapex_frame(table: Table, paper_compat: bool = False) -> pd.DataFrame:

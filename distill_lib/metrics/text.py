@@ -8,7 +8,7 @@
 Every metric that may be unavailable returns a `MetricResult`, so a missing resource is reported, never
 silently replaced by a different metric.
 
-Deliberately left out: BLEURT and MoverScore (see `not_computed` in distill_lib.metrics.scigen), text
+Deliberately left out: BLEURT and MoverScore (see `not_computed` in distill_lib.papers.scigen.metrics), text
 normalisation (callers pass the text they want scored) and multi-reference scoring.
 """
 

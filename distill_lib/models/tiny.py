@@ -24,7 +24,7 @@ SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>", "<s>"]
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> PreTrainedTokenizerFast:
-    """A byte-level BPE tokenizer trained on `texts` (< 1 s for a few thousand sentences)."""
+    """A byte-level BPE tokenizer trained on `texts` (fast enough to build per test)."""
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -6,7 +6,7 @@ fraction, untrained, test accuracy at the best and last steps, n, wall time, pre
 except the grid's axes (dataset, method, label source, seed, fraction), and so must the untrained ones;
 otherwise the error names the differing settings and an example record of each value.
 
-Deliberately left out: the papers' layouts (distill_lib.plots.dss_report and the notebooks) and drawing.
+Deliberately left out: the papers' layouts (distill_lib.papers.dss.report and the notebooks) and drawing.
 """
 
 from __future__ import annotations

@@ -19,14 +19,6 @@ from distill_lib.config import ExperimentConfig
 from distill_lib.plots.records import metrics_row, results_frame
 from distill_lib.runs import cell_dir, grid_cells, records_results
 
-# Paper T5-Base numbers (dss.md §1.1, tagged [secondary, unverified] there), test accuracy %.
-DSS_PAPER_T5_BASE = {
-    "standard_ft": {"esnli": 88.38, "anli1": 43.58, "cqa": 62.19, "svamp": 62.63},
-    "dss": {"esnli": 89.51, "anli1": 49.58, "cqa": 63.29, "svamp": 65.50},
-    "single_task": {"esnli": 88.88, "anli1": 43.50, "cqa": 61.37, "svamp": 63.00},
-}
-DSS_PALM_FEW_SHOT = {"esnli": 72.99, "anli1": 65.60, "cqa": 77.23, "svamp": 74.0}  # recomputed from the release
-
 
 def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(finished cells, skipped cells with reasons) of cfg's grid, read from its run folder."""

@@ -9,6 +9,6 @@ Deliberately left out: sending prompts (distill_lib.teacher) and checking answer
 """
 
 from distill_lib.prompts.parsers import Parsed, parse_all
-from distill_lib.prompts.template import TEMPLATE_DIR, Template, get_template, template_names
+from distill_lib.prompts.template import Template, get_template, template_names
 
-__all__ = ["Parsed", "Template", "TEMPLATE_DIR", "get_template", "parse_all", "template_names"]
+__all__ = ["Parsed", "Template", "get_template", "parse_all", "template_names"]

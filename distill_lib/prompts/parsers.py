@@ -1,18 +1,15 @@
-"""Parsers from a teacher completion to (rationale, label, fields), one per template family.
+"""From a teacher completion to (rationale, label, fields): the shared parts of every parser.
 
-- `palm:<dataset>`: the DSS rules of distill_lib.data.palm.parse_palm_output, so live teacher output and the
-  released PaLM output go through one parser.
-- `math:cot|pot|eot`: the rationale is the text itself (steps / program / equations); the label stays '' because
-  answers are verified elsewhere (distill_lib.verify). `ok` only says the text has the expected ending.
-- `scigen`: `Reasoning k: / Statement k: / Verification k:` line triples.
+A template names its parser as `module:function[:argument]` (each paper keeps its parsers in its package:
+papers/dss/palm.py, papers/math/parsers.py, papers/scigen/parsers.py); `parse_text` cuts the completion at the
+first stop string (some servers keep it in the text) and applies that function. Every parser returns `Parsed`.
 
-Every parser first cuts the completion at the first stop string (some servers keep it in the text).
-Deliberately left out: judging whether an answer is right.
+Deliberately left out: judging whether an answer is right (distill_lib.verify, the papers' scoring).
 """
 
 from __future__ import annotations
 
-import re
+import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,63 +28,23 @@ def cut_at_stop(text: str, stop: Iterable[str]) -> str:
     return text[: min(cuts)] if cuts else text
 
 
-def parse_palm(dataset: str, text: str) -> Parsed:
-    from distill_lib.data.palm import parse_palm_output
-
-    rationale, label = parse_palm_output(dataset, text)
-    return Parsed(rationale, label, ok=bool(rationale.strip() and label.strip()))
-
-
-MATH_ENDINGS = {
-    "cot": re.compile(r"answer is", re.IGNORECASE),
-    "pot": re.compile(r"^\s*ans\s*=", re.MULTILINE),
-    "eot": re.compile(r"^\s*ans\s*=", re.MULTILINE),
-}
-
-
-def parse_math(kind: str, text: str) -> Parsed:
-    if kind not in MATH_ENDINGS:
-        raise KeyError(f"no math parser '{kind}'; known: {sorted(MATH_ENDINGS)}")
-    rationale = re.split(r"\n\s*Question:", text)[0].strip()
-    return Parsed(rationale, "", ok=bool(MATH_ENDINGS[kind].search(rationale)))
+def resolve_parser(spec: str) -> Callable[[str], Parsed]:
+    """The parser a template names as `module:function[:argument]`, e.g.
+    `distill_lib.papers.dss.palm:parse_teacher:cqa` calls parse_teacher("cqa", text); without an argument the
+    function takes the text alone. An unknown module or function is a KeyError naming the spec."""
+    module_name, _, rest = spec.partition(":")
+    function_name, _, argument = rest.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise KeyError(f"parser '{spec}' cannot be found ({type(err).__name__}: {err}); write it as "
+                       "module:function[:argument]") from None
+    return (lambda text: function(argument, text)) if argument else function
 
 
-TRIPLE_LINE = re.compile(r"^\s*(Reasoning|Statement|Verification)\s*(\d+)\s*:\s*(.*)$", re.IGNORECASE)
-
-
-def parse_scigen(text: str) -> Parsed:
-    """Triples keyed by their number; a triple counts only with a statement, `verified` when it says true."""
-    by_number: dict[int, dict[str, str]] = {}
-    for line in text.splitlines():
-        match = TRIPLE_LINE.match(line)
-        if match:
-            kind, number, value = match.group(1).lower(), int(match.group(2)), match.group(3).strip()
-            by_number.setdefault(number, {})[kind] = value
-    triples = [
-        {"reasoning": t.get("reasoning", ""), "statement": t["statement"],
-         "verification": t.get("verification", ""),
-         "verified": "true" in t.get("verification", "").lower() and "false" not in t.get("verification", "").lower()}
-        for _, t in sorted(by_number.items()) if t.get("statement")
-    ]
-    first = next((t for t in triples if t["verified"]), triples[0] if triples else None)
-    if first is None:
-        return Parsed("", "", ok=False, fields={"triples": []})
-    return Parsed(first["reasoning"], first["statement"], ok=True, fields={"triples": triples})
-
-
-PARSERS: dict[str, Callable[[str, str], Parsed]] = {
-    "palm": parse_palm,
-    "math": parse_math,
-    "scigen": lambda _arg, text: parse_scigen(text),
-}
-
-
-def parse_completion(parser: str, completion: str, stop: Sequence[str] = ()) -> Parsed:
-    """Apply `parser` ("family:argument", e.g. "palm:cqa") to one completion."""
-    family, _, argument = parser.partition(":")
-    if family not in PARSERS:
-        raise KeyError(f"unknown parser '{parser}'; known families: {sorted(PARSERS)}")
-    return PARSERS[family](argument, cut_at_stop(completion, stop).lstrip())
+def parse_text(spec: str, completion: str, stop: Sequence[str] = ()) -> Parsed:
+    """Apply the parser `spec` (module:function[:argument]) to one completion cut at its first stop string."""
+    return resolve_parser(spec)(cut_at_stop(completion, stop).lstrip())
 
 
 def parse_all(template: Any, completions: Iterable[str]) -> tuple[list[Parsed], int]:

@@ -1,7 +1,7 @@
-"""One few-shot prompt template, loaded from a YAML file under `templates/`.
+"""One few-shot prompt template, loaded from a YAML file in a paper's `templates/` folder.
 
 A template file holds: `version` (bump it whenever the rendered text changes: it enters the teacher's cache key),
-`format` (cot | pot | eot | text), `parser` (see parsers.PARSERS), `instruction`, `query` (the per-example layout
+`format` (cot | pot | eot | text), `parser` (module:function[:argument], see parsers), `instruction`, `query` (the per-example layout
 up to where the teacher writes), `answer` (the layout of a demonstration's answer), `exemplars` (demonstrations
 written as example dicts), `separator` and `stop`. A demonstration is rendered as `query + answer`, so exemplars
 and the final query share one layout. Callers may pass one extra demonstration (`demo`, e.g. the SciGen one-shot
@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
-from distill_lib.prompts.parsers import PARSERS, Parsed, parse_completion
+from distill_lib.prompts.parsers import Parsed, parse_text, resolve_parser
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_GLOB = "papers/*/templates/*.yaml"  # each paper keeps its templates in its package
 REQUIRED_KEYS = ("version", "format", "parser", "instruction", "query", "answer", "stop")
 
 
@@ -78,7 +79,7 @@ class Template:
         return [{"role": "user", "content": joined}] if chat else joined
 
     def parse(self, completion: str) -> Parsed:
-        return parse_completion(self.parser, completion, self.stop)
+        return parse_text(self.parser, completion, self.stop)
 
 
 def derived_fields(example: dict[str, Any]) -> dict[str, str]:
@@ -90,22 +91,30 @@ def derived_fields(example: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
+def template_paths() -> dict[str, Path]:
+    """Template name -> file, over every paper's templates folder (names are unique)."""
+    return {p.stem: p for p in sorted(PACKAGE_ROOT.glob(TEMPLATE_GLOB))}
+
+
 def template_names() -> list[str]:
-    return sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml"))
+    return sorted(template_paths())
 
 
 @cache
 def get_template(name: str) -> Template:
-    """The template stored in `templates/<name>.yaml`; a clear error for unknown names or missing keys."""
-    path = TEMPLATE_DIR / f"{name}.yaml"
-    if not name or not path.exists():
+    """The template stored as `<name>.yaml` in a paper's templates folder; a clear error for unknown names,
+    missing keys or a parser that cannot be found."""
+    path = template_paths().get(name)
+    if not name or path is None:
         raise TemplateError(f"unknown prompt template '{name}'; known: {template_names()}")
     data = yaml.safe_load(path.read_text()) or {}
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise TemplateError(f"{path}: missing key(s) {missing}")
-    if data["parser"].split(":")[0] not in PARSERS:
-        raise TemplateError(f"{path}: parser '{data['parser']}' unknown; known: {sorted(PARSERS)}")
+    try:
+        resolve_parser(data["parser"])
+    except KeyError as err:
+        raise TemplateError(f"{path}: {err.args[0]}") from None
     known = {"version", "format", "parser", "instruction", "query", "answer", "exemplars", "separator", "stop",
              "demo_required", "system_message"}
     return Template(name=name, version=str(data["version"]), format=data["format"], parser=data["parser"],

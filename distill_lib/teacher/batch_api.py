@@ -19,7 +19,7 @@ from typing import Any
 from distill_lib.config import TeacherConfig
 from distill_lib.prompts import get_template
 from distill_lib.teacher.cache import ResponseCache
-from distill_lib.teacher.generate import _checked_examples, make_jobs, render_prompts, resolve_cache_dir
+from distill_lib.teacher.generate import checked_examples, make_jobs, render_prompts, resolve_cache_dir
 
 
 def _body(cfg: TeacherConfig, prompt: list[dict[str, str]] | str, stop: list[str]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def write_batch_requests(cfg: TeacherConfig, examples: list[dict[str, Any]], pat
                          demo: dict[str, Any] | None = None) -> int:
     """Write the Batch API request file for every sample not cached yet; returns how many lines it holds."""
     template = get_template(cfg.template)
-    prompts = render_prompts(cfg, template, _checked_examples(examples, cfg.limit), demo)
+    prompts = render_prompts(cfg, template, checked_examples(examples, cfg.limit), demo)
     cache = ResponseCache(resolve_cache_dir(cfg.cache_dir))
     stop = sorted(set(template.stop) | set(cfg.stop))
     url = "/v1/chat/completions" if cfg.chat else "/v1/completions"

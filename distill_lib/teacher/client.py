@@ -173,7 +173,7 @@ class TeacherClient:
             data = json.loads(raw)
         except ValueError as error:  # broken JSON or bad UTF-8: retried like any malformed answer
             raise MalformedResponse(f"response is not JSON: {error}") from None
-        return parse_completion(data, self.chat)
+        return completion_from_response(data, self.chat)
 
     async def _post(self, path: str, body: dict[str, Any]) -> bytes:
         """The response body of one POST; StatusError on an HTTP error, RequestTimeout past the timeout."""
@@ -190,7 +190,7 @@ class TeacherClient:
             raise RequestTimeout(f"no complete answer from {self.base_url} within {self.timeout_s:g} s") from None
 
 
-def parse_completion(data: Any, chat: bool) -> Completion:
+def completion_from_response(data: Any, chat: bool) -> Completion:
     """Texts, finish reasons and usage of a decoded response; MalformedResponse when it has no usable choice."""
     try:
         choices = data["choices"]

@@ -83,7 +83,7 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _checked_examples(examples: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+def checked_examples(examples: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
     examples = list(examples)[:limit] if limit is not None else list(examples)
     seen: set[str] = set()
     for i, example in enumerate(examples):
@@ -105,7 +105,7 @@ def estimate(cfg: TeacherConfig, examples: list[dict[str, Any]], demo: dict[str,
              model: str | None = None) -> dict[str, Any]:
     """Upper-bound cost of sending these examples (before the cache is consulted)."""
     template = get_template(cfg.template)
-    prompts = render_prompts(cfg, template, _checked_examples(examples, cfg.limit), demo)
+    prompts = render_prompts(cfg, template, checked_examples(examples, cfg.limit), demo)
     return estimate_cost(model or cfg.model, prompts, cfg.max_tokens, cfg.n, cfg.prices)
 
 
@@ -176,7 +176,7 @@ def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | 
              progress: bool = True) -> GenerationReport:
     """Send every example (id, input, ...) to the teacher; write and return outputs and summary."""
     template = get_template(cfg.template)
-    examples = _checked_examples(examples, cfg.limit)
+    examples = checked_examples(examples, cfg.limit)
     prompts = render_prompts(cfg, template, examples, demo)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,9 +140,10 @@ def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[
     bar = tqdm(total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process)
     started = time.time() - state.wall_s
     model.train()
+    run = StepRun(acc, model, optimizer, scheduler, stream, features, accumulation, is_seq2seq, weights,
+                  tokenizer.pad_token_id, cfg.grad_clip)
     while state.step < cfg.max_steps:
-        loss = _optimizer_step(acc, model, optimizer, scheduler, stream, features, accumulation, is_seq2seq,
-                               weights, tokenizer.pad_token_id, cfg.grad_clip, state)
+        loss = optimizer_step(run, state)
         state.step += 1
         state.wall_s = time.time() - started
         bar.update(1)
@@ -155,26 +156,42 @@ def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[
     return acc.unwrap_model(model), state
 
 
-def _optimizer_step(acc: Accelerator, model: Any, optimizer: Any, scheduler: Any, stream: Any,
-                    features: Sequence[list[dict]], accumulation: int, is_seq2seq: bool,
-                    weights: Sequence[float], pad_id: int, grad_clip: float, state: TrainState) -> float:
-    """One optimizer step over `accumulation` micro-batches; returns the mean loss."""
+@dataclass
+class StepRun:
+    """Everything one optimizer step needs, prepared once by `train`."""
+
+    acc: Accelerator
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    stream: Iterator[list[int]]  # batch indices (global micro-batches), in training order
+    features: Sequence[list[dict]]  # per record, its encoded rows
+    accumulation: int
+    is_seq2seq: bool
+    weights: Sequence[float]
+    pad_id: int
+    grad_clip: float
+
+
+def optimizer_step(run: StepRun, state: TrainState) -> float:
+    """One optimizer step over `run.accumulation` micro-batches; returns the mean loss (tokens into `state`)."""
+    acc, model = run.acc, run.model
     total = 0.0
     base = acc.unwrap_model(model)
-    for micro_step in range(accumulation):
-        index = next(stream)[acc.process_index::acc.num_processes]
-        rows = [row for i in index for row in features[i]]
-        batch = {k: v.to(acc.device) for k, v in collate(rows, pad_id).items()}
-        targets = int((batch["labels"] != -100).sum()) if is_seq2seq else 0  # causal: targets are in the input
+    for micro_step in range(run.accumulation):
+        index = next(run.stream)[acc.process_index::acc.num_processes]
+        rows = [row for i in index for row in run.features[i]]
+        batch = {k: v.to(acc.device) for k, v in collate(rows, run.pad_id).items()}
+        targets = int((batch["labels"] != -100).sum()) if run.is_seq2seq else 0  # causal: targets are inputs
         state.tokens += int(batch["attention_mask"].sum()) + targets
-        last = micro_step == accumulation - 1
+        last = micro_step == run.accumulation - 1
         with contextlib.nullcontext() if last else acc.no_sync(model), acc.autocast():
-            loss = forward_loss(model, batch, is_seq2seq, weights, base)
-            acc.backward(loss / accumulation)  # gradients are all-reduced once, on the last micro-batch
+            loss = forward_loss(model, batch, run.is_seq2seq, run.weights, base)
+            acc.backward(loss / run.accumulation)  # gradients are all-reduced once, on the last micro-batch
         total += loss.item()
-    if grad_clip:
-        acc.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    scheduler.step()
-    optimizer.zero_grad(set_to_none=True)
-    return total / accumulation
+    if run.grad_clip:
+        acc.clip_grad_norm_(model.parameters(), run.grad_clip)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return total / run.accumulation

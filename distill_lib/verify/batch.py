@@ -2,7 +2,7 @@
 
 A worker is a separate Python process (`python -m distill_lib.verify.batch <kind>`) that imports its verifier
 once (sympy for equations), then serves requests, one JSON line each, over stdin/stdout. For a program it forks
-a confined child (`sandbox.run_isolated`) that runs the untrusted code under resource limits and a wall-clock
+a confined child (`isolation.run_isolated`) that runs the untrusted code under resource limits and a wall-clock
 deadline, so one bad program cannot poison the next. Equation systems are not code: they are restricted to
 arithmetic characters and names mapped to plain Symbols, then parsed and solved inside the warm worker under an
 alarm deadline and a memory cap for the worker (SymPy's `parse_expr` compiles its sanitised token stream
@@ -35,7 +35,7 @@ from distill_lib.verify.result import VerifyResult
 
 # kind -> (module, function, isolation): "fork" runs each request in a confined child (untrusted code);
 # "alarm" runs it in the worker under a SIGALRM deadline and the worker's memory cap (text that is checked
-# and parsed without any code execution, where warm caches make it ~5x faster)
+# and parsed without any code execution, where warm caches make it much faster than a fork per request)
 HANDLERS = {"program": ("distill_lib.verify.sandbox", "execute_here", "fork"),
             "equations": ("distill_lib.verify.equations", "solve_here", "alarm")}
 # run once in the worker itself (trusted text) so that lazy imports happen before children lose file access
@@ -173,7 +173,7 @@ def verify_many(fmt: str, texts: Sequence[str], workers: int = 2, timeout_s: flo
 
 def serve(kind: str, memory_mb: int) -> None:
     """Worker main loop: load the verifier once, then answer one JSON request line at a time."""
-    from distill_lib.verify.sandbox import limit_memory, run_isolated, run_with_alarm
+    from distill_lib.verify.isolation import limit_memory, run_isolated, run_with_alarm
 
     module_name, function_name, isolation = HANDLERS[kind]
     handler = getattr(importlib.import_module(module_name), function_name)

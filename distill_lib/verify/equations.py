@@ -28,7 +28,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from distill_lib.verify.batch import VerifierPool, shared_pool
+from distill_lib.verify.batch import VerifierPool
 from distill_lib.verify.result import VerifyResult
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -166,8 +166,3 @@ class EquationPool(VerifierPool):
 
     def __init__(self, workers: int = 2, timeout_s: float = 5.0, memory_mb: int = 512) -> None:
         super().__init__("equations", workers=workers, timeout_s=timeout_s, memory_mb=memory_mb)
-
-
-def solve_equations(text: str, timeout_s: float = 5.0) -> VerifyResult:
-    """Solve one EoT system in a confined worker under a wall-clock bound; `ans` as float or a named failure."""
-    return shared_pool("equations").run(text, timeout_s=timeout_s)

@@ -1,0 +1,45 @@
+"""The method contract every paper's methods follow: how a record becomes training rows and test prompts.
+
+A `Method` turns one record into `Row(source, target, task, source_b)` training rows (`task` indexes the loss
+weights in `weights`), and at test time gives one prompt per thought format it is tested on (`formats`;
+"label" when there is a single answer), reading the label back from the generated text with `read_label`.
+Each paper's package defines its methods on this base (distill_lib.papers.<paper>.methods).
+
+Deliberately left out: tokenization, the loss and the loop (distill_lib.train), scoring (the papers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from distill_lib.config import MethodConfig
+
+LABEL = "label"  # the format name of a method with a single answer per prompt
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str
+    target: str
+    task: int = 0
+    source_b: str = ""  # second text of a pair (NLI hypothesis), joined to `source` with the EOS string
+
+
+class Method:
+    """Base: one task (weight 1.0), one format ('label'), the label read back as the stripped text."""
+
+    formats: ClassVar[tuple[str, ...]] = (LABEL,)
+
+    def __init__(self, cfg: MethodConfig):
+        self.cfg = cfg
+        self.weights: list[float] = [1.0]
+
+    def rows(self, record: dict[str, Any]) -> list[Row]:
+        raise NotImplementedError
+
+    def prompt(self, record: dict[str, Any], fmt: str) -> Row:
+        raise NotImplementedError
+
+    def read_label(self, text: str) -> str:
+        return text.strip()

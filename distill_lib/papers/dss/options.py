@@ -1,0 +1,22 @@
+"""Distilling step-by-step options, checked when the config loads (`data.options`, `method.options`, `extra`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DataOptions:
+    """No data options: the splits follow the reference code."""
+
+
+@dataclass
+class MethodOptions:
+    """No method options: alpha, label source and prefixes are MethodConfig fields."""
+
+
+@dataclass
+class Extra:
+    teacher_preview: list[str] = field(default_factory=list)  # datasets also sent to the live teacher (shown only)
+    teacher_datasets: list[str] = field(default_factory=list)  # the rationale stage's datasets (empty: the grid's)
+    exact_svamp: bool = False  # SVAMP scored by exact float equality, as the reference's eval (else isclose 1e-6)

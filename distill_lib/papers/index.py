@@ -1,0 +1,44 @@
+"""The papers by experiment name (`cfg.name`), a plain dict, and the three calls the shared pipeline makes
+through it: the cell's paper, its method, its splits (with the configured row limits).
+
+Deliberately left out: anything a paper does itself (see distill_lib.papers.base.Paper).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distill_lib.config import ExperimentConfig, MethodConfig
+from distill_lib.data.records import limit_splits
+from distill_lib.methods import Method
+from distill_lib.papers.base import Paper
+from distill_lib.papers.dss.paper import PAPER as DSS
+from distill_lib.papers.math.paper import PAPER as MATH
+from distill_lib.papers.scigen.paper import PAPER as SCIGEN
+
+PAPERS: dict[str, Paper] = {"dss": DSS, "math": MATH, "scigen": SCIGEN}
+METHOD_PAPER: dict[str, Paper] = {name: paper for paper in PAPERS.values() for name in paper.methods}
+
+
+def paper_for(cfg: ExperimentConfig) -> Paper:
+    """The paper of an experiment config (by `cfg.name`)."""
+    if cfg.name not in PAPERS:
+        raise KeyError(f"experiment '{cfg.name}' names no paper; known: {sorted(PAPERS)}")
+    return PAPERS[cfg.name]
+
+
+def build_method(cfg: MethodConfig) -> Method:
+    """The method named by cfg.name, from whichever paper defines it (method names are unique)."""
+    if cfg.name not in METHOD_PAPER:
+        raise KeyError(f"unknown method '{cfg.name}'; known: {sorted(METHOD_PAPER)}")
+    paper = METHOD_PAPER[cfg.name]
+    if isinstance(cfg.options, dict):  # built by hand, not by load_config: type the options as the loader would
+        from distill_lib.config import typed_section
+
+        cfg = typed_section(cfg, paper.name)
+    return paper.methods[cfg.name](cfg)
+
+
+def load_splits(cfg: ExperimentConfig) -> Any:
+    """train / valid / test records of the cell's dataset, limited as configured (data.*_limit)."""
+    return limit_splits(paper_for(cfg).load_splits(cfg), cfg.data)

@@ -1,0 +1,49 @@
+"""The math notebooks' evaluation and figure steps as library calls (notebooks 08 and 09 only display).
+
+- `evaluation_stage(cfg, stage_dir)`: every finished cell's accuracy per benchmark and thought (ETD also the
+  labelled fallback* and vote* extensions), the skipped cells with reasons; into stage_dir/metrics.json.
+- `figures_stage(cfg, stage_dir)`: accuracy bars per pool, the teacher's verified yield per format, the reference
+  points beside ours, into figures/<experiment>/<profile>/; the figure list into stage_dir/metrics.json.
+
+Deliberately left out: scoring (papers.math.scoring) and the ensembles' rules (papers.math.report).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from distill_lib.config import ExperimentConfig
+from distill_lib.papers.math.report import math_results, paper_vs_ours
+from distill_lib.papers.math.stage import teacher_yields
+from distill_lib.plots.figures import method_bars, save, yield_bars
+from distill_lib.plots.results import collect_cells, write_table
+from distill_lib.runs import figures_dir, write_json
+
+
+def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(long results, pool x method x thought by benchmark table, skipped cells)."""
+    results = math_results(cfg)
+    _, skipped = collect_cells(cfg)
+    table = results.pivot_table(index=["pool", "method", "thought"], columns="benchmark", values="accuracy",
+                                aggfunc="mean").round(2)
+    write_json(stage_dir / "metrics.json", {"rows": results.to_dict(orient="records"),
+                                            "skipped": skipped.to_dict(orient="records")})
+    return results, table, skipped
+
+
+def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, Path]:
+    """(the reference points beside ours, the figures folder)."""
+    out = figures_dir(cfg)
+    results = math_results(cfg)
+    for pool in results["pool"].unique():
+        rows = results[results["pool"] == pool]
+        bars = rows.assign(dataset=rows["benchmark"], method=rows["method"] + ":" + rows["thought"], fraction=1.0)
+        title = f"{pool} / {cfg.profile}: student {cfg.student.name}"
+        save(method_bars(bars, metric="accuracy", title=title), out / f"accuracy_{pool}.png")
+    save(yield_bars(teacher_yields(cfg)), out / "yield_per_format.png")
+    versus = paper_vs_ours(results)
+    write_table(versus, out / "paper_vs_ours")
+    write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
+    return versus, out

@@ -1,0 +1,49 @@
+"""SciGen (table reasoning distillation) options, checked when the config loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from distill_lib.config_values import ConfigError
+from distill_lib.metrics.faithfulness import TAPAS_MODEL, TAPEX_MODEL
+from distill_lib.metrics.text import BERTSCORE_PAPER_MODEL
+
+SIZES = ("few-shot", "medium", "large")
+TEST_SPLITS = ("test", "test-CL", "test-Other")
+
+
+@dataclass
+class DataOptions:
+    size: str = "few-shot"  # train / dev size: few-shot (shared data), medium or large (hub or local files)
+    test_split: str = "test"  # test (CL + Other), test-CL or test-Other
+
+    def check(self) -> None:
+        if self.size not in SIZES:
+            raise ConfigError(f"data.options.size = {self.size!r}: must be one of {list(SIZES)}")
+        if self.test_split not in TEST_SPLITS:
+            raise ConfigError(f"data.options.test_split = {self.test_split!r}: must be one of {list(TEST_SPLITS)}")
+
+
+@dataclass
+class MethodOptions:
+    filter_verified: bool = True  # keep only the teacher triples its own verification line calls true
+
+
+@dataclass
+class MetricSettings:
+    """Settings of papers.scigen.metrics.score_scigen (metrics: None = all)."""
+
+    metrics: list[str] | None = None
+    bertscore_model: str = BERTSCORE_PAPER_MODEL
+    bertscore_num_layers: int | None = None
+    tapas_model: str = TAPAS_MODEL
+    tapex_model: str = TAPEX_MODEL
+    tapex_paper_compat: bool = False
+    batch_size: int = 8
+    device: str | None = None
+
+
+@dataclass
+class Extra:
+    selection_metrics: list[str] = field(default_factory=lambda: ["bleu"])  # scored on dev to pick the checkpoint
+    report_metrics: MetricSettings = field(default_factory=MetricSettings)  # the final evaluation (notebook 12)
