@@ -78,8 +78,8 @@ def _training_texts(method: Method, records: list[dict]) -> list[str]:
 def _prepare(cfg: ExperimentConfig, splits: DatasetDict | None) -> tuple[Method, Student, list, list, list]:
     """The method, the student and the (train features, valid, test) records of one cell."""
     splits = splits if splits is not None else load_splits(cfg)
-    method = build_method(cfg.method)
     train_records, valid, test = list(splits["train"]), list(splits["valid"]), list(splits["test"])
+    method = build_method(cfg.method).fitted_to(train_records)
     student = load_student(cfg.student, _training_texts(method, train_records))
     tok, s2s = student.tokenizer, student.is_seq2seq
     features = [[encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
@@ -136,7 +136,8 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
                "valid_at_best": _strip(valid_best), "test_at_best": _strip(test_best),
                "test_at_last": _strip(test_last), "history": state.history, "losses": state.losses,
                "train_wall_s": state.wall_s, "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
-               "cell_wall_s": time.time() - started, "precision": precision}
+               "cell_wall_s": time.time() - started, "precision": precision,
+               "formats": list(method.formats), "absent_formats": list(method.absent_formats)}
     if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
         write_json(out / "metrics.json", metrics)

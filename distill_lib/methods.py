@@ -30,6 +30,7 @@ class Method:
     """Base: one task (weight 1.0), one format ('label'), the label read back as the stripped text."""
 
     formats: ClassVar[tuple[str, ...]] = (LABEL,)
+    absent_formats: tuple[str, ...] = ()  # formats the method has but its training data lacks (see fitted_to)
 
     def __init__(self, cfg: MethodConfig):
         self.cfg = cfg
@@ -43,3 +44,8 @@ class Method:
 
     def read_label(self, text: str) -> str:
         return text.strip()
+
+    def fitted_to(self, train_records: list[dict[str, Any]]) -> Method:
+        """The method as it can be trained on these records (the base: unchanged). A method whose formats the
+        data lacks drops them, so it is never tested on a format it was not trained on."""
+        return self

@@ -39,8 +39,11 @@ def oracle(dataset: str, text: str) -> tuple[str, str]:
     return rationale.rstrip(), (label[:-1] if label.endswith(".") else label) or " "
 
 
-@pytest.mark.parametrize("dataset,split", [("cqa", "test"), ("svamp", "train"), ("anli1", "test"),
-                                           ("esnli", "valid"), ("cqa", "train"), ("anli1", "train")])
+ALL_RELEASED = [("cqa", "train"), ("cqa", "test"), ("svamp", "train"), ("svamp", "test"), ("anli1", "train"),
+                ("anli1", "valid"), ("anli1", "test"), ("esnli", "train"), ("esnli", "valid"), ("esnli", "test")]
+
+
+@pytest.mark.parametrize("dataset,split", ALL_RELEASED)
 def test_parse_parity_on_every_shipped_string(data_dir, dataset, split):
     outputs = read_palm_outputs(data_dir, dataset, split)
     mismatches = [t for t in outputs if parse_palm_output(dataset, t) != oracle(dataset, t)]
@@ -122,3 +125,20 @@ def test_svamp_scoring_is_by_value_with_tolerance():
     assert not labels_match("svamp", "__import__('os')", "( 1.0 )")
     assert not labels_match("svamp", "(29/2) and (30/2)", "( 30.0 / 2.0 )")  # the eval quirk only on request
     assert labels_match("cqa", "wooded area", "wooded area") and not labels_match("cqa", "wooded", "wooded area")
+
+
+def test_rows_joined_by_order_are_checked_against_the_release(data_dir, monkeypatch):
+    """ANLI-R1 train inputs come from the hub and are joined to the PaLM outputs by row order: a shifted copy
+    must be refused when the data loads, the aligned one accepted."""
+    from distill_lib.papers.dss import data as dss_data
+
+    rows = dss_data.read_jsonl(data_dir / "dss" / "anli1" / "anli1_valid.json")
+    valid_outputs = dss_data.read_palm_outputs(data_dir, "anli1", "valid")
+    monkeypatch.setattr(dss_data, "read_palm_outputs", lambda d, name, split: valid_outputs)
+    monkeypatch.setattr(dss_data, "_raw_split", lambda name, split, d: (rows, True))
+    aligned = dss_data.load_split_records("anli1", "train", data_dir)
+    assert dss_data.check_alignment(aligned, "anli1", "aligned") == pytest.approx(66.8, abs=0.05)
+    shifted = rows[1:] + rows[:1]
+    monkeypatch.setattr(dss_data, "_raw_split", lambda name, split, d: (shifted, True))
+    with pytest.raises(dss_data.MisalignedRows, match=r"anli1/train \(inputs from the hub\).*not aligned"):
+        dss_data.load_split_records("anli1", "train", data_dir)

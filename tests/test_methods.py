@@ -74,3 +74,13 @@ def test_every_method_follows_the_contract(name):
     prompts = [method.prompt(record, fmt) for fmt in method.formats]
     assert all(p.target == "" and p.source for p in prompts)
     assert isinstance(method.read_label(" x "), str) and len(method.weights) >= 1
+
+
+def test_etd_without_chain_of_thought_data_is_tested_on_what_it_trained_on():
+    etd = build_method(MethodConfig(name="etd"))
+    records = [{**RECORD, "format": "pot"}, {**RECORD, "format": "eot"}]  # a pool without CoT thoughts
+    fitted = etd.fitted_to(records)
+    assert fitted.formats == ("pot", "eot") and fitted.absent_formats == ("cot",)
+    assert etd.formats == ("cot", "pot", "eot")  # the built method is left as it was
+    dss = build_method(MethodConfig(name="dss"))
+    assert dss.fitted_to(records) is dss and dss.absent_formats == ()

@@ -17,7 +17,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distill_lib.config import ExperimentConfig
+import yaml
+
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig
 from distill_lib.data.records import DataUnavailable, resolve_data_dir
 from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 from distill_lib.runs import read_jsonl, teacher_dir
@@ -43,11 +45,12 @@ HUB_SPLITS = {("cqa", "train"): ("cos_e", "v1.11", "train"), ("cqa", "test"): ("
               ("esnli", "valid"): ("esnli", None, "validation"), ("esnli", "test"): ("esnli", None, "test")}
 
 
-def _raw_split(dataset: str, split: str, data_dir: Path | None) -> list[dict[str, Any]]:
-    """Raw rows of one split from the data dir, else from the hub; DataUnavailable names both places."""
+def _raw_split(dataset: str, split: str, data_dir: Path | None) -> tuple[list[dict[str, Any]], bool]:
+    """(raw rows of one split, whether they came from the hub): the data dir first, else the hub;
+    DataUnavailable names both places."""
     local = data_dir / "dss" / LOCAL_FILES[(dataset, split)] if data_dir else None
     if local is not None and local.exists():
-        return read_jsonl(local)
+        return read_jsonl(local), False
     hub = HUB_SPLITS.get((dataset, split))
     tried = f"{local}" if local else "no data dir"
     if hub is not None and os.environ.get("HF_HUB_OFFLINE") == "1":
@@ -58,7 +61,7 @@ def _raw_split(dataset: str, split: str, data_dir: Path | None) -> list[dict[str
     try:
         from datasets import load_dataset
 
-        return list(load_dataset(hub[0], hub[1], split=hub[2]))
+        return list(load_dataset(hub[0], hub[1], split=hub[2])), True
     except Exception as err:  # the hub is unreachable offline: say what was tried
         raise DataUnavailable(
             f"{dataset}/{split}: not in the data dir (looked at {tried}) and the Hugging Face Hub copy "
@@ -89,9 +92,39 @@ def _nli_record(row: dict[str, Any], index: int) -> dict[str, Any]:
 RECORD_BUILDERS = {"cqa": _cqa_record, "svamp": _svamp_record, "anli1": _nli_record, "esnli": _nli_record}
 
 
+ALIGNMENT_TOLERANCE = 10.0  # points below the release's PaLM test accuracy that an aligned split may score
+
+
+class MisalignedRows(ValueError):
+    """Inputs from the hub and the release's PaLM outputs, joined by row order, do not belong together."""
+
+
+def check_alignment(records: list[dict], dataset: str, where: str) -> float:
+    """PaLM label accuracy (%) of records whose inputs and PaLM outputs were joined by row order; raises
+    MisalignedRows when it is more than ALIGNMENT_TOLERANCE points below the release's accuracy on test
+    (rows joined out of order agree with gold only at about the label distribution's chance rate)."""
+    accuracy = 100.0 * llm_label_accuracy(records, dataset)
+    expected = release_palm_accuracy()[dataset]
+    if accuracy < expected - ALIGNMENT_TOLERANCE:
+        raise MisalignedRows(
+            f"{where}: the PaLM labels agree with the gold labels on {accuracy:.1f}% of the rows, but the release's "
+            f"PaLM accuracy is {expected:.1f}% (test): the inputs and the PaLM outputs are not aligned by row "
+            f"order (a hub copy in another order or version?)")
+    return accuracy
+
+
+def release_palm_accuracy() -> dict[str, float]:
+    """The release's PaLM-540B label accuracy on test per dataset (configs/references/dss.yaml)."""
+    path = PROJECT_ROOT / "configs" / "references" / "dss.yaml"
+    return yaml.safe_load(path.read_text())["palm_few_shot"]["test_accuracy"]
+
+
 def load_split_records(dataset: str, split: str, data_dir: Path | None, with_llm: bool = True) -> list[dict]:
-    """Records of one released split with PaLM rationale/label attached (rows beyond the inputs are dropped)."""
-    rows = _raw_split(dataset, split, data_dir)
+    """Records of one released split with PaLM rationale/label attached (rows beyond the inputs are dropped).
+
+    Inputs that come from the hub (ANLI-R1 train; any split missing from the data dir) are joined to the PaLM
+    outputs by row order; that join is checked when the data loads (`check_alignment`)."""
+    rows, from_hub = _raw_split(dataset, split, data_dir)
     records = [RECORD_BUILDERS[dataset](row, i) for i, row in enumerate(rows)]
     llm = read_palm_outputs(data_dir, dataset, split) if (with_llm and data_dir) else None
     if with_llm and llm is None:
@@ -104,6 +137,8 @@ def load_split_records(dataset: str, split: str, data_dir: Path | None, with_llm
     if llm is None:
         for record in records:
             record.update(rationale="", llm_label="", format="label", source="gold")
+    elif from_hub:
+        check_alignment(records, dataset, f"{dataset}/{split} (inputs from the hub)")
     return records
 
 

@@ -10,6 +10,7 @@ Deliberately left out: verification itself (distill_lib.verify) and teacher prom
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from distill_lib.config import MethodConfig
@@ -28,7 +29,8 @@ def math_input(question: str, fmt: str) -> str:
 
 
 class MathThoughts(Method):
-    """Train on verified teacher thoughts of the method's formats; `prompt` takes the format to test."""
+    """Train on verified teacher thoughts of the method's formats; `prompt` takes the format to test. The
+    checkpoint is selected on the mean validation accuracy over the formats it is tested on."""
 
     def __init__(self, cfg: MethodConfig):
         super().__init__(cfg)
@@ -41,6 +43,15 @@ class MathThoughts(Method):
 
     def prompt(self, record: dict[str, Any], fmt: str) -> Row:
         return Row(math_input(record["input"], fmt), "")
+
+    def fitted_to(self, train_records: list[dict[str, Any]]) -> MathThoughts:
+        """Only the formats the training data has (ETD on a pool without chain-of-thought data is trained, tested
+        and selected on programs and equations only); `absent_formats` names the others."""
+        available = {r["format"] for r in train_records}
+        fitted = copy.copy(self)
+        fitted.formats = tuple(f for f in self.formats if f in available)
+        fitted.absent_formats = tuple(f for f in self.formats if f not in available)
+        return fitted
 
 
 METHODS: dict[str, type[Method]] = {name: MathThoughts for name in METHOD_FORMATS}
