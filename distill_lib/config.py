@@ -100,6 +100,7 @@ class TeacherConfig:
     max_retries: int = 5
     template: str = ""  # prompt template name (distill_lib.prompts)
     limit: int | None = None  # number of examples sent to the teacher
+    max_prompt_tokens: int | None = None  # longer prompts are not sent (counted, reported with their size)
     cache_dir: str = "cache/teacher"
     prices: dict[str, Any] = field(default_factory=dict)  # overrides of the built-in price table
 
@@ -117,6 +118,11 @@ class GridConfig:
     extra_seed_datasets: list[str] = field(default_factory=list)
     untrained: bool = False  # one untrained (step 0) cell per dataset, with the first method's prompt
     untrained_overrides: dict[str, Any] = field(default_factory=dict)  # dotted keys for those cells
+    students: list[str] = field(default_factory=list)  # the model-size axis: other students (student.name values)
+    student_datasets: list[str] = field(default_factory=list)
+    student_methods: list[str] = field(default_factory=list)
+    unlabelled_methods: list[str] = field(default_factory=list)  # trained on the teacher's labels, over fractions
+    unlabelled_datasets: list[str] = field(default_factory=list)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
 
 
@@ -143,7 +149,7 @@ class ExperimentConfig:
         merged = self.to_dict()
         for key, value in {**(overrides or {}), **dotted}.items():
             _set_dotted(merged, key, value, where="override")
-        return _build(merged, where="override")
+        return build_config(merged, where="override")
 
 
 def _set_dotted(tree: dict[str, Any], key: str, value: Any, where: str) -> None:
@@ -198,7 +204,7 @@ OPTION_SECTIONS = (("data", "options", "DataOptions"), ("method", "options", "Me
                    (None, "extra", "Extra"))
 
 
-def _options_module(experiment: str) -> Any:
+def options_module(experiment: str) -> Any:
     """`distill_lib.papers.<experiment>.options`, or None for an experiment without one (test configs)."""
     try:
         return importlib.import_module(f"distill_lib.papers.{experiment}.options")
@@ -223,7 +229,7 @@ def _typed(value: Any, cls: type, where: str, key: str) -> Any:
 def _typed_options(cfg: ExperimentConfig, where: str) -> None:
     """Replace the free option dicts by the paper's option dataclasses (distill_lib.papers.<cfg.name>.options:
     DataOptions, MethodOptions, Extra), coerced and checked like every other value."""
-    module = _options_module(cfg.name)
+    module = options_module(cfg.name)
     if module is None:
         return
     for section, name, cls_name in OPTION_SECTIONS:
@@ -234,14 +240,14 @@ def _typed_options(cfg: ExperimentConfig, where: str) -> None:
 
 def typed_section(method: MethodConfig, experiment: str) -> MethodConfig:
     """A copy of a hand-built MethodConfig with its options typed as `experiment`'s MethodOptions."""
-    module = _options_module(experiment)
+    module = options_module(experiment)
     if module is None:
         return method
     options = _typed(method.options, module.MethodOptions, "method config", "method.options.")
     return dataclasses.replace(method, options=options)
 
 
-def _build(merged: dict[str, Any], where: str) -> ExperimentConfig:
+def build_config(merged: dict[str, Any], where: str) -> ExperimentConfig:
     cfg = _from_dict(ExperimentConfig, merged, where)
     check_ranges(cfg.to_dict(), where)
     _typed_options(cfg, where)
@@ -265,4 +271,4 @@ def load_config(
     merged = _merge(merged, profiles[profile] or {}, where=f"{path} [profile {profile}]")
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
-    return _build(merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else ""))
+    return build_config(merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else ""))

@@ -115,6 +115,7 @@ RANGES: dict[str, Check] = {
     "teacher.source": one_of("released", "live"), "teacher.temperature": AT_LEAST_0,
     "teacher.max_tokens": AT_LEAST_1, "teacher.n": AT_LEAST_1, "teacher.concurrency": AT_LEAST_1,
     "teacher.timeout_s": POSITIVE, "teacher.max_retries": AT_LEAST_0, "teacher.limit": OPTIONAL_AT_LEAST_1,
+    "teacher.max_prompt_tokens": OPTIONAL_AT_LEAST_1,
     "grid.sized_for": one_of("cpu", "gpu", "any"),
 }
 LIST_RANGES: dict[str, Check] = {"grid.fractions": FRACTION, "grid.seeds": AT_LEAST_0,

@@ -1,6 +1,7 @@
 """How long the cells still to run will take, from the best evidence at hand, said with its source.
 
-Per cell, in order: the same cell's committed result record (results/: measured on the machine it names),
+Per cell, in order: the same cell's committed result record, or failing that the committed record of the same
+grid position under other settings (results/: measured on the machine it names),
 else the mean wall time of finished cells of this run with the same method and dataset, else the same method,
 else all finished trained cells (untrained cells are estimated only from untrained cells). A cell with no
 evidence at all makes the total unknown, and the message says what would give one.
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.runs import cell_key
+from distill_lib.runs import cell_key, key_prefix
 
 
 def _mean(values: list[float]) -> float | None:
@@ -25,7 +26,7 @@ def _mean(values: list[float]) -> float | None:
 def cell_seconds(cell: ExperimentConfig, finished: Sequence[dict[str, Any]],
                  committed: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
     """(estimated seconds, evidence) for one cell still to run."""
-    record = committed.get(cell_key(cell))
+    record = committed.get(cell_key(cell)) or committed.get(key_prefix(cell_key(cell)))
     if record and record["metrics"].get("cell_wall_s"):
         return float(record["metrics"]["cell_wall_s"]), "committed"
     untrained = cell.train.max_steps == 0
@@ -43,14 +44,15 @@ def grid_eta(to_run: Sequence[ExperimentConfig], finished: Sequence[dict[str, An
     """One line: the estimated time for `to_run` and where the estimate comes from."""
     if not to_run:
         return "nothing to run"
-    by_key = {r["key"]: r for r in committed}
+    by_key = {**{key_prefix(r["key"]): r for r in committed}, **{r["key"]: r for r in committed}}
     estimates = [cell_seconds(c, finished, by_key) for c in to_run]
     if any(seconds is None for seconds, _ in estimates):
         return "ETA: known after the first cell of each kind (trained, untrained) finishes"
     total = sum(seconds for seconds, _ in estimates)
     sources = {source for _, source in estimates}
+    positions = {key_prefix(cell_key(c)) for c in to_run}
     machines = sorted({r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?") for r in committed
-                       if r["key"] in {cell_key(c) for c in to_run}})
+                       if key_prefix(r["key"]) in positions})
     source = " and ".join(sorted(sources)).replace("committed", f"the committed results (measured on "
                                                                f"{', '.join(machines)})")
     return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"

@@ -31,14 +31,11 @@ from distill_lib.papers.index import build_method, load_splits, paper_for
 from distill_lib.runs import (
     cell_dir,
     cell_key,
-    git_commit,
     grid_cells,
-    identity_settings,
-    package_versions,
     read_results,
     records_results,
-    result_path,
     write_json,
+    write_result,
     write_run_record,
 )
 from distill_lib.train.batching import encode_row
@@ -131,6 +128,7 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     metrics = {"cell": cell_key(cfg), "dataset": cfg.data.dataset, "method": cfg.method.name,
                "label_source": cfg.method.label_source, "seed": cfg.train.seed,
                "fraction": cfg.data.train_fraction, "student": cfg.student.name, "profile": cfg.profile,
+               "student_params": sum(p.numel() for p in student.model.parameters()),
                "untrained": cfg.train.max_steps == 0, "n_train": len(features), "n_valid": len(valid),
                "n_test": len(test), "best_step": state.best_step, "last_step": state.step,
                "valid_at_best": _strip(valid_best), "test_at_best": _strip(test_best),
@@ -163,18 +161,6 @@ def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(out["predictions"])) > PREDICTIONS_MAX_BYTES:
         out["predictions"] = f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
     return out
-
-
-def write_result(cfg: ExperimentConfig, metrics: dict[str, Any], precision: str,
-                 per_example: dict[str, Any] | None = None) -> Path:
-    """The committed record of one real cell: metrics, resolved config, versions, machine and git commit, and
-    the per-example test outcomes at the selected step."""
-    record = {"key": cell_key(cfg), "experiment": cfg.name, "profile": cfg.profile, "metrics": metrics,
-              "test_examples": per_example or {},
-              "config": cfg.to_dict(), "identity": identity_settings(cfg), "versions": package_versions(),
-              "machine": machine_info(precision), "commit": git_commit(),
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return write_json(result_path(cfg), record)
 
 
 def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,8 @@ def grid_cell(cfg: ExperimentConfig, dataset: str, method: str, seed: int, fract
 
 def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
     """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x methods x seeds,
-    the extra seeds of some methods and datasets, and the data-fraction curve."""
+    the extra seeds of some methods and datasets, the data-fraction curve, the model-size axis (other
+    students) and the unlabelled setting (methods trained on the teacher's labels, over the fractions)."""
     grid = cfg.grid
     blocks = [(grid.datasets, grid.methods, grid.seeds, [1.0]),
               (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
@@ -131,6 +133,11 @@ def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
         cells += [cfg.replace({"data.dataset": d, **untrained}) for d in grid.datasets]
     for datasets, methods, seeds, fractions in blocks:
         cells += [grid_cell(cfg, d, m, s, p) for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)]
+    for student, d, m, s in itertools.product(grid.students, grid.student_datasets, grid.student_methods, grid.seeds):
+        cells.append(grid_cell(cfg, d, m, s).replace({"student.name": student}))
+    for d, m, s, p in itertools.product(grid.unlabelled_datasets, grid.unlabelled_methods, grid.seeds,
+                                        grid.fractions or [1.0]):
+        cells.append(grid_cell(cfg, d, m, s, p).replace({"method.label_source": "llm"}))
     unique = {cell_key(c): c for c in reversed(cells)}  # the first occurrence wins, order kept below
     return [c for c in cells if unique.get(cell_key(c)) is c]
 
@@ -179,6 +186,30 @@ def records_results(cfg: ExperimentConfig) -> bool:
 
 def result_path(cfg: ExperimentConfig) -> Path:
     return results_dir(cfg.name, cfg.profile) / f"{cell_key(cfg)}.json"
+
+
+def key_prefix(key: str) -> str:
+    """The readable part of a cell key (its grid position), without the settings hash."""
+    return key.rsplit("-", 1)[0]
+
+
+def write_result(cfg: ExperimentConfig, metrics: dict[str, Any], precision: str,
+                 per_example: dict[str, Any] | None = None) -> Path:
+    """The committed record of one real cell: metrics, resolved config, versions, machine and git commit, and
+    the per-example test outcomes at the selected step. An older record of the same grid position with other
+    settings (another hash) is replaced: results/ holds the latest finished run of each position."""
+    from distill_lib.models.precision import machine_info
+
+    record = {"key": cell_key(cfg), "experiment": cfg.name, "profile": cfg.profile, "metrics": metrics,
+              "test_examples": per_example or {},
+              "config": cfg.to_dict(), "identity": identity_settings(cfg), "versions": package_versions(),
+              "machine": machine_info(precision), "commit": git_commit(),
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    path = result_path(cfg)
+    for older in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.json"):
+        if older != path:
+            older.unlink()
+    return write_json(path, record)
 
 
 def git_commit() -> str:

@@ -37,8 +37,14 @@ def test_run_record_has_config_and_versions(tmp_path):
     cfg = load_config("configs/dss.yaml", "smoke")
     write_run_record(cfg, tmp_path)
     versions = json.loads((tmp_path / "versions.json").read_text())
-    assert "torch" in versions and "transformers" in versions
-    assert "tiny-t5" in (tmp_path / "config.yaml").read_text()
+    import importlib.metadata
+
+    assert versions["torch"] == importlib.metadata.version("torch")  # the installed version, not a placeholder
+    assert versions["transformers"] == importlib.metadata.version("transformers")
+    import yaml
+
+    written = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert written == cfg.to_dict()  # the resolved config, whole, not a summary
 
 
 def test_run_root_env_override(monkeypatch, tmp_path):

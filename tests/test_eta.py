@@ -32,3 +32,11 @@ def test_eta_line_names_its_source_or_says_unknown():
     line = grid_eta([untrained], [], committed)
     assert line == "ETA 1.0 h for 1 cell(s), from the committed results (measured on Xeon X)"
     assert grid_eta([], finished, []) == "nothing to run"
+
+
+def test_a_committed_record_of_the_same_position_under_other_settings_still_estimates():
+    base, (esnli_dss, *_), untrained = _cells()
+    other_settings_key = cell_key(esnli_dss).rsplit("-", 1)[0] + "-0123456789"
+    committed = [{"key": other_settings_key, "metrics": {"cell_wall_s": 720.0}, "machine": {"cpu": "Xeon X"}}]
+    assert grid_eta([esnli_dss], [], committed) == "ETA 0.2 h for 1 cell(s), from the committed results " \
+                                                   "(measured on Xeon X)"

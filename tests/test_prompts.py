@@ -90,17 +90,22 @@ def test_math_pot_and_eot_parsers_cut_run_on_and_check_ans():
     assert eot.ok and eot.rationale.startswith("% Assume") and eot.rationale.endswith("ans = apples")
 
 
-def test_scigen_renders_train_demo_and_parses_triples():
+def test_scigen_one_shot_shows_a_worked_train_table_and_parses_triples(data_dir):
+    """The demonstration is template data: few-shot train item 0 (never test) with its description and two
+    worked (reasoning, statement, verification) blocks, then the target table."""
+    from distill_lib.papers.scigen.data import load_scigen
+
     template = get_template("scigen_reasoning")
-    with pytest.raises(TemplateError, match="demonstration"):
-        template.render({"id": "1", "input": "<R> <C> a"})
-    demo = {"input": "<R> <C> model <C> acc <R> <C> A <C> 90", "label": "A reaches 90.",
-            "triples": [{"reasoning": "Looking at acc, A has 90.", "statement": "A gets 90.",
-                         "verification": "The claim is true"}]}
-    messages = template.render({"id": "2", "input": "<R> <C> x"}, demo=demo)
+    train_0 = load_scigen("train", data_dir)[0]
+    (example,) = template.exemplars
+    assert (example["id"], example["input"], example["label"]) == ("train-0", train_0["input"], train_0["label"])
+    messages = template.render({"id": "2", "input": "<R> <C> x"})
+    text = messages[0]["content"]
     assert [m["role"] for m in messages] == ["user"]
-    assert "Table: <R> <C> model" in messages[0]["content"] and "Statement 1: A gets 90." in messages[0]["content"]
-    assert messages[0]["content"].endswith("Table: <R> <C> x\n")
+    assert f"Table: {train_0['input']}" in text and f"Description: {train_0['label']}" in text
+    for k in (1, 2):
+        assert f"Reasoning {k}: Looking at" in text and f"Verification {k}: The claim is true" in text
+    assert text.endswith("Table: <R> <C> x\n") and "test-CL" not in text
     completion = ("Reasoning 1: Looking at x, we find 3.\nStatement 1: X is 3.\nVerification 1: The claim is true\n"
                   "Reasoning 2: Looking at y.\nStatement 2: Y is 4.\nVerification 2: The claim is false\n")
     parsed = template.parse(completion)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from distill_lib.config import load_config
-from distill_lib.experiment import write_result
 from distill_lib.papers.dss.report import claim_sentences, dss_table, dss_vs_standard
 from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.render import render_all, replace_block
+from distill_lib.runs import write_result
 
 ACCURACY = {("esnli", "standard_ft"): [60.0, 62.0, 64.0], ("esnli", "dss"): [70.0, 71.0, 72.0],
             ("cqa", "standard_ft"): [40.0], ("cqa", "dss"): [41.0]}

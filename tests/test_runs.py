@@ -7,16 +7,17 @@ import json
 import pytest
 
 from distill_lib.config import load_config
-from distill_lib.experiment import grid_cells, write_result
 from distill_lib.runs import (
     NOT_IDENTITY,
     cell_dir,
     cell_key,
+    grid_cells,
     read_jsonl,
     read_results,
     records_results,
     result_path,
     run_dir,
+    write_result,
 )
 
 CHANGES_RESULT = {
@@ -101,3 +102,13 @@ def test_read_jsonl_names_file_and_line(tmp_path):
     path.write_text(json.dumps({"id": 1}) + "\n")
     with pytest.raises(ValueError, match=r"line 1: missing field\(s\) \['label'\]"):
         read_jsonl(path, required=("id", "label"))
+
+
+def test_a_rerun_with_other_settings_replaces_the_position(base, tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path))
+    first = write_result(base, {"dataset": "esnli"}, "bf16")
+    other = base.replace({"train.lr": 3e-4})
+    second = write_result(other, {"dataset": "esnli"}, "bf16")
+    assert first != second and second.exists() and not first.exists()
+    neighbour = write_result(base.replace({"train.seed": 1}), {"dataset": "esnli"}, "bf16")  # another position
+    assert neighbour.exists() and second.exists()

@@ -102,8 +102,12 @@ def test_run_cell_writes_metrics_and_reads_them_back(tmp_path, monkeypatch, data
                                                     "data.train_limit": 32, "data.test_limit": 8,
                                                     "data.valid_limit": 8})
     metrics = run_cell(cfg)
-    assert metrics["n_test"] == 8 and metrics["last_step"] == 4 and 0 <= metrics["test_at_best"]["primary"] <= 100
+    assert metrics["n_test"] == 8 and metrics["last_step"] == 4 and [h["step"] for h in metrics["history"]] == [2, 4]
+    assert metrics["best_step"] == max(metrics["history"], key=lambda h: h["valid"])["step"]
     cell = cell_dir(cfg)
+    rows = [json.loads(line) for line in (cell / "predictions.jsonl").read_text().splitlines()]
+    recomputed = 100.0 * sum(r["correct"] for r in rows) / len(rows)  # the stored accuracy is the predictions'
+    assert len(rows) == 8 and metrics["test_at_best"]["primary"] == pytest.approx(recomputed)
     assert cell.parent == tmp_path / "dss" / "smoke" / "cells" / "svamp" / "single_task"
     assert cell.name.startswith("seed0-") and metrics["cell"] == cell_key(cfg)
     files = {p.name for p in cell.iterdir()}

@@ -38,5 +38,4 @@ class Paper:
     teacher_stage: Callable[[ExperimentConfig, Path], dict[str, Any]]
     render: Callable[..., str] | None = None
     templates: Mapping[str, str] = field(default_factory=dict)
-    one_shot_from_train: bool = False  # the teacher sees the first training record as a worked example
     references: Callable[[], Any] | None = None  # the reference numbers with sources (configs/references/)

@@ -6,8 +6,8 @@
   (the embedded SmolLM2 when no key is set) to show the live path; training ignores them.
 - `teacher.source: live`: sends the training split (up to `teacher.limit`) to the teacher and saves the parsed
   records where the paper's loader reads them (runs.teacher_dir(cfg, dataset, "train")).
-The template per dataset comes from the paper (`Paper.templates`, or `teacher.template`); a paper with
-`one_shot_from_train` shows the teacher the first training record as its demonstration (never a test record).
+The template per dataset comes from the paper (`Paper.templates`, or `teacher.template`); a record that is one
+of the template's worked examples (by id) is not sent.
 A dataset that cannot be loaded here is reported as skipped, with the reason.
 
 Deliberately left out: the client, cache and endpoint logic (distill_lib.teacher.generate / server); the math
@@ -23,10 +23,12 @@ from typing import Any
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable, limit_splits
 from distill_lib.papers.base import Paper
+from distill_lib.prompts import get_template
 from distill_lib.runs import teacher_dir, write_json
 from distill_lib.teacher.generate import generate
 
-SUMMARY_KEYS = ("examples", "done", "cached", "failed", "parse_failures", "requests_made", "wall_s")
+SUMMARY_KEYS = ("examples", "done", "cached", "failed", "parse_failures", "requests_made", "wall_s",
+                "skipped_long_prompts")
 
 
 def _train_records(cfg: ExperimentConfig, paper: Paper, dataset: str) -> list[dict[str, Any]]:
@@ -39,10 +41,10 @@ def _ask_teacher(cfg: ExperimentConfig, paper: Paper, dataset: str, records: lis
     template = cfg.teacher.template or paper.templates.get(dataset, "")
     if not template:
         raise DataUnavailable(f"no default teacher template for '{dataset}': set teacher.template")
-    demo = records[0] if paper.one_shot_from_train else None  # one-shot example from train, never test
-    examples = records[1:] if demo else records
+    shown = {str(e["id"]) for e in get_template(template).exemplars if "id" in e}
+    examples = [r for r in records if str(r["id"]) not in shown]  # never ask about a worked example's own input
     teacher = dataclasses.replace(cfg.teacher, template=template)
-    report = generate(teacher, examples, out, demo, profile=cfg.profile)
+    report = generate(teacher, examples, out, profile=cfg.profile)
     summary = {k: report.summary.get(k) for k in SUMMARY_KEYS}
     return {**summary, "cost_usd": report.summary.get("cost", {}).get("usd"), "report": report}
 

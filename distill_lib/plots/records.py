@@ -18,7 +18,8 @@ import pandas as pd
 
 from distill_lib.runs import read_results
 
-GRID_AXES = ("data.dataset", "method.name", "method.label_source", "train.seed", "data.train_fraction")
+GRID_AXES = ("data.dataset", "method.name", "method.label_source", "train.seed", "data.train_fraction",
+             "student.name")
 
 
 class MixedConfigurations(ValueError):
@@ -57,13 +58,18 @@ UNTRAINED = "untrained"
 
 
 def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
-    """One flat row of a cell's metrics; an untrained cell's method reads 'untrained'."""
-    row = {k: m.get(k) for k in ("cell", "dataset", "method", "label_source", "seed", "fraction", "untrained", "student",
+    """One flat row of a cell's metrics; an untrained cell's method reads 'untrained', a method trained on the
+    teacher's labels '<method>-llm'; the validation history and losses ride along as lists."""
+    row = {k: m.get(k) for k in ("cell", "dataset", "method", "label_source", "seed", "fraction", "untrained",
+                                 "student", "student_params",
                                  "best_step", "last_step", "n_train", "n_test", "train_wall_s", "cell_wall_s",
                                  "train_tokens_per_s", "precision")}
     row["untrained"] = bool(row["untrained"])
     if row["untrained"]:
         row["method"] = UNTRAINED
+    elif row["label_source"] == "llm":
+        row["method"] = f"{row['method']}-llm"  # trained on the teacher's labels: the unlabelled setting
+    row["history"], row["losses"] = m.get("history", []), m.get("losses", [])
     for when in ("test_at_best", "test_at_last", "valid_at_best"):
         scores = m.get(when, {})
         row[when] = scores.get("primary")

@@ -32,6 +32,14 @@ def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(done), pd.DataFrame(skipped)
 
 
+SMOKE_NOTE = "SMOKE RUN: a tiny randomly initialised student; these numbers mean nothing"
+
+
+def smoke_note(cfg: ExperimentConfig) -> str:
+    """The label every artifact of a run whose numbers mean nothing carries on its face ('' for real runs)."""
+    return "" if records_results(cfg) else SMOKE_NOTE
+
+
 def cells_frame(cfg: ExperimentConfig) -> pd.DataFrame:
     """The cells to report for cfg: its committed records in results/ for a real profile (so a fresh clone
     shows them), its run folder otherwise (smoke)."""

@@ -29,7 +29,7 @@ from distill_lib.config import PROJECT_ROOT, TeacherConfig
 from distill_lib.prompts import Parsed, Template, get_template
 from distill_lib.teacher.cache import ResponseCache, request_key
 from distill_lib.teacher.client import RetryPolicy, TeacherClient, scrub
-from distill_lib.teacher.cost import cost_summary, estimate_cost
+from distill_lib.teacher.cost import cost_summary, count_tokens, estimate_cost
 from distill_lib.teacher.runner import Job, fill_from_cache, run_jobs
 from distill_lib.teacher.server import Endpoint, resolve_endpoint
 
@@ -99,6 +99,24 @@ def checked_examples(examples: list[dict[str, Any]], limit: int | None) -> list[
 def render_prompts(cfg: TeacherConfig, template: Template, examples: list[dict[str, Any]],
                    demo: dict[str, Any] | None) -> list[list[dict[str, str]] | str]:
     return [template.render(example, demo, chat=cfg.chat) for example in examples]
+
+
+def prompt_tokens(prompt: list[dict[str, str]] | str) -> int:
+    """Tokens of a rendered prompt (tiktoken when installed, else characters / 4: teacher.cost.count_tokens)."""
+    text = prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
+    return count_tokens(text)
+
+
+def within_prompt_limit(cfg: TeacherConfig, examples: list[dict[str, Any]], prompts: list[Any]
+                        ) -> tuple[list[dict[str, Any]], list[Any], list[dict[str, Any]]]:
+    """(examples, prompts) whose prompt fits `cfg.max_prompt_tokens`, and the ones left out with their size."""
+    if cfg.max_prompt_tokens is None:
+        return examples, prompts, []
+    sizes = [prompt_tokens(p) for p in prompts]
+    keep = [i for i, size in enumerate(sizes) if size <= cfg.max_prompt_tokens]
+    skipped = [{"id": str(examples[i]["id"]), "prompt_tokens": sizes[i]} for i in range(len(examples))
+               if sizes[i] > cfg.max_prompt_tokens]
+    return [examples[i] for i in keep], [prompts[i] for i in keep], skipped
 
 
 def estimate(cfg: TeacherConfig, examples: list[dict[str, Any]], demo: dict[str, Any] | None = None,
@@ -177,7 +195,7 @@ def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | 
     """Send every example (id, input, ...) to the teacher; write and return outputs and summary."""
     template = get_template(cfg.template)
     examples = checked_examples(examples, cfg.limit)
-    prompts = render_prompts(cfg, template, examples, demo)
+    examples, prompts, too_long = within_prompt_limit(cfg, examples, render_prompts(cfg, template, examples, demo))
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with resolve_endpoint(cfg, profile) as endpoint:
@@ -186,6 +204,7 @@ def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | 
                  cost_estimate["usd"], cost_estimate["note"])
         rows, summary = run_sync(_generate_async(cfg, template, examples, prompts, endpoint, retry, progress))
     summary["estimate"] = cost_estimate
+    summary["skipped_long_prompts"] = too_long
     secrets = (os.environ.get(cfg.api_key_env, ""),)
     _write_atomic(run_dir / "teacher_outputs.jsonl",
                   scrub("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), secrets))

@@ -21,14 +21,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from distill_lib.config import PROJECT_ROOT
-from distill_lib.plots.figures import fraction_curves, method_bars, save
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.plots.figures import curves, grouped_bars, save, training_curves
 from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
 
 NAMES = {"esnli": "e-SNLI", "anli1": "ANLI-R1", "cqa": "CQA", "svamp": "SVAMP"}
 REFERENCES = PROJECT_ROOT / "configs" / "references" / "dss.yaml"
-SMOKE_NOTE = "SMOKE RUN: a tiny randomly initialised student; these numbers mean nothing"
 METHOD_ORDER = (UNTRAINED, "standard_ft", "standard_distill", "dss", "single_task")
 
 
@@ -101,21 +100,68 @@ def claim_sentences(comparison: pd.DataFrame, base: str = "standard_ft", other: 
     return sentences
 
 
-def render_dss(frame: pd.DataFrame, out: Path, title: str, note: str = "") -> str:
+def split_axes(frame: pd.DataFrame, cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the profile's student on gold labels, the model-size axis, the unlabelled setting) of a frame."""
+    gold = frame["label_source"].fillna("gold") != "llm"
+    main = frame[gold & (frame["student"] == cfg.student.name)]
+    grid = cfg.grid
+    sizes = frame[gold & (frame["fraction"] == 1.0) & frame["dataset"].isin(grid.student_datasets)
+                  & frame["method"].isin(grid.student_methods)] if grid.students else frame.iloc[0:0]
+    unlabelled = frame[~gold & (frame["student"] == cfg.student.name)]
+    return main, sizes, unlabelled
+
+
+def _figures(main: pd.DataFrame, sizes: pd.DataFrame, unlabelled: pd.DataFrame, out: Path, title: str,
+             note: str) -> None:
+    palm = references()["palm_few_shot"]["test_accuracy"]
+    names = {"x_order": list(NAMES), "hue_order": list(METHOD_ORDER)}
+    accuracy = "test accuracy (%), best-validation step"
+    full = main[main["fraction"] == 1.0]
+    save(grouped_bars(full, "dataset", "test_at_best", "method", f"{title}\n{accuracy}", accuracy, reference=palm,
+                      note=note, **names), out / "method_by_dataset.png")
+    trained = main[main["method"] != UNTRAINED]
+    curve = trained[trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1]
+    for part, name, what in ((curve, "data_fraction", "gold labels"), (unlabelled, "unlabelled", "teacher labels")):
+        if len(part):
+            frame = part.assign(percent=100 * part["fraction"])
+            save(curves(frame, "percent", "test_at_best", "method", "dataset", f"{title}: {what}, {accuracy}",
+                        "% of the training set", accuracy, note=note, panel_order=list(NAMES)),
+                 out / f"{name}.png")
+    if sizes["student"].nunique() > 1:
+        save(curves(sizes, "student_params", "test_at_best", "method", "dataset",
+                    f"{title}: {accuracy} against student size", "student parameters", accuracy, log_x=True,
+                    reference=palm, note=note, panel_order=list(NAMES)), out / "model_size.png")
+    history, losses = training_frames(trained[trained["fraction"] == 1.0])
+    save(training_curves(history, losses, f"{title}: training curves", note), out / "training_curves.png")
+
+
+def training_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(validation history with the selected step flagged, training losses), one `cell` label per row."""
+    history, losses = [], []
+    for row in frame.itertuples():
+        label = f"{row.dataset}/{row.method}/seed{row.seed}"
+        history += [{**h, "cell": label, "selected": h["step"] == row.best_step} for h in (row.history or [])]
+        losses += [{**point, "cell": label} for point in (row.losses or [])]
+    return pd.DataFrame(history, columns=["step", "valid", "cell", "selected"]), pd.DataFrame(losses)
+
+
+def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:
     """Tables and figures into `out`; returns the README's Markdown block (table + comparison sentences).
 
-    `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and every figure title.
+    `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and is printed on every figure.
     """
-    table = dss_table(frame)
+    main, sizes, unlabelled = split_axes(frame, cfg)
+    table = dss_table(main)
     write_table(table, out / "dss_results", note)
-    comparison = dss_vs_standard(frame)
+    write_table(numeric_table(main), out / "dss_results_numeric", note)
+    comparison = dss_vs_standard(main)
     write_table(comparison.round(2), out / "dss_vs_standard_ft", note)
-    trained = frame[frame["method"] != UNTRAINED]
-    title = f"{note}\n{title}" if note else title
-    palm = references()["palm_few_shot"]["test_accuracy"]
-    save(method_bars(frame, reference=palm, title=title), out / "method_by_dataset.png")
-    curve = trained[trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1]
-    if len(curve):
-        save(fraction_curves(curve, title=f"{title}: accuracy vs training-data fraction"), out / "data_fraction.png")
+    _figures(main, sizes, unlabelled, out, f"{cfg.name} / {cfg.profile}: student {cfg.student.name}", note)
     sentences = "\n".join(f"- {s}" for s in claim_sentences(comparison))
     return f"{table.to_markdown()}\n\n{sentences}\n"
+
+
+def numeric_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:
+    """method, dataset, fraction: mean, std and n of `metric` over seeds, as numbers (for CSV readers)."""
+    grouped = frame.groupby(["method", "dataset", "fraction"])[metric]
+    return grouped.agg(["mean", "std", "count"]).rename(columns={"count": "n"}).round(3)

@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.papers.dss.report import SMOKE_NOTE, render_dss
+from distill_lib.papers.dss.report import render_dss
 from distill_lib.plots.records import UNTRAINED
-from distill_lib.plots.results import cells_frame, collect_cells, mean_std_table
-from distill_lib.runs import figures_dir, records_results, write_json
+from distill_lib.plots.results import cells_frame, collect_cells, mean_std_table, smoke_note
+from distill_lib.runs import figures_dir, write_json
 
 
 @dataclass
@@ -45,7 +45,6 @@ def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> Evaluation:
 def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[str, Path]:
     """(the Markdown report, the figures folder)."""
     out = figures_dir(cfg)
-    note = "" if records_results(cfg) else SMOKE_NOTE
-    report = render_dss(cells_frame(cfg), out, f"{cfg.name} / {cfg.profile}: student {cfg.student.name}", note)
+    report = render_dss(cells_frame(cfg), out, cfg, smoke_note(cfg))
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return report, out

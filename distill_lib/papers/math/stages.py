@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
+from distill_lib.papers.math.options import BENCHMARKS
 from distill_lib.papers.math.report import math_results, paper_vs_ours
 from distill_lib.papers.math.stage import teacher_yields
-from distill_lib.plots.figures import method_bars, save, yield_bars
-from distill_lib.plots.results import collect_cells, write_table
+from distill_lib.plots.figures import grouped_bars, save, yield_bars
+from distill_lib.plots.results import collect_cells, smoke_note, write_table
 from distill_lib.runs import figures_dir, write_json
 
 
@@ -35,15 +36,17 @@ def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFra
 
 def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, Path]:
     """(the reference points beside ours, the figures folder)."""
-    out = figures_dir(cfg)
+    out, note = figures_dir(cfg), smoke_note(cfg)
     results = math_results(cfg)
     for pool in results["pool"].unique():
         rows = results[results["pool"] == pool]
-        bars = rows.assign(dataset=rows["benchmark"], method=rows["method"] + ":" + rows["thought"], fraction=1.0)
-        title = f"{pool} / {cfg.profile}: student {cfg.student.name}"
-        save(method_bars(bars, metric="accuracy", title=title), out / f"accuracy_{pool}.png")
-    save(yield_bars(teacher_yields(cfg)), out / "yield_per_format.png")
+        bars = rows.assign(system=rows["method"] + ":" + rows["thought"])
+        title = f"{pool} / {cfg.profile}: student {cfg.student.name}\ntest accuracy (%), verified answers"
+        save(grouped_bars(bars, "benchmark", "accuracy", "system", title, "test accuracy (%)", note=note,
+                          x_order=list(BENCHMARKS)), out / f"accuracy_{pool}.png")
+    save(yield_bars(teacher_yields(cfg), f"{cfg.name} / {cfg.profile}: teacher thoughts verified (%)", note),
+         out / "yield_per_format.png")
     versus = paper_vs_ours(results)
-    write_table(versus, out / "paper_vs_ours")
+    write_table(versus, out / "paper_vs_ours", note)
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return versus, out

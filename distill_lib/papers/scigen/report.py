@@ -6,10 +6,10 @@ weights: id, format, prediction, label), joins it on `id` with the test records'
 reason). Predictions are scored raw; BLEU and METEOR are also given on lower-cased, punctuation-split text (the
 reference's normalisation, labelled `normalised`). References are the gold descriptions (spec §6 #10).
 `report_table` shapes it as systems x metrics (mean over seeds; plots.figures.metric_bars draws it), and
-`example_generations` / `teacher_examples` put generations beside their tables.
+`example_generations` / `teacher_examples` put generations beside their tables. The teacher row scores the
+teacher's own statements on the test tables it was asked about (papers.scigen.teacher) with the same metrics.
 
-Deliberately left out: the teacher row's scores (the teacher stage sends train tables only, so there are no
-teacher statements for test tables; the row says so) and scoring against the teacher's statements.
+Deliberately left out: scoring the students against the teacher's statements (references are gold).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from distill_lib.papers.index import load_splits
 from distill_lib.papers.scigen.data import Table
 from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.metrics import score_scigen
+from distill_lib.papers.scigen.teacher import teacher_statements
 from distill_lib.runs import cell_dir, grid_cell, read_jsonl, read_predictions, stage_dir, teacher_dir
 
 METRICS = ("bleu", "meteor", "bertscore", "moverscore", "bleurt", "tapas_acc", "tapex_acc")
@@ -35,7 +36,7 @@ NORMALISED = ("bleu", "meteor")
 SYSTEMS = {"scigen_plain": "traditional fine-tuning (table -> description)",
            "scigen_reasoning_input": "distilled: table + teacher reasoning -> description",
            "scigen_reasoning_output": "distilled: table -> reasoning + description"}
-NO_TEACHER_TEST = "not computed: the teacher stage sends train tables only (no teacher statements for test tables)"
+NO_TEACHER_TEST = "not computed: the teacher has not been run on the test tables (run the teacher stage, notebook 10)"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -56,15 +57,21 @@ def score_cell(cell: Path, tests: dict[str, dict[str, Any]], settings: dict[str,
     the cell's method's: a `scigen_reasoning_output` student writes its reasoning first, and only the description
     after `Description:` is scored, as during checkpoint selection."""
     rows = [{**r, "prediction": read_label(r["prediction"])} for r in read_predictions(cell)]
-    unknown = [r["id"] for r in rows if r["id"] not in tests]
+    return score_texts({r["id"]: r["prediction"] for r in rows}, tests, settings, str(cell))
+
+
+def score_texts(predictions: dict[str, str], tests: dict[str, dict[str, Any]], settings: dict[str, Any],
+                where: str) -> dict[str, Any]:
+    """All metrics of predictions by test id (raw), plus BLEU/METEOR on normalised text."""
+    unknown = [i for i in predictions if i not in tests]
     if unknown:
-        raise ValueError(f"{cell}: prediction ids not among the test records, e.g. {unknown[:3]}")
-    preds, refs = [r["prediction"] for r in rows], [tests[r["id"]]["label"] for r in rows]
-    tables = [tests[r["id"]]["table"] for r in rows]
+        raise ValueError(f"{where}: prediction ids not among the test records, e.g. {unknown[:3]}")
+    preds, refs = list(predictions.values()), [tests[i]["label"] for i in predictions]
+    tables = [tests[i]["table"] for i in predictions]
     raw = score_scigen(preds, refs, tables, settings)
     normalised = score_scigen([normalise(p) for p in preds], [normalise(r) for r in refs], tables,
                               {**settings, "metrics": list(NORMALISED)})
-    return {"n": len(rows), "raw": raw, "normalised": normalised}
+    return {"n": len(preds), "raw": raw, "normalised": normalised}
 
 
 def teacher_model(cfg: ExperimentConfig) -> str:
@@ -91,9 +98,22 @@ def evaluate_scigen(cfg: ExperimentConfig, settings: dict[str, Any] | None = Non
                 read_label = METHODS[method](cfg.method).read_label
                 scores = score_cell(cell, tests, settings, read_label)
                 systems.append({"dataset": dataset, "method": method, "seed": seed, **scores})
-    return {"systems": systems, "missing": missing, "teacher": {"model": teacher_model(cfg), "reason": NO_TEACHER_TEST},
+    return {"systems": systems, "missing": missing, "teacher": teacher_scores(cfg, settings),
             "reference": "gold descriptions ([CONTINUE] removed)", "checkpoint": "best validation (dev BLEU)",
             "test_inputs_with_teacher_reasoning": False, "settings": settings}
+
+
+def teacher_scores(cfg: ExperimentConfig, settings: dict[str, Any]) -> dict[str, Any]:
+    """The teacher row: its statements on the test tables it answered, scored like a student's predictions."""
+    entry: dict[str, Any] = {"model": teacher_model(cfg)}
+    for dataset in cfg.grid.datasets:
+        statements = teacher_statements(cfg, dataset)
+        if statements is None:
+            return {**entry, "reason": NO_TEACHER_TEST}
+        entry.update(score_texts(statements, test_records(cfg, dataset), settings, f"teacher on {dataset}"))
+        entry["reason"] = (f"the teacher's statements on the first {entry['n']} test tables (a table without a "
+                           "parsed statement scores as empty)")
+    return entry
 
 
 def report_path(cfg: ExperimentConfig) -> Path:
@@ -140,7 +160,13 @@ def report_table(report: dict[str, Any]) -> pd.DataFrame:
                     for m in NORMALISED})
         rows[SYSTEMS.get(method, method)] = {**row, "seeds": len(runs)}
     columns = [*METRICS, *(f"{m} (normalised)" for m in NORMALISED)]
-    rows[f"teacher ({report['teacher']['model']})"] = {**{c: "not computed" for c in columns}, "seeds": 0}
+    teacher = report["teacher"]
+    if "raw" in teacher:
+        row = {m: cell_text(teacher["raw"].get(m)) for m in METRICS}
+        row.update({f"{m} (normalised)": cell_text(teacher["normalised"].get(m)) for m in NORMALISED})
+        rows[f"teacher ({teacher['model']}, {teacher['n']} tables)"] = {**row, "seeds": 1}
+    else:
+        rows[f"teacher ({teacher['model']})"] = {**{c: "not computed" for c in columns}, "seeds": 0}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
