@@ -236,6 +236,22 @@ def _typed_options(cfg: ExperimentConfig, where: str) -> None:
         owner = getattr(cfg, section) if section else cfg
         key = f"{section}.{name}." if section else f"{name}."
         setattr(owner, name, _typed(getattr(owner, name), getattr(module, cls_name), where, key))
+    _check_names(cfg, module.DATASETS, module.METHOD_NAMES, where)
+
+
+def _check_names(cfg: ExperimentConfig, datasets: tuple[str, ...], methods: tuple[str, ...], where: str) -> None:
+    """Every dataset and method the config names is one of its paper's (before any data is loaded)."""
+    grid = cfg.grid
+    named = {"data.dataset": [cfg.data.dataset], "method.name": [cfg.method.name]}
+    for axis in ("datasets", "fraction_datasets", "extra_seed_datasets", "student_datasets", "unlabelled_datasets"):
+        named[f"grid.{axis}"] = getattr(grid, axis)
+    for axis in ("methods", "fraction_methods", "extra_seed_methods", "student_methods", "unlabelled_methods"):
+        named[f"grid.{axis}"] = getattr(grid, axis)
+    for key, values in named.items():
+        allowed = methods if "method" in key else datasets
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise ConfigError(f"{where}: {key} names {unknown}: {cfg.name} knows {list(allowed)}")
 
 
 def typed_section(method: MethodConfig, experiment: str) -> MethodConfig:
@@ -263,7 +279,12 @@ def load_config(
         path = PROJECT_ROOT / path
     if not path.exists():
         raise ConfigError(f"config file not found: {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', None) or err})") from None
     profiles = raw.get("profiles", {})
     if profile not in profiles:
         raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from accelerate import PartialState
 from datasets import DatasetDict
 
 from distill_lib.config import ExperimentConfig
@@ -39,7 +38,9 @@ from distill_lib.runs import (
     write_run_record,
 )
 from distill_lib.train.batching import encode_row
-from distill_lib.train.loop import TrainState, train
+from distill_lib.train.checkpoints import CheckpointSetAside, TrainState
+from distill_lib.train.features import usable_rows
+from distill_lib.train.loop import process_state, train
 
 
 def evaluate_records(student: Student, method: Method, records: list[dict], cfg: ExperimentConfig,
@@ -68,20 +69,19 @@ def _strip(scores: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _training_texts(method: Method, records: list[dict]) -> list[str]:
-    return [t for r in records for row in method.rows(r) for t in (row.source, row.source_b, row.target) if t]
-
-
 def _prepare(cfg: ExperimentConfig, splits: DatasetDict | None) -> tuple[Method, Student, list, list, list]:
-    """The method, the student and the (train features, valid, test) records of one cell."""
+    """The method, the student, the train features (rows with an empty target dropped, counted per task in
+    `method.dropped_rows`), and the valid and test records of one cell."""
     splits = splits if splits is not None else load_splits(cfg)
     train_records, valid, test = list(splits["train"]), list(splits["valid"]), list(splits["test"])
     method = build_method(cfg.method).fitted_to(train_records)
-    student = load_student(cfg.student, _training_texts(method, train_records))
+    rows, method.dropped_rows = usable_rows(method, train_records)
+    student = load_student(cfg.student, [t for r in rows for row in r for t in (row.source, row.source_b, row.target)
+                                         if t])
     tok, s2s = student.tokenizer, student.is_seq2seq
     features = [[encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
-                 for row in method.rows(r)] for r in train_records]
-    return method, student, [f for f in features if f], valid, test
+                 for row in record_rows] for record_rows in rows]
+    return method, student, features, valid, test
 
 
 def _train_and_test(cfg: ExperimentConfig, method: Method, student: Student, features: list, valid: list,
@@ -95,7 +95,7 @@ def _train_and_test(cfg: ExperimentConfig, method: Method, student: Student, fea
 
     if cfg.train.max_steps == 0:  # the untrained student: the table's step-0 row
         state = TrainState(best_step=0)
-        student.model.to(PartialState().device)
+        student.model.to(process_state().device)
     else:
         student.model, state = train(student.model, tok, s2s, features, method.weights, evaluate_subset,
                                      cfg.train, out)
@@ -118,12 +118,19 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     out = cell_dir(cfg)
     if (out / "metrics.json").exists() and not force:
         return json.loads((out / "metrics.json").read_text())
-    main = PartialState().is_main_process
+    main = process_state().is_main_process
     if main:
         write_run_record(cfg, out)
     started = time.time()
     method, student, features, valid, test = _prepare(cfg, splits)
-    state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test, out, main)
+    try:
+        state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test,
+                                                                  out, main)
+    except CheckpointSetAside as err:  # a checkpoint could not be used: start the cell again from fresh weights
+        print(f"{cell_key(cfg)}: {err}")
+        method, student, features, valid, test = _prepare(cfg, splits)
+        state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test,
+                                                                  out, main)
     precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
     metrics = {"cell": cell_key(cfg), "dataset": cfg.data.dataset, "method": cfg.method.name,
                "label_source": cfg.method.label_source, "seed": cfg.train.seed,
@@ -135,7 +142,8 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
                "test_at_last": _strip(test_last), "history": state.history, "losses": state.losses,
                "train_wall_s": state.wall_s, "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
                "cell_wall_s": time.time() - started, "precision": precision,
-               "formats": list(method.formats), "absent_formats": list(method.absent_formats)}
+               "formats": list(method.formats), "absent_formats": list(method.absent_formats),
+               "dropped_empty_targets": method.dropped_rows}
     if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
         write_json(out / "metrics.json", metrics)
@@ -206,7 +214,7 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
         try:
             metrics = run_cell(cell)
         except DataUnavailable as err:
-            if PartialState().is_main_process:
+            if process_state().is_main_process:
                 _skip(cell, err)
                 log(f"[{number}/{len(cells)}] SKIPPED {key}: {err}")
             continue

@@ -31,6 +31,7 @@ class Method:
 
     formats: ClassVar[tuple[str, ...]] = (LABEL,)
     absent_formats: tuple[str, ...] = ()  # formats the method has but its training data lacks (see fitted_to)
+    dropped_rows: dict[int, int] = {}  # per task, training rows dropped for an empty target (train.features)
 
     def __init__(self, cfg: MethodConfig):
         self.cfg = cfg

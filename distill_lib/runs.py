@@ -234,6 +234,15 @@ def write_json(path: Path, payload: Any) -> Path:
     return path
 
 
+def read_json(path: str | Path) -> Any:
+    """A whole JSON file; invalid JSON is a ValueError naming the file, line and column."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON at line {err.lineno}, column {err.colno} ({err.msg})") from None
+
+
 def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Rows of a JSON Lines file; a bad line or a row missing a `required` field names the file and line."""
     path = Path(path)

@@ -94,3 +94,30 @@ def test_cli_set_values_arrive_typed():
 
     cfg = load_config("configs/dss.yaml", "smoke", parse_overrides(["train.lr=5e-5", "data.train_fraction=0.5"]))
     assert cfg.train.lr == 5e-5 and cfg.data.train_fraction == 0.5
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("data.dataset", "svampp", r"data.dataset names \['svampp'\]: dss knows \['cqa', 'svamp', 'anli1', 'esnli'\]"),
+    ("method.name", "dsss", r"method.name names \['dsss'\]: dss knows \[.*'dss'"),
+    ("grid.methods", ["dss", "sft"], r"grid.methods names \['sft'\]"),
+    ("data.train_limit", -5, r"data.train_limit = -5 is out of range"),
+])
+def test_names_and_limits_are_checked_before_any_data_loads(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("configs/dss.yaml", "smoke", {key: value})
+
+
+def test_malformed_yaml_names_the_file_and_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("base:\n  train: {lr: 1\nprofiles: {smoke: {}}\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML at line \d+, column \d+"):
+        load_config(bad, "smoke")
+
+
+def test_json_files_name_their_path_when_broken(tmp_path):
+    from distill_lib.runs import read_json
+
+    bad = tmp_path / "MultiArith.json"
+    bad.write_text('[{"a": 1},\n {"b": }]')
+    with pytest.raises(ValueError, match=r"MultiArith\.json: not valid JSON at line 2, column"):
+        read_json(bad)

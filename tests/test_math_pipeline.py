@@ -56,8 +56,8 @@ def test_split_questions_is_seeded(data_dir):
 
 
 def test_bad_pool_and_options_are_named():
-    with pytest.raises(ValueError, match="training pool"):
-        load_math_splits(smoke(**{"data.dataset": "svamp-math"}))
+    with pytest.raises(ConfigError, match=r"data.dataset names \['svamp-math'\]: math knows \['math-gsm8k', 'math-reft'\]"):
+        smoke(**{"data.dataset": "svamp-math"})
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['data.options.colour'\]"):
         smoke(**{"data.options": {"colour": 1}})
     with pytest.raises(ConfigError, match=r"data.options.formats = \['cot', 'xot'\]"):

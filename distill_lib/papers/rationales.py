@@ -8,7 +8,9 @@
   records where the paper's loader reads them (runs.teacher_dir(cfg, dataset, "train")).
 The template per dataset comes from the paper (`Paper.templates`, or `teacher.template`); a record that is one
 of the template's worked examples (by id) is not sent.
-A dataset that cannot be loaded here is reported as skipped, with the reason.
+Each dataset's report counts the examples, the failed requests, the parse failures and the usable records (a
+rationale and a teacher label); training drops rows with an empty target and refuses when most are empty
+(distill_lib.train.features). A dataset that cannot be loaded here is reported as skipped, with the reason.
 
 Deliberately left out: the client, cache and endpoint logic (distill_lib.teacher.generate / server); the math
 teacher stage, which verifies thoughts per format (papers.math.stage).
@@ -57,11 +59,19 @@ def _stage_one(cfg: ExperimentConfig, paper: Paper, dataset: str, stage_dir: Pat
         report = result.pop("report")
         if cfg.teacher.source == "live":
             report.to_dataset().save_to_disk(str(teacher_dir(cfg, dataset, "train")))
-        examples = [(r["id"], r.get("rationale", "")[:160], r.get("llm_label", "")) for r in report.records()[:3]]
-        return {"mode": "live" if cfg.teacher.source == "live" else "preview", **result, "shown": examples}
+        answered = report.records()
+        examples = [(r["id"], r.get("rationale", "")[:160], r.get("llm_label", "")) for r in answered[:3]]
+        return {"mode": "live" if cfg.teacher.source == "live" else "preview", **result,
+                "usable": sum(_usable(r) for r in answered), "shown": examples}
     empty = sum(not r["rationale"].strip() for r in records)
     return {"mode": "released", "examples": len(records), "parse_failed": empty,
+            "usable": sum(_usable(r) for r in records),
             "shown": [(r["id"], r["rationale"][:160], r["llm_label"]) for r in records[:3]]}
+
+
+def _usable(record: dict[str, Any]) -> bool:
+    """A record a rationale method can learn from: it has a rationale and a teacher label."""
+    return bool(str(record.get("rationale", "")).strip() and str(record.get("llm_label", "")).strip())
 
 
 def run_rationale_stage(cfg: ExperimentConfig, stage_dir: Path, paper: Paper, datasets: list[str],

@@ -7,7 +7,8 @@
 - AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast where the hardware
   has native bf16 (GPU, or a CPU with AVX512-BF16 / AMX; `train.precision: auto`).
 - Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`, and the
-  full training state to `checkpoint/` so a killed run resumes where it stopped (same data order).
+  full training state to `checkpoint/` so a killed run resumes where it stopped (same data order); both are
+  written atomically (distill_lib.train.checkpoints).
 
 Deliberately left out: which paper or dataset is trained (the caller passes rows and an evaluation function).
 """
@@ -15,17 +16,14 @@ Deliberately left out: which paper or dataset is trained (the caller passes rows
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
@@ -36,19 +34,9 @@ from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import resolve_precision
 from distill_lib.train.batching import batch_stream, collate
+from distill_lib.train.checkpoints import TrainState, load_checkpoint, save_best, save_checkpoint
 
 Evaluator = Callable[[Any], float]
-
-
-@dataclass
-class TrainState:
-    step: int = 0
-    best_step: int = -1
-    best_score: float = -math.inf
-    history: list[dict[str, float]] = field(default_factory=list)  # validation subset scores
-    losses: list[dict[str, float]] = field(default_factory=list)
-    tokens: int = 0
-    wall_s: float = 0.0
 
 
 def build_accelerator(cfg: TrainConfig) -> Accelerator:
@@ -60,7 +48,13 @@ def build_accelerator(cfg: TrainConfig) -> Accelerator:
     mixed = "bf16" if resolve_precision(cfg.precision) == "bf16" else "no"
     if AcceleratorState._shared_state.get("_mixed_precision") not in (None, mixed):
         AcceleratorState._reset_state(reset_partial_state=False)
-    return Accelerator(mixed_precision=mixed)
+    return Accelerator(mixed_precision=mixed, cpu=not torch.cuda.is_available())
+
+
+def process_state() -> PartialState:
+    """This process's place in the run (rank, main or not, device). Without a GPU it is created as a CPU state,
+    so that several processes (`torchrun` / `accelerate launch` on CPUs) form a gloo group, not one each."""
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def micro_batch_plan(cfg: TrainConfig, world: int) -> tuple[int, int]:
@@ -89,23 +83,6 @@ def forward_loss(model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, w
     return weighted_task_loss(logits, labels[scored], tasks, weights)
 
 
-def _save_state(acc: Accelerator, state: TrainState, run_dir: Path) -> None:
-    acc.save_state(str(run_dir / "checkpoint"))
-    if acc.is_main_process:
-        tmp = run_dir / "checkpoint" / "train_state.json.tmp"
-        tmp.write_text(json.dumps(asdict(state)))
-        os.replace(tmp, run_dir / "checkpoint" / "train_state.json")
-
-
-def _load_state(acc: Accelerator, run_dir: Path) -> TrainState:
-    state_file = run_dir / "checkpoint" / "train_state.json"
-    if not state_file.exists():
-        return TrainState()
-    acc.load_state(str(run_dir / "checkpoint"))
-    acc.print(f"resuming from {state_file.parent}")
-    return TrainState(**json.loads(state_file.read_text()))
-
-
 def _evaluate(acc: Accelerator, model: Any, state: TrainState, evaluate: Evaluator, run_dir: Path,
               save: bool, tokenizer: Any) -> None:
     score = evaluate(acc.unwrap_model(model))
@@ -113,10 +90,9 @@ def _evaluate(acc: Accelerator, model: Any, state: TrainState, evaluate: Evaluat
     if score > state.best_score:
         state.best_score, state.best_step = score, state.step
         if acc.is_main_process:
-            acc.unwrap_model(model).save_pretrained(run_dir / "best")
-            tokenizer.save_pretrained(run_dir / "best")
+            save_best(acc.unwrap_model(model), tokenizer, run_dir)
     if save:
-        _save_state(acc, state, run_dir)
+        save_checkpoint(acc, state, run_dir)
 
 
 def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[dict]], weights: Sequence[float],
@@ -132,7 +108,7 @@ def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
     model, optimizer = acc.prepare(model, optimizer)  # the scheduler stays ours: one step per global step
     acc.register_for_checkpointing(scheduler)
-    state = _load_state(acc, run_dir)
+    state = load_checkpoint(acc, run_dir)
     lengths = [sum(len(r["input_ids"]) + len(r["labels"]) for r in rows) for rows in features]
     stream = batch_stream(lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length, drop_last=True)
     for _ in range(state.step * accumulation):  # replay the data order up to the resumed step

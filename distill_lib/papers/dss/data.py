@@ -21,6 +21,7 @@ import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
 from distill_lib.data.records import DataUnavailable, resolve_data_dir
+from distill_lib.papers.dss.options import DATASETS
 from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 from distill_lib.runs import read_jsonl, teacher_dir
 from distill_lib.verify.arith import numbers_close, safe_eval
@@ -28,7 +29,7 @@ from distill_lib.verify.arith import numbers_close, safe_eval
 if TYPE_CHECKING:  # `datasets` is imported where a Dataset is built: plain records need only the standard library
     from datasets import Dataset, DatasetDict
 
-DSS_DATASETS = ("cqa", "svamp", "anli1", "esnli")
+DSS_DATASETS = DATASETS
 NLI_LABELS = ("entailment", "neutral", "contradiction")  # HF ClassLabel order: 0, 1, 2
 HAS_OFFICIAL_VALID = {"anli1", "esnli"}
 LOCAL_FILES = {

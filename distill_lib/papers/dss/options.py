@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from distill_lib.papers.dss.methods import METHODS
+
+DATASETS = ("cqa", "svamp", "anli1", "esnli")
+METHOD_NAMES = tuple(METHODS)
+
 
 @dataclass
 class DataOptions:

@@ -18,7 +18,6 @@ Deliberately left out: prompts and student inputs (distill_lib.methods), the DSS
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -28,7 +27,7 @@ from typing import Any
 from datasets import Dataset
 
 from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
-from distill_lib.runs import read_jsonl
+from distill_lib.runs import read_json, read_jsonl
 
 GSM8K_HUB = ("openai/gsm8k", "main")
 SVAMP_HUB = ("ChilleD/SVAMP", None)
@@ -104,7 +103,7 @@ def load_svamp_math(split: str = "all", data_dir: str | Path | None = None) -> D
     """SVAMP: "all" = the 1,000 local problems; "train"/"test" = the hub ChilleD/SVAMP 700/300 split."""
     if split == "all":
         path = _require_file(data_dir, "svamp/SVAMP.json", "it has no hub copy with the original ids")
-        rows = json.loads(path.read_text())
+        rows = read_json(path)
         return Dataset.from_list([_svamp_record(row, f"{path}, item {i}") for i, row in enumerate(rows)])
     if split not in ("train", "test"):
         raise ValueError(f"SVAMP split must be 'all', 'train' or 'test', got {split!r}")
@@ -149,7 +148,7 @@ def load_multiarith(data_dir: str | Path | None = None) -> Dataset:
     """MultiArith, all 600; ids `multiarith-{iIndex}`."""
     path = _require_file(data_dir, "multiarith/MultiArith.json", "hub ChilleD/MultiArith splits it 420/180")
     records = []
-    for i, row in enumerate(json.loads(path.read_text())):
+    for i, row in enumerate(read_json(path)):
         try:
             records.append(_record(f"multiarith-{row['iIndex']}", row["sQuestion"], float(row["lSolutions"][0])))
         except (KeyError, IndexError, TypeError, ValueError) as err:

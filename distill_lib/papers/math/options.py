@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from distill_lib.config_values import ConfigError
 
 FORMATS = ("cot", "pot", "eot")
+POOLS = ("math-gsm8k", "math-reft")  # the training pools (data.dataset); the benchmarks are test sets
+DATASETS = POOLS
+METHOD_NAMES = ("cotd", "potd", "eotd", "etd")
 BENCHMARKS = ("gsm8k", "svamp", "asdiv", "multiarith")
 
 

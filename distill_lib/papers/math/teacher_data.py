@@ -33,6 +33,7 @@ from datasets import Dataset
 
 from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
 from distill_lib.papers.math.data import format_answer
+from distill_lib.runs import read_json
 from distill_lib.verify.answer import answers_match
 from distill_lib.verify.batch import verify_many
 from distill_lib.verify.equations import FUNCTION_NAMES
@@ -61,7 +62,7 @@ def load_reft_svamp(fmt: str = "cot", data_dir: str | Path | None = None) -> Dat
         raise ValueError(f"ReFT format must be 'cot' or 'pot', got {fmt!r}")
     path = _teacher_file(data_dir, f"{REFT_DIR}/{REFT_FILES[fmt]}")
     records = []
-    for i, row in enumerate(json.loads(path.read_text())):
+    for i, row in enumerate(read_json(path)):
         try:
             answer = float(row["answer_value"])
             records.append(make_record(row["item_id"], row["question"].strip(), format_answer(answer),

@@ -8,6 +8,8 @@ from distill_lib.config_values import ConfigError
 from distill_lib.metrics.faithfulness import TAPAS_MODEL, TAPEX_MODEL
 from distill_lib.metrics.text import BERTSCORE_PAPER_MODEL
 
+DATASETS = ("scigen",)
+METHOD_NAMES = ("scigen_plain", "scigen_reasoning_input", "scigen_reasoning_output")
 SIZES = ("few-shot", "medium", "large")
 TEST_SPLITS = ("test", "test-CL", "test-Other")
 
