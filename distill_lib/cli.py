@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from distill_lib.data.records import DataUnavailable
+    from distill_lib.hub import HubUnavailable
     from distill_lib.papers.dss.data import MisalignedRows
     from distill_lib.train.checkpoints import CheckpointSetAside
     from distill_lib.train.features import TrainingDataError
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (ConfigError, DataUnavailable, MisalignedRows, TrainingDataError, CheckpointSetAside) as err:
+    except (ConfigError, DataUnavailable, HubUnavailable, MisalignedRows, TrainingDataError,
+            CheckpointSetAside) as err:
         print(f"distill {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(2)
 

@@ -143,7 +143,7 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
                "train_wall_s": state.wall_s, "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
                "cell_wall_s": time.time() - started, "precision": precision,
                "formats": list(method.formats), "absent_formats": list(method.absent_formats),
-               "dropped_empty_targets": method.dropped_rows}
+               "dropped_empty_targets": method.dropped_rows, "summary": _summary(cfg, test, test_best)}
     if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
         write_json(out / "metrics.json", metrics)
@@ -153,6 +153,11 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     return metrics
 
 
+def _summary(cfg: ExperimentConfig, test: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
+    summarize = paper_for(cfg).summarize
+    return summarize(test, scores) if summarize else {}
+
+
 PREDICTIONS_MAX_BYTES = 100_000  # a result record carries its test predictions only below this size
 
 
@@ -160,14 +165,18 @@ def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
     """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between cells on
     the same examples), and the predictions themselves when they are small."""
     ids = [str(r["id"]) for r in records]
-    out: dict[str, Any] = {"ids": ids, "correct": {}, "predictions": {}}
+    out: dict[str, Any] = {"ids": ids, "labels": [str(r["label"]) for r in records], "correct": {},
+                           "answers": {}, "predictions": {}}
     for key, value in scores.items():
         if isinstance(value, dict) and "correct" in value:
             out["correct"][key] = "".join("1" if c else "0" for c in value["correct"])
+        if isinstance(value, dict) and "answers" in value:  # verified numeric answers (math)
+            out["answers"][key] = value["answers"]
         if isinstance(value, dict) and "texts" in value:
             out["predictions"][key] = value["texts"]
-    if len(json.dumps(out["predictions"])) > PREDICTIONS_MAX_BYTES:
-        out["predictions"] = f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
+    for key in ("predictions", "labels"):
+        if len(json.dumps(out[key])) > PREDICTIONS_MAX_BYTES:
+            out[key] = f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
     return out
 
 

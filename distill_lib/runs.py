@@ -273,11 +273,27 @@ def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "forma
     return read_jsonl(path, required)
 
 
+def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
+    """A stage's committed record (e.g. the teacher data's yield) under results/<experiment>/<profile>/stages/,
+    for real profiles only; None for smoke runs."""
+    if not records_results(cfg):
+        return None
+    record = {"stage": name, **payload, "config": cfg.to_dict(), "versions": package_versions(),
+              "commit": git_commit(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return write_json(results_dir(cfg.name, cfg.profile) / "stages" / f"{name}.json", record)
+
+
+def read_stage_results(experiment: str, profile: str) -> dict[str, dict[str, Any]]:
+    """The committed stage records of one experiment and profile, by name."""
+    folder = results_dir(experiment, profile) / "stages"
+    return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
+
+
 def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
-    """Every committed result record of one experiment and profile (an empty list when there are none)."""
+    """Every committed cell record of one experiment and profile (an empty list when there are none)."""
     folder = results_dir(experiment, profile)
     records = []
-    for path in sorted(folder.rglob("*.json")):
+    for path in sorted(p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts):
         try:
             records.append(json.loads(path.read_text()))
         except json.JSONDecodeError as err:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         notebooks = [n for n in notebooks if n.name.split("_")[0] in args.only]
     out_dir = ROOT / args.runs / "notebooks" / args.profile
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["DISTILL_TEXT_PROGRESS"] = "1"  # the kernels' bars as text, streamed below (distill_lib.progress)
     started = time.time()
     for number, notebook in enumerate(notebooks, start=1):
         config = notebook_config(notebook)

@@ -4,8 +4,9 @@
 the action for the attempt-th request (1-based) carrying that prompt: "ok", "429" (with Retry-After), "500",
 "hang" (sleep past the client timeout, then close), "drop" (close the connection without answering),
 "malformed" (200 with broken JSON), "400", "401echo" (401 whose message echoes the Authorization header, as a
-careless server might). It counts requests and successful answers per prompt (the last user message, or the
-completion prompt) so tests can assert that nothing was lost or paid twice.
+careless server might), "redirect" (307 to the same path under `redirect_to`, another server's origin). It
+counts requests and successful answers per prompt (the last user message, or the completion prompt) so tests
+can assert that nothing was lost or paid twice, and keeps every request's path, headers and body (`calls`).
 
 `spawn_latency_server(latency_s)` runs a fault-free one in a child process (`python tests/fault_server.py
 --latency-s 0.05`): benchmarks use it so that the server's CPU and GIL are not charged to the client measured.
@@ -26,6 +27,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
 
 Plan = Callable[[str, int], str]
 
@@ -41,11 +44,12 @@ def always_ok(prompt: str, attempt: int) -> str:
 
 class FaultServer:
     def __init__(self, plan: Plan = always_ok, reply: Callable[[str], str] | None = None, latency_s: float = 0.0,
-                 hang_s: float = 3.0, retry_after: str = "0.2", honour_n: bool = False):
+                 hang_s: float = 3.0, retry_after: str = "0.2", honour_n: bool = False, redirect_to: str = ""):
         self.plan, self.latency_s, self.hang_s, self.retry_after = plan, latency_s, hang_s, retry_after
         self.reply = reply or (lambda prompt: " It is so. So the answer is (a) yes.")
-        self.honour_n = honour_n
+        self.honour_n, self.redirect_to = honour_n, redirect_to
         self.lock = threading.Lock()
+        self.calls: list[dict[str, Any]] = []  # method, path, headers (lower-case names), raw body
         self.requests: Counter[str] = Counter()
         self.successes: Counter[str] = Counter()
         self.times: dict[str, list[float]] = defaultdict(list)
@@ -66,12 +70,18 @@ class FaultServer:
             self.requests.clear()
             self.successes.clear()
             self.times.clear()
+            self.calls.clear()
 
     def _register(self, prompt: str) -> int:
         with self.lock:
             self.requests[prompt] += 1
             self.times[prompt].append(time.monotonic())
             return self.requests[prompt]
+
+    def record(self, method: str, path: str, headers: Any, body: bytes) -> None:
+        with self.lock:
+            self.calls.append({"method": method, "path": path, "body": body,
+                               "headers": {name.lower(): value for name, value in headers.items()}})
 
     def _succeeded(self, prompt: str) -> None:
         with self.lock:
@@ -101,9 +111,14 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def read_body(self) -> bytes:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.record(self.command, self.path, self.headers, raw)
+                return raw
+
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                chat = self.path.endswith("/chat/completions")
+                body = json.loads(self.read_body())
+                chat = urlsplit(self.path).path.endswith("/chat/completions")
                 prompt = body["messages"][-1]["content"] if chat else body["prompt"]
                 action = server.plan(prompt, server._register(prompt))
                 time.sleep(server.latency_s)
@@ -115,6 +130,8 @@ class FaultServer:
                     self.close_connection = True
                 elif action == "malformed":
                     self.send_json(200, '{"id": "x", "choices": [{"index": 0, "mess')
+                elif action == "redirect":
+                    self.send_json(307, "{}", {"Location": server.redirect_to + urlsplit(self.path).path})
                 elif action == "401echo":
                     auth = self.headers.get("Authorization", "")
                     self.send_json(401, json.dumps({"error": {"message": f"Incorrect API key provided: {auth}"}}))

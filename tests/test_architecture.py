@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "distill_lib"
 # Shared layers, lowest first: a module may import its own layer or any layer before it.
-LAYERS = ["config_values", "config", "models", "runs", "data", "prompts", "teacher", "verify", "methods",
+LAYERS = ["config_values", "config", "hub", "progress", "models", "runs", "data", "prompts", "teacher", "verify", "methods",
           "losses", "train", "evaluate", "metrics", "plots", "eta"]
 ORCHESTRATORS = {"experiment", "render", "cli"}  # may use distill_lib.papers.index
 PAPER_WORDS = re.compile(r"\b(cqa|svamp|esnli|e-snli|anli1?|gsm8k|asdiv|multiarith|scigen|math-reft|math-gsm8k)\b",

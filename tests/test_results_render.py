@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from distill_lib.config import load_config
@@ -51,7 +52,7 @@ def test_sentences_come_from_the_numbers(results):
     esnli, cqa = claim_sentences(comparison)
     assert esnli.startswith("e-SNLI: dss is ahead of standard_ft by 9.0 points (71.0 vs 62.0)")
     assert "larger than two standard errors" in esnli  # se = sqrt(4/3 + 1/3) = 1.29
-    assert "one seed only" in cqa
+    assert "one seed on a side" in cqa
 
 
 def test_mixed_configurations_are_refused(results):
@@ -79,3 +80,30 @@ def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
     monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
     monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
     assert render_all(check=True) == [], "README results blocks are stale: run `make figures` and commit"
+
+
+def test_math_summary_table_and_claims(tmp_path, monkeypatch):
+    """Per-benchmark accuracy and the ETD extensions come from the test outcomes; the table puts each method on
+    its own thought, ETD on every thought, and the reference rows labelled as other models."""
+    from distill_lib.papers.math.report import summarize
+    from distill_lib.papers.math.results import claim_sentences, long_results, math_table
+
+    records = [{"id": f"{b}/{i}", "label": "2"} for b in ("svamp", "gsm8k") for i in range(2)]
+    scores = {"pot": {"correct": [True, True, False, False], "answers": [2.0, 2.0, 1.0, None]},
+              "eot": {"correct": [True, False, False, True], "answers": [2.0, 5.0, 3.0, 2.0]},
+              "cot": {"correct": [False, False, False, False], "answers": [None, 5.0, 3.0, None]}}
+    summary = summarize(records, scores)
+    assert summary["accuracy"]["svamp"] == {"pot": 100.0, "eot": 50.0, "cot": 0.0, "fallback*": 100.0,
+                                            "vote*": 50.0}
+    assert summary["n"] == {"svamp": 2, "gsm8k": 2}
+    frame = pd.DataFrame([{"method": "etd", "seed": 0, "summary": summary},
+                          {"method": "potd", "seed": 0, "summary": {"accuracy": {"svamp": {"pot": 40.0}},
+                                                                    "n": {"svamp": 2}}}])
+    results = long_results(frame)
+    table = math_table(results)
+    assert table.loc["ours: etd (fallback*)", "SVAMP (n=2)"] == "100.0 (1)"
+    assert table.loc["ours: potd (pot)", "SVAMP (n=2)"] == "40.0 (1)"
+    assert any(label.startswith("other model:") for label in table.index)
+    (sentence,) = [s for s in claim_sentences(results) if "PoTD student" in s]
+    assert sentence.startswith("SVAMP, ETD vs the PoTD student, both on programs: etd (pot) is ahead of potd (pot) "
+                               "by 60.0 points")

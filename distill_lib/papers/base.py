@@ -9,6 +9,7 @@
 - `render(frame, out, title, note)`: the results tables and figures from a frame of cells, and the README block
   (None when the paper has no committed-results renderer yet);
 - `templates`: dataset -> teacher prompt template (the paper's templates/ folder, distill_lib.prompts);
+- `summarize(test_records, test_scores)`: what a cell's metrics keep beyond the accuracy (e.g. per benchmark);
 - `references()`: the paper's reference numbers with their sources, read from configs/references/<paper>.yaml.
 Typed options live in `distill_lib.papers.<name>.options` (DataOptions, MethodOptions, Extra), found by the config
 loader by that module name.
@@ -39,3 +40,4 @@ class Paper:
     render: Callable[..., str] | None = None
     templates: Mapping[str, str] = field(default_factory=dict)
     references: Callable[[], Any] | None = None  # the reference numbers with sources (configs/references/)
+    summarize: Callable[[list[dict], dict], dict] | None = None  # test scores a result record keeps

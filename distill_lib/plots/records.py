@@ -70,6 +70,7 @@ def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
     elif row["label_source"] == "llm":
         row["method"] = f"{row['method']}-llm"  # trained on the teacher's labels: the unlabelled setting
     row["history"], row["losses"] = m.get("history", []), m.get("losses", [])
+    row["summary"] = m.get("summary", {})
     for when in ("test_at_best", "test_at_last", "valid_at_best"):
         scores = m.get(when, {})
         row[when] = scores.get("primary")

@@ -1,20 +1,27 @@
-"""One async client for any OpenAI-compatible endpoint (OpenAI, vllm serve, transformers serve, llama.cpp).
+"""The teacher client: every request goes through the openai SDK (`AsyncOpenAI`, or `AsyncAzureOpenAI`).
 
-`TeacherClient.complete(prompt, n)` sends one chat (messages) or completion (string) request and returns the
-choices' texts with token usage. Retries live here and only here: 429, 408, 409, 5xx, timeouts, dropped
-connections and malformed responses are retried with exponential backoff and jitter, honouring Retry-After /
-retry-after-ms; anything else (400, 401, 404, ...) fails at once. A request that still fails raises
-RequestFailed with a readable reason (status and the server's message); secrets are scrubbed from every reason.
+`TeacherClient.complete(prompt, n)` sends one chat (messages) or completion (string) request to any
+OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vllm serve, transformers serve, llama.cpp) and returns the
+choices' texts with token usage. Using the SDK gives the organisation / project headers from OPENAI_ORG_ID /
+OPENAI_PROJECT_ID (and OPENAI_CUSTOM_HEADERS), typed errors, the proxy named by HTTP(S)_PROXY / NO_PROXY, and
+`extra_body` / `response_format` pass-through (TeacherConfig has no field for them: they are arguments here and
+of `generate`). A base URL on an Azure OpenAI host (`*.openai.azure.com`, `*.cognitiveservices.azure.com`) gets
+`AsyncAzureOpenAI`, with `model` as the deployment and the API version from OPENAI_API_VERSION. The SDK
+sends through its aiohttp-backed HTTP client (the `openai[aiohttp]` extra), which costs less CPU per request
+than its default httpx one at high concurrency; without aiohttp the default is used. Requests use the typed
+`chat.completions.create` / `completions.create`; their argument transformation is a large share of the CPU per
+request (benchmarks/bench_teacher.py measures it against the concurrency target).
 
-Requests are plain JSON POSTs on one aiohttp session (keep-alive, no connection cap: the runner's semaphore is
-the only limit), and answers are read as raw bytes. The proxy named by HTTP_PROXY / HTTPS_PROXY / NO_PROXY is
-looked up once per client, as aiohttp's `trust_env` would pick it, and passed with every request: `trust_env`
-itself sends two lookups (proxy, ~/.netrc) per request through the thread pool. Why not the openai SDK: its
-request building, httpx models and connection pool cost 2-2.5 ms of CPU per request, which on two cores capped
-a 32-way run at ~60% of the ideal speedup (benchmarks/bench_teacher.py measures this path).
+Retries live in one layer, this one: the SDK is built with `max_retries=0`. 429, 408, 409, 5xx, timeouts,
+dropped connections and malformed answers are retried with exponential backoff and jitter (RetryPolicy, so
+tests can shrink it), honouring Retry-After / retry-after-ms and x-should-retry; anything else (400, 401, 404,
+...) fails at once. A request that still fails raises RequestFailed with a readable reason (status and the
+server's message); secrets are scrubbed from every reason. `with_retries` gives the same policy to the Batch
+API calls (batch_api.py). Redirects are followed only within the base URL's origin: an answer from elsewhere
+would be cached as the teacher's, so a redirect to another origin fails the request (not retried).
 
-Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (generate.py);
-streaming; organization/project headers.
+Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (runner.py);
+streaming; the SDK's own retries.
 """
 
 from __future__ import annotations
@@ -24,16 +31,20 @@ import json
 import os
 import random
 import re
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
-import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
-from yarl import URL
+import openai
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
+T = TypeVar("T")
 RETRYABLE_STATUS = (408, 409, 429)  # and every 5xx
+REDIRECT_STATUS = (301, 302, 303, 307, 308)
 KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*]{6,}")
+AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com")
+AZURE_API_VERSION = "2024-10-21"  # used when OPENAI_API_VERSION is not set
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -66,33 +77,69 @@ class RequestFailed(Exception):
         self.attempts = attempts
 
 
-class StatusError(Exception):
-    """The server answered with an HTTP error status."""
-
-    def __init__(self, status: int, headers: dict[str, str], message: str):  # header names in lower case
-        super().__init__(f"HTTP {status}: {message}")
-        self.status, self.headers = status, headers
-
-
 class MalformedResponse(ValueError):
     """The server answered 200 with something that is not a usable completion."""
 
 
-class RequestTimeout(Exception):
-    """No complete answer within the client's timeout."""
+class CrossOriginRedirect(openai.OpenAIError):
+    """The server redirected to another origin (an OpenAIError, so the SDK passes it on unchanged)."""
 
 
-def env_proxy(url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy (and its credentials) that HTTP(S)_PROXY / NO_PROXY name for `url`; (None, None) for none."""
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, or asyncio.run in a worker thread when this thread already runs a loop (Jupyter)."""
     try:
-        return get_env_proxy_for_url(URL(url))
-    except LookupError:  # no proxy for this scheme, or NO_PROXY covers the host
-        return None, None
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+async def refuse_cross_origin_redirect(response: Any) -> None:
+    """httpx response hook: a redirect whose target lies outside the request's origin ends the request."""
+    location = response.headers.get("location")
+    if response.status_code in REDIRECT_STATUS and location:
+        target = urljoin(str(response.request.url), location)
+        if origin(target) != origin(str(response.request.url)):
+            raise CrossOriginRedirect(f"HTTP {response.status_code} redirect to another origin "
+                                      f"({origin(target)[1]}) not followed")
+
+
+def is_azure(base_url: str | None) -> bool:
+    return (urlsplit(base_url or "").hostname or "").lower().endswith(AZURE_HOSTS)
+
+
+def transport_client(**options: Any) -> Any:
+    """The SDK's aiohttp-backed HTTP client (less CPU per request), or its default httpx one without aiohttp."""
+    try:
+        return openai.DefaultAioHttpClient(**options)
+    except RuntimeError:  # openai installed without its `aiohttp` extra
+        return openai.DefaultAsyncHttpxClient(**options)
+
+
+def make_sdk_client(base_url: str | None, api_key: str, timeout_s: float,
+                    api_version: str | None = None) -> openai.AsyncOpenAI:
+    """The SDK client for one endpoint: no SDK retries, same-origin redirects only, env proxies honoured."""
+    http_client = transport_client(timeout=timeout_s, event_hooks={"response": [refuse_cross_origin_redirect]})
+    common: dict[str, Any] = {"api_key": api_key, "max_retries": 0, "timeout": timeout_s,
+                              "http_client": http_client}
+    if not is_azure(base_url):
+        return openai.AsyncOpenAI(base_url=base_url or None, **common)  # None: OPENAI_BASE_URL, else OpenAI
+    version = api_version or os.environ.get("OPENAI_API_VERSION") or AZURE_API_VERSION
+    parts = urlsplit(base_url)
+    if parts.path.strip("/"):  # e.g. https://res.openai.azure.com/openai/deployments/<name>
+        return openai.AsyncAzureOpenAI(base_url=base_url, api_version=version, **common)
+    return openai.AsyncAzureOpenAI(azure_endpoint=base_url, api_version=version, **common)
 
 
 def retry_after_s(error: Exception) -> float | None:
     """Seconds the server asked us to wait (retry-after-ms or a numeric Retry-After), else None."""
-    headers = getattr(error, "headers", None) or {}
+    headers = getattr(getattr(error, "response", None), "headers", None) or {}
     for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
         try:
             return float(headers[name]) * scale
@@ -102,10 +149,12 @@ def retry_after_s(error: Exception) -> float | None:
 
 
 def is_retryable(error: Exception) -> bool:
-    if isinstance(error, StatusError):
-        return error.status in RETRYABLE_STATUS or error.status >= 500
-    return isinstance(error, (RequestTimeout, MalformedResponse, aiohttp.ClientConnectionError,
-                              aiohttp.ClientPayloadError))
+    if isinstance(error, openai.APIStatusError):
+        asked = error.response.headers.get("x-should-retry")
+        if asked in ("true", "false"):
+            return asked == "true"
+        return error.status_code in RETRYABLE_STATUS or error.status_code >= 500
+    return isinstance(error, (openai.APIConnectionError, MalformedResponse))  # timeouts are connection errors
 
 
 def backoff_s(attempt: int, error: Exception, policy: RetryPolicy) -> float:
@@ -116,91 +165,94 @@ def backoff_s(attempt: int, error: Exception, policy: RetryPolicy) -> float:
     return random.uniform(ceiling / 2, ceiling)  # "equal jitter": spread retries, keep a minimum wait
 
 
+def describe(error: Exception) -> str:
+    """A readable one-line reason: the status and the server's message, or the connection problem."""
+    if isinstance(error, openai.APIStatusError):
+        message = re.sub(r"^Error code: \d+ - ", "", error.message)
+        return f"{type(error).__name__}: HTTP {error.status_code}: {message}"
+    cause = error.__cause__ or error.__context__
+    detail = f" ({type(cause).__name__}: {cause})" if isinstance(error, openai.APIConnectionError) and cause else ""
+    return f"{type(error).__name__}: {error}{detail}"
+
+
+async def with_retries(send: Callable[[], Awaitable[T]], policy: RetryPolicy, secrets: tuple[str, ...] = ()) -> T:
+    """`await send()`, retried per the policy; raises RequestFailed (scrubbed reason, attempts made)."""
+    for attempt in range(policy.max_retries + 1):
+        try:
+            return await send()
+        except Exception as error:  # noqa: BLE001 - every error becomes a retry or a RequestFailed
+            if not is_retryable(error) or attempt == policy.max_retries:
+                raise RequestFailed(scrub(describe(error), secrets)[:500], attempt + 1) from None
+            await asyncio.sleep(backoff_s(attempt, error, policy))
+    raise AssertionError("unreachable")
+
+
 class TeacherClient:
     """Sends requests to one endpoint with fixed generation parameters; counts the HTTP requests it makes."""
 
     def __init__(self, base_url: str | None, api_key: str, model: str, chat: bool = True, temperature: float = 0.0,
                  max_tokens: int = 256, stop: list[str] | tuple[str, ...] = (), timeout_s: float = 60.0,
-                 retry: RetryPolicy | None = None):
+                 retry: RetryPolicy | None = None, *, extra_body: dict[str, Any] | None = None,
+                 response_format: dict[str, Any] | None = None):
         self.model, self.chat, self.temperature, self.max_tokens = model, chat, temperature, max_tokens
         self.stop = list(dict.fromkeys(stop))[:4]  # OpenAI accepts at most 4; parsers cut at all of them
         self.retry = retry or RetryPolicy()
         self.secrets = (api_key,)
         self.requests_made = 0
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL).rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self.timeout_s = timeout_s
-        self.proxy, self.proxy_auth = env_proxy(self.base_url)
-        self._session: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
+        self.extra_body, self.response_format = extra_body, response_format
+        self.sdk = make_sdk_client(base_url, api_key, timeout_s)
+        self.base_url = str(self.sdk.base_url).rstrip("/")
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                headers=self.headers, connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s))
-        return self._session
+        await self.sdk.close()
 
     async def complete(self, prompt: list[dict[str, str]] | str, n: int = 1) -> Completion:
         """One request (asking for n choices), retried per the policy; raises RequestFailed."""
-        for attempt in range(self.retry.max_retries + 1):
-            try:
-                return await self._send_once(prompt, n)
-            except Exception as error:  # noqa: BLE001 - every error becomes a retry or a RequestFailed
-                reason = scrub(f"{type(error).__name__}: {error}", self.secrets)[:500]
-                if not is_retryable(error) or attempt == self.retry.max_retries:
-                    raise RequestFailed(reason, attempt + 1) from None
-                await asyncio.sleep(backoff_s(attempt, error, self.retry))
-        raise AssertionError("unreachable")
+        return await with_retries(lambda: self._send_once(prompt, n), self.retry, self.secrets)
+
+    def _arguments(self, n: int) -> dict[str, Any]:
+        arguments: dict[str, Any] = {"model": self.model, "temperature": self.temperature,
+                                     "max_tokens": self.max_tokens, "n": n}
+        if self.stop:
+            arguments["stop"] = self.stop
+        extra = dict(self.extra_body or {})
+        if self.response_format is not None:
+            if self.chat:
+                arguments["response_format"] = self.response_format
+            else:  # the SDK's completions.create has no such argument; compatible servers read it from the body
+                extra["response_format"] = self.response_format
+        if extra:
+            arguments["extra_body"] = extra
+        return arguments
 
     async def _send_once(self, prompt: list[dict[str, str]] | str, n: int) -> Completion:
-        body: dict[str, Any] = {"model": self.model, "temperature": self.temperature,
-                                "max_tokens": self.max_tokens, "n": n}
-        if self.stop:
-            body["stop"] = self.stop
         if self.chat and not isinstance(prompt, list):
             raise TypeError("chat mode needs a list of messages; render the template with chat=True")
         if not self.chat and not isinstance(prompt, str):
             raise TypeError("completion mode needs a prompt string; render the template with chat=False")
-        body["messages" if self.chat else "prompt"] = prompt
         self.requests_made += 1
-        raw = await self._post("/chat/completions" if self.chat else "/completions", body)
         try:
-            data = json.loads(raw)
-        except ValueError as error:  # broken JSON or bad UTF-8: retried like any malformed answer
-            raise MalformedResponse(f"response is not JSON: {error}") from None
-        return completion_from_response(data, self.chat)
-
-    async def _post(self, path: str, body: dict[str, Any]) -> bytes:
-        """The response body of one POST; StatusError on an HTTP error, RequestTimeout past the timeout."""
-        try:
-            async with self.session().post(self.base_url + path, data=json.dumps(body), proxy=self.proxy,
-                                           proxy_auth=self.proxy_auth) as response:
-                raw = await response.read()
-                if response.status >= 400:
-                    message = raw[:300].decode("utf-8", "replace")
-                    headers = {name.lower(): value for name, value in response.headers.items()}
-                    raise StatusError(response.status, headers, f"{response.reason}: {message}")
-                return raw
-        except asyncio.TimeoutError:
-            raise RequestTimeout(f"no complete answer from {self.base_url} within {self.timeout_s:g} s") from None
+            if self.chat:
+                response = await self.sdk.chat.completions.create(messages=prompt, **self._arguments(n))
+            else:
+                response = await self.sdk.completions.create(prompt=prompt, **self._arguments(n))
+        except (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError) as error:
+            raise MalformedResponse(f"response is not a completion: {error}") from None
+        return completion_from_response(response, self.chat)
 
 
-def completion_from_response(data: Any, chat: bool) -> Completion:
-    """Texts, finish reasons and usage of a decoded response; MalformedResponse when it has no usable choice."""
+def completion_from_response(response: Any, chat: bool) -> Completion:
+    """Texts, finish reasons and usage of an SDK response; MalformedResponse when it has no usable choice."""
     try:
-        choices = data["choices"]
-        texts = [choice["message"]["content"] if chat else choice["text"] for choice in choices]
-        reasons = [str(choice.get("finish_reason")) for choice in choices]
-    except (KeyError, TypeError, AttributeError):
+        choices = list(response.choices or [])
+        texts = [choice.message.content if chat else choice.text for choice in choices]
+        reasons = [str(choice.finish_reason) for choice in choices]
+    except (AttributeError, TypeError):
         texts, reasons = [], []
     if not texts or any(not isinstance(t, str) for t in texts):
-        raise MalformedResponse(f"response has no usable choices: {str(data)[:200]}")
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        raise MalformedResponse(f"response has no usable choices: {str(response)[:200]}")
+    usage = getattr(response, "usage", None)
     return Completion(texts=texts, finish_reasons=reasons,
-                      usage={"prompt_tokens": usage.get("prompt_tokens") or 0,
-                             "completion_tokens": usage.get("completion_tokens") or 0})
+                      usage={"prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
+                             "completion_tokens": getattr(usage, "completion_tokens", 0) or 0})

@@ -3,8 +3,11 @@
 Renders every example with the configured template, resolves the endpoint (OpenAI, a given URL, or the embedded
 `transformers serve`), fetches what the cache lacks, parses every completion, and writes
 `run_dir/teacher_outputs.jsonl` (one row per example: id, status, completions, parsed rationale/label, usage,
-error) and `run_dir/teacher_summary.json` (counts, parse failures, requests made, tokens, cost, estimate, wall
-time, failures with reasons). Both files are written atomically. `estimate(cfg, examples, demo)` gives the
+error, cache_error, duplicate_of) and `run_dir/teacher_summary.json` (counts, parse failures, requests made,
+duplicates, tokens, cost, estimate, wall time, failures and failed cache writes with reasons). Both files are
+written atomically. Examples whose prompts are identical share one request. `extra_body` and
+`response_format` are passed to every request and enter the cache key only when given, so the keys of runs
+without them (and existing caches) are unchanged. `estimate(cfg, examples, demo)` gives the
 upper-bound cost before anything is sent. The API key never reaches these files (it is not part of any key,
 row or reason; reasons are scrubbed).
 
@@ -14,27 +17,23 @@ Deliberately left out: verifying answers against gold (distill_lib.verify) and f
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import time
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from distill_lib.config import PROJECT_ROOT, TeacherConfig
 from distill_lib.prompts import Parsed, Template, get_template
 from distill_lib.teacher.cache import ResponseCache, request_key
-from distill_lib.teacher.client import RetryPolicy, TeacherClient, scrub
+from distill_lib.teacher.client import RetryPolicy, TeacherClient, run_sync, scrub
 from distill_lib.teacher.cost import cost_summary, count_tokens, estimate_cost
 from distill_lib.teacher.runner import Job, fill_from_cache, run_jobs
 from distill_lib.teacher.server import Endpoint, resolve_endpoint
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass
@@ -71,16 +70,6 @@ def _record_parts(parsed: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if triples:
         return [(t["reasoning"], t["statement"], t["verified"]) for t in triples]
     return [(parsed["rationale"], parsed["label"], parsed["ok"])]
-
-
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, or asyncio.run in a worker thread when this thread already runs a loop (Jupyter)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def checked_examples(examples: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
@@ -127,17 +116,26 @@ def estimate(cfg: TeacherConfig, examples: list[dict[str, Any]], demo: dict[str,
     return estimate_cost(model or cfg.model, prompts, cfg.max_tokens, cfg.n, cfg.prices)
 
 
-def make_jobs(cfg: TeacherConfig, template: Template, model: str, prompts: list[Any]) -> list[Job]:
+def make_jobs(cfg: TeacherConfig, template: Template, model: str, prompts: list[Any],
+              options: dict[str, Any] | None = None) -> list[Job]:
+    """One job per prompt; `options` (extra_body, response_format) enter the keys only when there are any."""
     stop = sorted(set(template.stop) | set(cfg.stop))
     base = {"model": model, "mode": "chat" if cfg.chat else "completion", "temperature": cfg.temperature,
             "max_tokens": cfg.max_tokens, "stop": stop, "template": template.name,
             "template_version": template.version}
+    if options:
+        base["options"] = options
     return [Job(index=i, prompt=prompt,
                 keys=[request_key({**base, "prompt": prompt, "sample": s}) for s in range(cfg.n)])
             for i, prompt in enumerate(prompts)]
 
 
-def _row(example: dict[str, Any], job: Job, template: Template) -> dict[str, Any]:
+def request_options(extra_body: dict[str, Any] | None, response_format: dict[str, Any] | None) -> dict[str, Any]:
+    return {name: value for name, value in (("extra_body", extra_body), ("response_format", response_format))
+            if value is not None}
+
+
+def _row(example: dict[str, Any], job: Job, template: Template, examples: list[dict[str, Any]]) -> dict[str, Any]:
     texts = [job.entries[key]["text"] for key in job.keys if key in job.entries]
     parsed = [template.parse(text) for text in texts]
     first = parsed[0] if parsed else Parsed("", "", ok=False)
@@ -145,7 +143,9 @@ def _row(example: dict[str, Any], job: Job, template: Template) -> dict[str, Any
              for name in ("prompt_tokens", "completion_tokens")}
     return {"id": str(example["id"]), "status": job.status, "completions": texts, "rationale": first.rationale,
             "llm_label": first.label, "parse_ok": first.ok, "parsed": [asdict(p) for p in parsed],
-            "usage": usage, "cached_samples": job.from_cache, "error": job.error}
+            "usage": usage, "cached_samples": job.from_cache, "error": job.error,
+            "cache_error": "; ".join(job.cache_errors),
+            "duplicate_of": "" if job.duplicate_of is None else str(examples[job.duplicate_of]["id"])}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -160,38 +160,43 @@ def resolve_cache_dir(cache_dir: str) -> Path:
 
 
 async def _generate_async(cfg: TeacherConfig, template: Template, examples: list[dict[str, Any]],
-                          prompts: list[Any], endpoint: Endpoint, retry: RetryPolicy | None,
-                          progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                          prompts: list[Any], endpoint: Endpoint, retry: RetryPolicy | None, progress: bool,
+                          options: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     started = time.monotonic()
     cache = ResponseCache(resolve_cache_dir(cfg.cache_dir))
-    jobs = make_jobs(cfg, template, endpoint.cache_name or endpoint.model, prompts)  # keys survive a moved checkout
+    model_key = endpoint.cache_name or endpoint.model  # keys survive a moved checkout
+    jobs = make_jobs(cfg, template, model_key, prompts, options)
     fill_from_cache(jobs, cache)
     client = TeacherClient(endpoint.base_url, endpoint.api_key, endpoint.model, chat=cfg.chat,
                            temperature=cfg.temperature, max_tokens=cfg.max_tokens,
                            stop=[*template.stop, *cfg.stop], timeout_s=cfg.timeout_s,
-                           retry=retry or RetryPolicy(max_retries=cfg.max_retries))
+                           retry=retry or RetryPolicy(max_retries=cfg.max_retries), **options)
     meta = {"model": endpoint.model, "template": template.name, "template_version": template.version}
     try:
         stats = await run_jobs(jobs, client, cache, cfg.concurrency, meta, progress)
     finally:
         await client.close()
-    rows = [_row(example, job, template) for example, job in zip(examples, jobs, strict=True)]
+    rows = [_row(example, job, template, examples) for example, job in zip(examples, jobs, strict=True)]
     summary = {
         "model": endpoint.model, "base_url": endpoint.base_url, "template": template.name,
         "template_version": template.version, "examples": len(rows), **stats.counts,
         "parse_failures": sum(not p["ok"] for row in rows for p in row["parsed"]),
-        "requests_made": client.requests_made, "prompt_tokens": stats.prompt_tokens,
+        "requests_made": client.requests_made, "duplicates": sum(bool(row["duplicate_of"]) for row in rows),
+        "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
         "cost": cost_summary(endpoint.model, stats.prompt_tokens, stats.completion_tokens, cfg.prices),
         "corrupt_cache_entries": cache.corrupt, "wall_s": round(time.monotonic() - started, 3),
         "failures": [{"id": row["id"], "reason": row["error"]} for row in rows if row["error"]],
+        "cache_write_failures": [{"id": row["id"], "reason": row["cache_error"]} for row in rows
+                                 if row["cache_error"]],
     }
     return rows, summary
 
 
 def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | Path,
              demo: dict[str, Any] | None = None, *, profile: str = "smoke", retry: RetryPolicy | None = None,
-             progress: bool = True) -> GenerationReport:
+             progress: bool = True, extra_body: dict[str, Any] | None = None,
+             response_format: dict[str, Any] | None = None) -> GenerationReport:
     """Send every example (id, input, ...) to the teacher; write and return outputs and summary."""
     template = get_template(cfg.template)
     examples = checked_examples(examples, cfg.limit)
@@ -202,7 +207,9 @@ def generate(cfg: TeacherConfig, examples: list[dict[str, Any]], run_dir: str | 
         cost_estimate = estimate_cost(endpoint.model, prompts, cfg.max_tokens, cfg.n, cfg.prices)
         log.info("teacher: %d prompts to %s, estimated at most $%.4f (%s)", len(prompts), endpoint.model,
                  cost_estimate["usd"], cost_estimate["note"])
-        rows, summary = run_sync(_generate_async(cfg, template, examples, prompts, endpoint, retry, progress))
+        options = request_options(extra_body, response_format)
+        rows, summary = run_sync(_generate_async(cfg, template, examples, prompts, endpoint, retry, progress,
+                                                 options))
     summary["estimate"] = cost_estimate
     summary["skipped_long_prompts"] = too_long
     secrets = (os.environ.get(cfg.api_key_env, ""),)

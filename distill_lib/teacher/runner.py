@@ -1,10 +1,13 @@
 """The async engine: fetch every missing sample of every job under a concurrency limit, caching as it goes.
 
-A job is one example's prompt and the cache keys of its n samples. Each response is written to the cache the
-moment it arrives, so a killed run loses at most the requests in flight. Servers that return fewer choices than
-asked (transformers serve ignores n) get further requests for the samples still missing. Failed requests are
-recorded on their job (reason and attempts) and never stop the others. A tqdm bar shows done / cached / failed
-and completion tokens per second.
+A job is one example's prompt and the cache keys of its n samples. Jobs with the same keys (duplicate prompts in
+one run) are fetched once: the first is sent, the others share its answers (or its failure) and say whose they
+are (`duplicate_of`). Each response is written to the cache the moment it arrives, so a killed run loses at
+most the requests in flight. A cache write that fails (disk full, permissions) is recorded on its job and the
+run goes on with the answer kept in memory. Servers that return fewer choices than asked (transformers serve
+ignores n) get further requests for the samples still missing. Failed requests are recorded on their job
+(reason and attempts) and never stop the others. A tqdm bar shows done / cached / failed and completion tokens
+per second.
 
 Deliberately left out: retries (client.py), rendering and parsing (distill_lib.prompts), files (generate.py).
 """
@@ -12,14 +15,16 @@ Deliberately left out: retries (client.py), rendering and parsing (distill_lib.p
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tqdm.auto import tqdm
-
+from distill_lib.progress import progress as tqdm
 from distill_lib.teacher.cache import ResponseCache
 from distill_lib.teacher.client import RequestFailed, TeacherClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Job:
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> cached or fetched payload
     from_cache: int = 0
     error: str = ""
+    cache_errors: list[str] = field(default_factory=list)  # cache writes that failed (answers kept in memory)
+    duplicate_of: int | None = None  # index of the job whose request this one shared
 
     @property
     def missing(self) -> list[str]:
@@ -54,9 +61,12 @@ class RunStats:
 
 
 def fill_from_cache(jobs: list[Job], cache: ResponseCache) -> None:
+    looked_up: dict[str, dict[str, Any] | None] = {}  # each key read once, however many jobs share it
     for job in jobs:
         for key in job.keys:
-            payload = cache.get(key)
+            if key not in looked_up:
+                looked_up[key] = cache.get(key)
+            payload = looked_up[key]
             if payload is not None:
                 job.entries[key] = payload
                 job.from_cache += 1
@@ -72,10 +82,34 @@ async def _fetch_job(job: Job, client: TeacherClient, cache: ResponseCache, meta
             for i, (key, text) in enumerate(zip(missing, completion.texts, strict=False)):
                 usage = completion.usage if i == 0 else {"prompt_tokens": 0, "completion_tokens": 0}
                 payload = {"text": text, "finish_reason": completion.finish_reasons[i], "usage": usage, **meta}
-                cache.put(key, payload)
                 job.entries[key] = payload
+                _store(job, cache, key, payload)
     except RequestFailed as failure:
         job.error = f"{failure.reason} (after {failure.attempts} attempt(s))"
+
+
+def _store(job: Job, cache: ResponseCache, key: str, payload: dict[str, Any]) -> None:
+    try:
+        cache.put(key, payload)
+    except OSError as error:  # the answer stays in memory for this run's outputs; a rerun fetches it again
+        job.cache_errors.append(f"cache write failed for sample {job.keys.index(key)}: "
+                                f"{type(error).__name__}: {error}")
+        log.warning("teacher: %s", job.cache_errors[-1])
+
+
+def share(leader: Job, follower: Job) -> None:
+    """`follower` (same keys as `leader`) takes the leader's answers, failure and cache-write reports."""
+    follower.entries, follower.from_cache = dict(leader.entries), leader.from_cache
+    follower.error, follower.cache_errors = leader.error, list(leader.cache_errors)
+    follower.duplicate_of = leader.index
+
+
+def by_keys(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs grouped by their keys, in first-seen order: one request per group."""
+    groups: dict[tuple[str, ...], list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(tuple(job.keys), []).append(job)
+    return list(groups.values())
 
 
 async def run_jobs(jobs: list[Job], client: TeacherClient, cache: ResponseCache, concurrency: int,
@@ -92,14 +126,18 @@ async def run_jobs(jobs: list[Job], client: TeacherClient, cache: ResponseCache,
         bar.update(1)
         bar.set_postfix(**stats.counts, tok_s=f"{stats.tokens_per_s():.0f}", refresh=False)
 
-    async def one(job: Job) -> None:
-        if job.missing:
+    async def one(group: list[Job]) -> None:
+        leader = group[0]
+        if leader.missing:
             async with semaphore:
-                await _fetch_job(job, client, cache, meta, stats)
-        finish(job)
+                await _fetch_job(leader, client, cache, meta, stats)
+        for follower in group[1:]:
+            share(leader, follower)
+        for job in group:
+            finish(job)
 
     try:
-        await asyncio.gather(*(one(job) for job in jobs))
+        await asyncio.gather(*(one(group) for group in by_keys(jobs)))
     finally:
         bar.close()
     return stats

@@ -1,18 +1,17 @@
 """The embedded default teacher: `transformers serve` on a local model dir, and endpoint resolution.
 
 `EmbeddedServer(model_dir)` starts `transformers serve <dir> --host 127.0.0.1 --port <free port> --device cpu`
-in its own process group, waits until GET /health answers and a one-token chat request succeeds (/v1/models
+in its own process group, waits until a one-token chat request through the openai SDK succeeds (/v1/models
 fails without a hub cache folder), yields the base URL, and always stops the whole group, also on exceptions.
 The server only accepts requests whose `model` equals the path given on its command line, so `Endpoint.model`
 is that path. `resolve_endpoint(cfg, profile)` picks OpenAI, a configured OpenAI-compatible URL or the
-embedded SmolLM2 (see its docstring).
+embedded SmolLM2 (see its docstring). An Endpoint's repr leaves out its API key.
 
 Deliberately left out: GPU settings, continuous batching and any model other than the one served.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -21,13 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import openai
+
 from distill_lib.config import TeacherConfig
+from distill_lib.teacher.client import make_sdk_client, run_sync
 
 PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key, the openai client insists on one
 
@@ -36,7 +37,7 @@ PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key, the openai clien
 class Endpoint:
     base_url: str | None  # None: api.openai.com
     model: str
-    api_key: str
+    api_key: str = field(repr=False)  # never printed (logs, tracebacks, notebooks)
     cache_name: str = ""  # the model's name in cache keys when `model` is machine-specific (a local path)
 
 
@@ -54,11 +55,22 @@ def transformers_cli() -> str:
     return found
 
 
-def _post_json(url: str, body: dict, timeout: float) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.status
+async def _probe(base_url: str, model: str, timeout_s: float) -> None:
+    """One one-token chat request; raises what the SDK raises when the server cannot answer it yet."""
+    sdk = make_sdk_client(base_url, PLACEHOLDER_KEY, timeout_s)
+    try:
+        await sdk.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=1)
+    finally:
+        await sdk.close()
+
+
+def answers(base_url: str, model: str, timeout_s: float = 30.0) -> bool:
+    """Whether the server at `base_url` completes a one-token chat request for `model`."""
+    try:
+        run_sync(_probe(base_url, model, timeout_s))
+    except (openai.OpenAIError, ValueError, OSError):
+        return False
+    return True
 
 
 class EmbeddedServer:
@@ -96,16 +108,12 @@ class EmbeddedServer:
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout_s
-        probe = {"model": self.model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"transformers serve exited with code {self.process.returncode}; "
                                    f"log {self.log_path}:\n{self.log_tail()}")
-            try:
-                if _post_json(f"{self.base_url}/chat/completions", probe, timeout=30) == 200:
-                    return
-            except OSError:
-                pass
+            if answers(self.base_url, self.model):
+                return
             time.sleep(0.5)
         raise TimeoutError(f"transformers serve not ready after {self.ready_timeout_s:.0f}s on {self.base_url}; "
                            f"log {self.log_path}:\n{self.log_tail()}")

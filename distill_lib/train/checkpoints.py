@@ -16,6 +16,7 @@ Deliberately left out: keeping several checkpoints (one resumable state per cell
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -24,6 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from accelerate import Accelerator
+
+
+class _TiedWeightsNote(logging.Filter):
+    """Drops accelerate's note, at every save of a model with tied embeddings, that the shared output weights
+    were left out: they are restored from the input embeddings on load, so the note carries no information."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Removed shared tensor" not in record.getMessage()
+
+
+logging.getLogger("accelerate.utils.other").addFilter(_TiedWeightsNote())
 
 
 class CheckpointSetAside(RuntimeError):

@@ -26,13 +26,13 @@ import torch
 from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
-from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from distill_lib.config import TrainConfig
 from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import resolve_precision
+from distill_lib.progress import progress as tqdm
 from distill_lib.train.batching import batch_stream, collate
 from distill_lib.train.checkpoints import TrainState, load_checkpoint, save_best, save_checkpoint
 

@@ -13,7 +13,6 @@ missing and where it looked. Deliberately left out: tokenization and targets (di
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
 from distill_lib.data.records import DataUnavailable, resolve_data_dir
+from distill_lib.hub import hub_unavailable
 from distill_lib.papers.dss.options import DATASETS
 from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 from distill_lib.runs import read_jsonl, teacher_dir
@@ -54,9 +54,10 @@ def _raw_split(dataset: str, split: str, data_dir: Path | None) -> tuple[list[di
         return read_jsonl(local), False
     hub = HUB_SPLITS.get((dataset, split))
     tried = f"{local}" if local else "no data dir"
-    if hub is not None and os.environ.get("HF_HUB_OFFLINE") == "1":
+    reason = hub_unavailable() if hub is not None else None
+    if reason:
         raise DataUnavailable(f"{dataset}/{split}: not in the data dir (looked at {tried}); the Hugging Face Hub "
-                              f"copy {hub[0]}[{hub[2]}] was not tried because HF_HUB_OFFLINE=1")
+                              f"copy {hub[0]}[{hub[2]}] cannot be used: {reason}")
     if hub is None:
         raise DataUnavailable(f"{dataset}/{split}: not found (looked at {tried}; no hub copy exists)")
     try:

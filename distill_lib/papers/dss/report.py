@@ -14,7 +14,6 @@ Deliberately left out: reading the records (distill_lib.plots.records) and train
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pandas as pd
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.plots.compare import claim, compare, mean_std_cell
 from distill_lib.plots.figures import curves, grouped_bars, save, training_curves
 from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
@@ -29,14 +29,6 @@ from distill_lib.plots.results import write_table
 NAMES = {"esnli": "e-SNLI", "anli1": "ANLI-R1", "cqa": "CQA", "svamp": "SVAMP"}
 REFERENCES = PROJECT_ROOT / "configs" / "references" / "dss.yaml"
 METHOD_ORDER = (UNTRAINED, "standard_ft", "standard_distill", "dss", "single_task")
-
-
-def _cell(values: pd.Series) -> str:
-    if values.empty:
-        return "n/a"
-    std = values.std() if len(values) > 1 else float("nan")
-    spread = "" if math.isnan(std) else f" ± {std:.1f}"
-    return f"{values.mean():.1f}{spread} ({len(values)})"
 
 
 def references() -> dict[str, Any]:
@@ -55,7 +47,7 @@ def dss_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame
     rows = {}
     for method in methods:
         label = "untrained (step 0)" if method == UNTRAINED else f"ours: {method}"
-        rows[label] = {columns[d]: _cell(full[(full.method == method) & (full.dataset == d)][metric])
+        rows[label] = {columns[d]: mean_std_cell(full[(full.method == method) & (full.dataset == d)][metric])
                        for d in datasets}
     for method, numbers in refs["t5_base"]["test_accuracy"].items():
         rows[f"{refs['t5_base']['label']}: {method}"] = {columns[d]: f"{numbers[d]:.1f}" for d in datasets}
@@ -72,13 +64,10 @@ def dss_vs_standard(frame: pd.DataFrame, metric: str = "test_at_best", base: str
     for dataset in [d for d in NAMES if d in set(full["dataset"])]:
         a = full[(full.dataset == dataset) & (full.method == base)][metric]
         b = full[(full.dataset == dataset) & (full.method == other)][metric]
-        if a.empty or b.empty:
-            continue
-        se = math.sqrt(a.var() / len(a) + b.var() / len(b)) if min(len(a), len(b)) > 1 else float("nan")
-        rows.append({"dataset": dataset, f"{base} mean": a.mean(), f"{base} std": a.std(), f"{base} n": len(a),
-                     f"{other} mean": b.mean(), f"{other} std": b.std(), f"{other} n": len(b),
-                     "difference": b.mean() - a.mean(), "larger seed std": max(a.std(), b.std()),
-                     "se of difference": se})
+        if len(a) and len(b):
+            c = compare(a.tolist(), b.tolist())
+            rows.append({"dataset": dataset, **{k.replace("a ", f"{base} ").replace("b ", f"{other} "): v
+                                                for k, v in c.items()}})
     return pd.DataFrame(rows)
 
 
@@ -86,17 +75,8 @@ def claim_sentences(comparison: pd.DataFrame, base: str = "standard_ft", other: 
     """One sentence per dataset: who is ahead, by how much, against the seed spread."""
     sentences = []
     for row in comparison.to_dict(orient="records"):
-        name, diff = NAMES[row["dataset"]], row["difference"]
-        lead = f"{other} is ahead of {base}" if diff > 0 else f"{other} is behind {base}" if diff < 0 else "tie"
-        head = f"{name}: {lead} by {abs(diff):.1f} points ({row[f'{other} mean']:.1f} vs {row[f'{base} mean']:.1f})"
-        if math.isnan(row["se of difference"]):
-            sentences.append(f"{head}; one seed only, so there is no seed spread to compare with.")
-            continue
-        ratio = abs(diff) / row["se of difference"] if row["se of difference"] > 0 else math.inf
-        verdict = "larger than" if ratio >= 2 else "within"
-        sentences.append(f"{head}, {verdict} two standard errors of the difference ({row['se of difference']:.1f}; "
-                         f"seed std up to {row['larger seed std']:.1f}, {row[f'{base} n']} and "
-                         f"{row[f'{other} n']} seeds).")
+        c = {k.replace(f"{base} ", "a ").replace(f"{other} ", "b "): v for k, v in row.items()}
+        sentences.append(claim(NAMES[row["dataset"]], base, other, c))
     return sentences
 
 

@@ -18,7 +18,6 @@ Deliberately left out: prompts and student inputs (distill_lib.methods), the DSS
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from datasets import Dataset
 
 from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
+from distill_lib.hub import hub_unavailable
 from distill_lib.runs import read_json, read_jsonl
 
 GSM8K_HUB = ("openai/gsm8k", "main")
@@ -43,8 +43,9 @@ def format_answer(value: float) -> str:
 def _hub_rows(hub: tuple[str, str | None], split: str, tried: str) -> list[dict[str, Any]]:
     """Rows of a hub split; DataUnavailable says what was looked at locally and which hub id failed."""
     hub_name = hub[0] + (f"/{hub[1]}" if hub[1] else "")
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
-        raise DataUnavailable(f"not found locally ({tried}); hub dataset {hub_name}[{split}] not tried (offline)")
+    reason = hub_unavailable()
+    if reason:
+        raise DataUnavailable(f"not found locally ({tried}); hub dataset {hub_name}[{split}] cannot be used: {reason}")
     try:
         from datasets import load_dataset
 

@@ -81,6 +81,30 @@ def accuracy_by_benchmark(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return table.assign(accuracy=100.0 * table["mean"]).rename(columns={"count": "n"}).drop(columns="mean")
 
 
+def summarize(records: list[dict[str, Any]], scores: dict[str, Any]) -> dict[str, Any]:
+    """What a cell's result record keeps of its test scores: accuracy (%) per benchmark and thought, n per
+    benchmark, and for a cell tested on several thoughts the labelled fallback* / vote* extensions."""
+    rows = [{"id": r["id"], "format": fmt, "label": r["label"], "correct": value["correct"][i],
+             "answer": value["answers"][i]}
+            for fmt, value in scores.items() if isinstance(value, dict) and "answers" in value
+            for i, r in enumerate(records)]
+    return summary_of_rows(rows)
+
+
+def summary_of_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary of `summarize` from prediction rows (id, format, label, correct, answer)."""
+    table = accuracy_by_benchmark(rows)
+    accuracy: dict[str, dict[str, float]] = {}
+    for row in table.itertuples():
+        accuracy.setdefault(row.benchmark, {})[row.format] = float(row.accuracy)
+    if len({r["format"] for r in rows}) > 1:
+        for bench, scores in ensemble_scores(rows).items():
+            if bench != "all":
+                accuracy[bench].update({"fallback*": scores["fallback"], "vote*": scores["vote"]})
+    n = {bench: int(count) for bench, count in table.groupby("benchmark")["n"].max().items()}
+    return {"accuracy": accuracy, "n": n}
+
+
 def math_results(cfg: ExperimentConfig, extensions: bool = True) -> pd.DataFrame:
     """Every finished cell of cfg's grid as rows: pool, method, seed, benchmark, thought, accuracy, n.
 

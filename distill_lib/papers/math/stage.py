@@ -41,7 +41,7 @@ from distill_lib.papers.math.teacher_data import (
     load_reft_svamp,
     program_to_equations,
 )
-from distill_lib.runs import teacher_dir, write_json
+from distill_lib.runs import teacher_dir, write_json, write_stage_result
 from distill_lib.teacher.generate import generate
 
 
@@ -206,6 +206,7 @@ def run_teacher_stage(cfg: ExperimentConfig, stage_dir: Path, log: Any = print) 
     stats = {}
     for name in cfg.grid.datasets:
         _, stats[name] = teacher_data(cfg.replace({"data.dataset": name}))
+        write_stage_result(cfg, f"teacher-{name}", {"stats": stats[name]})
         log(f"{name}: {stats[name]['n_records']} verified thoughts for {stats[name]['n_questions']} questions; "
             f"{stats[name]['note']}")
     write_json(stage_dir / "metrics.json", stats)

@@ -24,6 +24,7 @@ import datasets
 
 from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
 from distill_lib.data.table import Table
+from distill_lib.hub import hub_unavailable
 from distill_lib.papers.scigen.options import SIZES
 
 HUB_ID = "kasnerz/scigen"  # medium train/dev + test-CL, lists stringified
@@ -134,6 +135,9 @@ def _records_for(split: str, data_dir: Path | None, size: str) -> list[dict[str,
                               f"{UPSTREAM} 'dataset/' (see ../shared/data/README.md)")
     if size != "medium":
         raise _unavailable(split, size, f"no local file at {local}")
+    reason = hub_unavailable()
+    if reason:
+        raise _unavailable(split, size, f"no local file at {local}, and the hub copy {HUB_ID} cannot be used: {reason}")
     try:
         return read_hub_split(split)
     except Exception as err:  # the hub raises many types (connection, offline mode, missing split)
