@@ -1,5 +1,6 @@
 """The EoT equation solver (eotd.md §2.4): answers, parsing rules, and named failures."""
 
+import os
 import time
 
 import pytest
@@ -95,6 +96,7 @@ def test_chained_equals_keep_the_first_two_sides():
     ("x = ().__class__\nans = x", "unparsable"),
     ("x = y.real\nans = x", "unparsable"),
     ("x**2 = -4\nans = x", "non_numeric"),
+    ("y = 10**5000\nans = x * y", "underdetermined"),  # a value past Python's int-to-str limit in the detail
 ])
 def test_named_failures(pool, text, status):
     assert pool.run(text).status == status
@@ -111,3 +113,101 @@ def test_hard_solve_times_out_within_bound(pool):
 
 def test_solve_equations_one_shot():
     assert verify_many("eot", ["2x = 10\nans = x"], workers=1)[0].answer == 5.0
+
+
+@pytest.mark.parametrize("text", [
+    "ans = 1 .evalf(50)",
+    "x1 = 4\nans = sqrt(x1 ._repr_latex_())",
+    "ans = 1. evalf(50)",
+    "ans = 1.5.real",
+    "ans = 2 . real",
+    "ans = 2\t.\tconjugate()",
+    "x = 3\nans = x .conjugate()",
+])
+def test_every_attribute_access_is_rejected(pool, text):
+    result = pool.run(text)
+    assert result.status == "unparsable" and "attribute access" in result.detail, result
+
+
+@pytest.mark.parametrize("text, expected", [("ans = 2.5 * 2", 5.0), ("x = .5\nans = x * 4", 2.0),
+                                            ("ans = 1.25e2", 125.0)])
+def test_dots_inside_numbers_stay_allowed(pool, text, expected):
+    result = pool.run(text)
+    assert result.ok and result.answer == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text, expected", [("x = 2^3\nans = x", 8.0), ("ans = 2^3^2", 512.0),
+                                            ("x^2 = 49\nans = x^2 + 1", 50.0)])
+def test_caret_means_power(pool, text, expected):
+    result = pool.run(text)
+    assert result.ok and result.answer == pytest.approx(expected)
+
+
+def test_non_finite_answers_are_non_numeric_in_both_paths(pool):
+    from distill_lib.verify.sandbox import run_program
+
+    assert pool.run("ans = 2**2000").status == "non_numeric"
+    assert pool.run("x = 10^400\nans = x * 2").status == "non_numeric"
+    assert run_program("ans = 2**2000").status == "non_numeric"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x**60 = 1\nans = x", -1.0),  # the smallest real root comes first, as for x**2 = 16
+    ("x**61 + x = 5\nans = x", 1.0228901037330125),
+    ("y = 1\nx**7 * 2 = 0.5 + y\nans = x * 10", 10 * 0.75 ** (1 / 7)),
+    ("x**5 - x = 0\nx > 0\nans = x + 1", -0.0),  # the first real root of x**5 - x is -1, so ans = 0
+    ("x**6 = 64\nz = x * 2\nans = z", -4.0),
+    ("x**5 + x = 3\n2x**5 + 2x = 6\nans = x", 1.1329975658850653),  # the repeat is checked at the root
+])
+def test_high_degree_polynomials_give_a_real_root(pool, text, expected):
+    result = pool.run(text)
+    assert result.ok, result
+    assert result.answer == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text, status, words", [
+    ("x**60 = -1\nans = x", "non_numeric", "no real root"),
+    ("x**500 = 2\nans = x", "too_complex", "degree"),
+    ("(x + 1)**400 = 2\nans = x", "too_complex", "degree"),
+])
+def test_high_degree_polynomials_without_a_root_say_why(pool, text, status, words):
+    result = pool.run(text)
+    assert result.status == status and words in result.detail, result
+
+
+@pytest.mark.parametrize("text", [
+    "ans = " + "(" * 10_000 + "1" + ")" * 10_000,
+    "ans = " + "(" * 60 + "1" + ")" * 60,
+    "ans = " + " + ".join(["1"] * 400),
+    "x = 1\n" * 5_000 + "ans = x",
+])
+def test_too_long_or_too_deeply_nested_systems_are_too_complex(pool, text):
+    result = pool.run(text)
+    assert result.status == "too_complex", result
+
+
+def test_long_parse_error_keeps_its_cause(pool):
+    result = pool.run("x = " + " + ".join(f"value_{i}" for i in range(40)) + " + * 3\nans = x")
+    assert result.status == "unparsable"
+    assert result.detail.startswith("line 1") and "Error" in result.detail[-120:], result
+    assert len(result.detail) <= 300
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process itself (not of its children), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_solving_runs_in_a_confined_child_that_the_worker_outlives(pool):
+    hard = "x**7 + 3*x**5*y - y**3 + z*x = 17\nx*y**4 + x**3*z = 5\nz**3*y + x = 2\nans = x"
+    workers = list(pool.idle.queue)
+    before = [_own_cpu_seconds(worker.process.pid) for worker in workers]
+    start = time.monotonic()
+    assert pool.run(hard, timeout_s=1.0).status == "timeout"
+    assert pool.run("x = 10**10**9\nans = x", timeout_s=1.0).status == "timeout"
+    assert time.monotonic() - start < 5
+    # the work happened in children: the workers' own CPU time hardly moved, and they are the same processes
+    assert all(_own_cpu_seconds(w.process.pid) - b < 0.3 for w, b in zip(workers, before, strict=True))
+    assert sorted(w.process.pid for w in pool.idle.queue) == sorted(w.process.pid for w in workers)

@@ -1,9 +1,14 @@
 """The program sandbox: answers, named failures, escapes that must not work, and the worker pool."""
 
+import os
+import shutil
 import time
+import uuid
 
 import pytest
 
+from distill_lib.verify import isolation
+from distill_lib.verify.batch import VerifierPool
 from distill_lib.verify.isolation import run_isolated
 from distill_lib.verify.result import VerifyResult
 from distill_lib.verify.sandbox import ProgramPool, check_program, execute_here, run_program
@@ -155,3 +160,83 @@ def test_dead_worker_is_replaced(pool):
 def test_run_program_one_shot():
     assert run_program("ans = 6 * 7").answer == 42.0
     assert run_program("while True:\n    pass", timeout_s=0.5).status == "timeout"
+
+
+# Found in review: attribute names that live in the AST as plain strings, never as an ast.Attribute node.
+MATCH_CLASS_ESCAPE = """match ():
+    case tuple(__getattribute__=ga):
+        pass
+ans = len(ga("_"*2+"doc"+"_"*2))"""
+
+
+@pytest.mark.parametrize("code", [
+    MATCH_CLASS_ESCAPE,
+    "match 1:\n    case int(real=r):\n        ans = r",
+    "match {'a': 1}:\n    case {'a': v, **__rest}:\n        ans = v",
+    "import math as __builtins__\nans = 1",
+    "from math import sqrt as __import__\nans = 1",
+    "try:\n    ans = 1 / 0\nexcept ZeroDivisionError as __builtins__:\n    ans = 1",
+    "def f(__class__=1):\n    return 7\nans = f()",
+    "def f(**kwargs):\n    return 1\nans = f(__class__=1)",
+    "f = lambda __self__: 1\nans = f(2)",
+])
+def test_identifiers_hidden_in_ast_strings_are_checked(pool, code):
+    assert check_program(code) is not None
+    assert pool.run(code).status == "forbidden"
+
+
+@pytest.mark.parametrize("code", [
+    "ans = " + "(" * 10_000 + "1" + ")" * 10_000,
+    "ans = " + "(" * 60 + "1" + ")" * 60,
+    "ans = " + "-" * 5_000 + "1",
+    "ans = " + "1 + " * 500 + "1",
+    "x = 1\n" * 5_000 + "ans = x",
+])
+def test_too_long_or_too_deeply_nested_programs_are_too_complex(pool, code):
+    result = pool.run(code)
+    assert result.status == "too_complex", result
+
+
+def test_long_error_detail_keeps_its_cause(pool):
+    result = pool.run("raise ValueError('x' * 400 + ' THE CAUSE')\nans = 1")
+    assert result.status == "error"
+    assert result.detail.startswith("ValueError") and result.detail.endswith("THE CAUSE")
+    assert len(result.detail) <= 300
+
+
+@pytest.mark.parametrize("kind", ["program", "equations"])
+def test_workers_start_with_a_scrubbed_environment(monkeypatch, kind):
+    monkeypatch.setenv("DISTILL_TEST_API_KEY", "sk-not-for-workers")
+    with VerifierPool(kind, workers=1) as verifier_pool:
+        worker_pid = verifier_pool.idle.queue[0].process.pid
+        with open(f"/proc/{worker_pid}/environ", "rb") as environ:
+            names = {entry.split(b"=", 1)[0].decode() for entry in environ.read().split(b"\0") if entry}
+        assert verifier_pool.run("ans = 1").ok
+    assert "DISTILL_TEST_API_KEY" not in names
+    assert names <= {"PATH", "PYTHONPATH", "PYTHONHASHSEED", "HOME", "OMP_NUM_THREADS", "TMPDIR", "LANG",
+                     "LD_LIBRARY_PATH"} | {name for name in names if name.startswith("LC_")}
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="the chroot needs root (CI and the project machines run as root)")
+@pytest.mark.parametrize("code", ["import os\nos.mkdir({path!r})", "import os\nos.symlink('/etc/passwd', {path!r})",
+                                  "import os\nos.makedirs({path!r} + '/sub')"])
+def test_confined_child_cannot_create_directories_or_symlinks(code):
+    path = f"/tmp/verify-escape-{uuid.uuid4().hex}"
+    try:
+        result = run_isolated(_unrestricted, code.format(path=path), timeout_s=2.0, memory_mb=256)
+        assert result.status == "error", result
+        assert not os.path.lexists(path)
+    finally:
+        if os.path.islink(path):
+            os.unlink(path)
+        elif os.path.isdir(path):
+            shutil.rmtree(path)
+
+
+def test_without_root_the_child_works_in_an_empty_removed_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(isolation, "running_as_root", lambda: False)
+    code = "import os\nos.mkdir('escaped')"
+    result = run_isolated(_unrestricted, code, timeout_s=2.0, memory_mb=256)
+    assert result.status == "error" and "FileNotFoundError" in result.detail, result
+    assert not (tmp_path / "escaped").exists()

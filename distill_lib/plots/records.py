@@ -93,3 +93,13 @@ def results_frame(experiment: str, profile: str, check: bool = True) -> pd.DataF
     if check:
         check_one_configuration(records)
     return pd.DataFrame([record_row(r) for r in records])
+
+
+def training_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(validation history with the selected step flagged, training losses), one `cell` label per row."""
+    history, losses = [], []
+    for row in frame.itertuples():
+        label = f"{row.dataset}/{row.method}/seed{row.seed}"
+        history += [{**h, "cell": label, "selected": h["step"] == row.best_step} for h in (row.history or [])]
+        losses += [{**point, "cell": label} for point in (row.losses or [])]
+    return pd.DataFrame(history, columns=["step", "valid", "cell", "selected"]), pd.DataFrame(losses)

@@ -1,18 +1,20 @@
 """Verifying many answers fast: a pool of pre-started worker processes, and `verify_many`.
 
-A worker is a separate Python process (`python -m distill_lib.verify.batch <kind>`) that imports its verifier
-once (sympy for equations), then serves requests, one JSON line each, over stdin/stdout. For a program it forks
-a confined child (`isolation.run_isolated`) that runs the untrusted code under resource limits and a wall-clock
-deadline, so one bad program cannot poison the next. Equation systems are not code: they are restricted to
-arithmetic characters and names mapped to plain Symbols, then parsed and solved inside the warm worker under an
-alarm deadline and a memory cap for the worker (SymPy's `parse_expr` compiles its sanitised token stream
-internally; nothing from the text reaches Python's `eval` with builtins).
-The pool talks to its workers from one thread each; a worker that stops answering (it should not: the child
-carries the timeout) is killed after a grace period and replaced.
+A worker is a separate Python process (`python -m distill_lib.verify.batch <kind> <memory_mb>`) that imports
+its verifier once (sympy for equations) and runs the WARM_UP texts itself, so that every lazy import has
+happened, then serves requests, one JSON line each, over stdin/stdout. For each request it forks a confined
+child (`isolation.run_isolated`: resource limits, no file system, a wall-clock deadline) that does the work, so
+one bad program or equation system cannot poison the next. Equation systems get the same confinement as
+programs although their text is filtered to arithmetic: SymPy's parser evaluates the code it builds from the
+text, so the filter is one layer, not the only one.
+Workers start with a scrubbed environment (`worker_env`: what Python needs to start and find this package, no
+API keys or other secrets of the parent), and the pool talks to them from one thread each; a worker that stops
+answering (it should not: the child carries the timeout) is killed after a grace period and replaced.
 
 Kinds: "program" (PoT, `sandbox.execute_here`) and "equations" (EoT, `equations.solve_here`).
 
-Deliberately left out: caching of results, and any scheduling beyond "next free worker".
+Deliberately left out: caching of results, any scheduling beyond "next free worker", and a worker that runs
+requests in-process (cheaper, but without the child's limits).
 """
 
 from __future__ import annotations
@@ -33,29 +35,43 @@ from pathlib import Path
 
 from distill_lib.verify.result import VerifyResult
 
-# kind -> (module, function, isolation): "fork" runs each request in a confined child (untrusted code);
-# "alarm" runs it in the worker under a SIGALRM deadline and the worker's memory cap (text that is checked
-# and parsed without any code execution, where warm caches make it much faster than a fork per request)
-HANDLERS = {"program": ("distill_lib.verify.sandbox", "execute_here", "fork"),
-            "equations": ("distill_lib.verify.equations", "solve_here", "alarm")}
-# run once in the worker itself (trusted text) so that lazy imports happen before children lose file access
-WARM_UP = {"program": ["from fractions import Fraction\nimport math, statistics, decimal\nans = Fraction(1, 3)"],
+# kind -> (module, function): each request runs in a confined forked child of the worker
+HANDLERS = {"program": ("distill_lib.verify.sandbox", "execute_here"),
+            "equations": ("distill_lib.verify.equations", "solve_here")}
+# run once in the worker itself (trusted text) so that lazy imports happen before children lose file access:
+# one text per code path (each status, `^`, percent, functions, nonlinear solve, high-degree roots)
+WARM_UP = {"program": ["from fractions import Fraction\nimport math, statistics, decimal\nans = Fraction(1, 3)",
+                       "ans = 1 / 0", "ans = (", "ans = 'x'", "import os", "ans = " + "(" * 60 + ")" * 60],
            "equations": ["x + 2y = 7\ny = 3 * 50% \nans = x", "x * y = 12\nx = 3.5\nans = sqrt(y)",
-                         "x**2 = 16\nans = x", "x + y = 1\nans = x", "x = 1\nx = 2\nans = x"]}
+                         "x**2 = 16\nans = x", "x + y = 1\nans = x", "x = 1\nx = 2\nans = x",
+                         "x^3 + x = 10\nans = floor(x) + ceiling(x) + abs(-x) + min(x, 2) + max(x, 3)",
+                         "x**2 + y**2 = 25\nx - y = 1\nans = x * y", "x**2 = -4\nans = x", "ans = 2**2000",
+                         "x**7 + x = 5\n2x**7 + 2x = 10\nans = x", "x**6 = 64\nans = x / 3", "y = sqrt(2)\nx**5 = 2.5 * y\nans = x",
+                         "x**6 = -1\nans = x", "x**500 = 2\nans = x", "x = 1 .real", "x = 3 +\nans = x",
+                         "ans = 1/x\nx = 0", "ans = " + "(" * 60 + ")" * 60]}
 START_TIMEOUT_S = 60.0
 GRACE_S = 10.0  # on top of the request's own timeout, before the pool gives up on a worker
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+# what a worker inherits: Python's search path and locale, the temp dir; nothing else (no API keys).
+# LD_LIBRARY_PATH: a Python built with a shared libpython outside the default search path cannot start without it
+PASSED_ENV = ("PATH", "PYTHONHASHSEED", "LANG", "TMPDIR", "LD_LIBRARY_PATH")
+WORKER_HOME = "/nonexistent"  # nothing of the user's home directory is needed, nor should be readable by name
+
+
+def worker_env() -> dict[str, str]:
+    """The scrubbed environment a worker starts with."""
+    env = {name: value for name, value in os.environ.items() if name in PASSED_ENV or name.startswith("LC_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
+    env.update(HOME=WORKER_HOME, OMP_NUM_THREADS="1")
+    return env
 
 
 class _Worker:
     """One worker process and its line-oriented JSON channel."""
 
     def __init__(self, kind: str, memory_mb: int) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
-                                                                        os.environ.get("PYTHONPATH")])))
         command = [sys.executable, "-m", "distill_lib.verify.batch", kind, str(memory_mb)]
-        self.process = subprocess.Popen(command,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_env())
         self.buffer = b""
         ready = self._read_line(time.monotonic() + START_TIMEOUT_S)
         if ready != b"ready":
@@ -97,7 +113,8 @@ class VerifierPool:
 
     def __init__(self, kind: str = "program", workers: int = 2, timeout_s: float = 5.0,
                  memory_mb: int = 512) -> None:
-        """memory_mb: per request for "program" (may be overridden in `run`); per worker for "equations"."""
+        """memory_mb: the default memory cap of each request's child, above what the worker maps (`run` may
+        override it)."""
         if kind not in HANDLERS:
             raise ValueError(f"unknown verifier kind {kind!r}; expected one of {sorted(HANDLERS)}")
         if workers < 1:
@@ -173,28 +190,22 @@ def verify_many(fmt: str, texts: Sequence[str], workers: int = 2, timeout_s: flo
 
 def serve(kind: str, memory_mb: int) -> None:
     """Worker main loop: load the verifier once, then answer one JSON request line at a time."""
-    from distill_lib.verify.isolation import limit_memory, run_isolated, run_with_alarm
+    from distill_lib.verify.isolation import empty_root, run_isolated
 
-    module_name, function_name, isolation = HANDLERS[kind]
+    module_name, function_name = HANDLERS[kind]
     handler = getattr(importlib.import_module(module_name), function_name)
     for text in WARM_UP[kind]:
         handler(text)
+    empty_root()
     gc.freeze()  # children share these objects; keeping the collector off them avoids copy-on-write faults
-    if isolation == "alarm":
-        limit_memory(memory_mb)
     out = sys.stdout.buffer
     out.write(b"ready\n")
     out.flush()
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        if isolation == "fork":
-            result = run_isolated(handler, request["text"], request["timeout_s"], request["memory_mb"])
-        else:
-            result = run_with_alarm(handler, request["text"], request["timeout_s"])
+        result = run_isolated(handler, request["text"], request["timeout_s"], request.get("memory_mb", memory_mb))
         out.write(json.dumps(result.to_dict()).encode() + b"\n")
         out.flush()
-        if result.status == "memory" and isolation == "alarm":
-            break  # a worker that ran out of memory may be in a bad state: exit, the pool starts a new one
 
 
 if __name__ == "__main__":

@@ -1,26 +1,32 @@
 """Solving an Equation-of-Thought answer: a system of equations over named variables, read `ans`.
 
 Implements eotd.md §2.4 (the XoT approach, in our own code):
+  0. size first: a system longer than the text limit, with a line longer than the line limit, or with brackets
+     nested deeper than the nesting limit (distill_lib.verify.limits) is `too_complex`, before it is parsed;
   1. lines are stripped; empty lines, lines starting with `%` or `#`, and lines without `=` are skipped;
   2. `$` is removed; a line splits at its first `=`, and the right side is cut at any further `=`;
   3. light fixes: thousands separators go (`1,200` -> `1200`), `N%` -> `(N/100)`, a number directly followed by a
      name or `(` becomes a product (`3x` -> `3*x`, `3(10)` -> `3*(10)`);
-  4. each side is parsed by SymPy's `parse_expr` with the standard transformations plus `implicit_multiplication`
-     only (never `split_symbols`, so `pencil_per_box` stays one symbol). Every name in the text is passed in
-     `local_dict` as a plain Symbol (so `E`, `I`, `S`, `N`, `beta` are unknowns, not constants or functions),
-     except `sqrt floor ceiling abs min max`; Python keywords used as names (`lambda`) get a trailing `_`.
-     The text is checked first (ASCII arithmetic, names and parentheses only; no `__`, no `.name`), and the
-     parse runs with empty builtins, so `parse_expr`'s internal eval cannot reach anything;
+  4. each side is parsed by SymPy's `parse_expr` with the standard transformations plus `convert_xor` (`^` is a
+     power, as teachers write it: `2^3` is 8, never Python's xor) and `implicit_multiplication` only (never
+     `split_symbols`, so `pencil_per_box` stays one symbol). Every name in the text is passed in `local_dict`
+     as a plain Symbol (so `E`, `I`, `S`, `N`, `beta` are unknowns, not constants or functions), except
+     `sqrt floor ceiling abs min max`; Python keywords used as names (`lambda`) get a trailing `_`.
+     The text is checked first: ASCII arithmetic, names and parentheses only; no `__`; no attribute access,
+     i.e. no dot followed (spaces allowed) by a name, whatever stands before it (`x.real`, `1 .evalf(50)`,
+     `2. real`), while a dot inside a number (`2.5`, `.5`, `1.5e3`) stays. The parse runs with empty builtins.
+     SymPy's parser still evaluates the code it builds from the text, so the whole solve runs in a confined
+     forked child like a program (distill_lib.verify.isolation), not only under a deadline;
   5. trivially true equations are dropped; a trivially false one makes the system unsolvable;
-  6. `ans` must occur; the system is solved for all its symbols (dict output) and `ans` is read from the first
-     solution; it must be a real number.
-Named failures: unparsable, no_answer (no `ans`), unsolvable, underdetermined, non_numeric, timeout (the solve
-runs in a pool worker process under a SIGALRM deadline and a memory cap, see `distill_lib.verify.batch`).
-Speed: single-unknown linear equations are solved by substitution first (`propagate_linear`, same answer),
-and only what is left goes to `sympy.solve`.
+  6. `ans` must occur; the system is solved (distill_lib.verify.solver: linear substitution, real roots of
+     high-degree polynomials in one unknown, then `sympy.solve`) and `ans` is read from the first solution;
+     it must be a real number that fits a float (`2**2000` is `non_numeric`, as in the program path).
+Named failures: unparsable, no_answer (no `ans`), unsolvable, underdetermined, non_numeric, too_complex, timeout
+and memory (the child's deadline and memory cap, see `distill_lib.verify.batch`). Long details keep their head
+(the line) and their tail (the cause).
 
-Deliberately left out: inequalities, `^` as power (it stays Python's xor and fails), units, and choosing among
-several solutions (the first one counts, as in XoT).
+Deliberately left out: inequalities, units, and choosing among several solutions (the first one counts, as in
+XoT; for a polynomial of degree above 4 in one unknown, its smallest real root).
 """
 
 from __future__ import annotations
@@ -29,11 +35,12 @@ import keyword
 import re
 
 from distill_lib.verify.batch import VerifierPool
-from distill_lib.verify.result import VerifyResult
+from distill_lib.verify.limits import MAX_LINE_CHARS, size_violation
+from distill_lib.verify.result import VerifyResult, number_result, printable, shorten
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ALLOWED_TEXT = re.compile(r"[A-Za-z0-9_ \t.+\-*/()^]*")
-ATTRIBUTE_ACCESS = re.compile(r"[A-Za-z_)\]]\s*\.\s*[A-Za-z_]")
+ATTRIBUTE_ACCESS = re.compile(r"\.\s*[A-Za-z_]")  # any dot before a name; `2.5` and `.5` stay
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 NUMBER_BEFORE_NAME = re.compile(r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)")
@@ -77,9 +84,14 @@ def parse_system(text: str) -> list:
     dropped; raises _Unparsable naming the line. Residuals rather than `Eq` objects: same meaning, and
     `Eq`'s evaluation costs more than the rest of the solve."""
     import sympy
-    from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, standard_transformations
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        implicit_multiplication,
+        parse_expr,
+        standard_transformations,
+    )
 
-    transformations = standard_transformations + (implicit_multiplication,)
+    transformations = standard_transformations + (convert_xor, implicit_multiplication)
     global_dict = {name: getattr(sympy, name) for name in ("Integer", "Float", "Rational", "Symbol", "Lambda",
                                                            "factorial", "factorial2")}
     global_dict.update({name: getattr(sympy, target) for name, target in FUNCTION_NAMES.items()})
@@ -102,63 +114,40 @@ def parse_system(text: str) -> list:
     return equations
 
 
-def propagate_linear(residuals: list) -> tuple[dict, list] | None:
-    """Values fixed by single-unknown linear equations, repeated until nothing changes, and the residuals left
-    after substituting them; None when some equation becomes a false statement like `3 = 4`. A linear
-    equation in one unknown has exactly one solution, so this gives the same answer as solving the whole
-    system, only much faster than `sympy.solve` on it."""
-    known: dict = {}
-    progress = True
-    while progress:
-        progress, still_open = False, []
-        for residual in residuals:
-            residual = residual.xreplace(known) if known else residual
-            free = residual.free_symbols
-            if not free:
-                if residual != 0:
-                    return None
-                continue
-            symbol = next(iter(free))
-            slope = residual.diff(symbol) if len(free) == 1 else None
-            if slope is not None and not slope.free_symbols and slope != 0:
-                known[symbol] = -residual.xreplace({symbol: 0}) / slope
-                progress = True
-            else:
-                still_open.append(residual)
-        residuals = still_open
-    return known, residuals
-
-
 def solve_here(text: str) -> VerifyResult:
-    """Parse and solve in this process (no time bound); the pool runs it in a warm worker under a deadline."""
+    """Parse and solve in this process (no time bound); the pool runs it in a confined child under a deadline."""
     import sympy
 
+    from distill_lib.verify.solver import Unsolved, solve_residuals
+
+    reason = size_violation(text, max_line_chars=MAX_LINE_CHARS)
+    if reason:
+        return VerifyResult(None, "too_complex", reason)
     try:
         residuals = parse_system(text)
     except _Unparsable as err:
-        return VerifyResult(None, "unparsable", str(err)[:300])
+        return VerifyResult(None, "unparsable", shorten(str(err)))
     ans = sympy.Symbol("ans")
     if not any(ans in residual.free_symbols for residual in residuals):
         return VerifyResult(None, "no_answer", "no equation mentions `ans`")
-    propagated = propagate_linear(residuals)
-    if propagated is None:
-        return VerifyResult(None, "unsolvable", "an equation is never true")
-    solution, remaining = propagated
-    if remaining:
-        symbols = sorted(set().union(*(residual.free_symbols for residual in remaining)), key=str)
-        try:
-            solutions = sympy.solve(remaining, symbols, dict=True)
-        except (NotImplementedError, ValueError, TypeError) as err:
-            return VerifyResult(None, "unsolvable", f"sympy.solve failed: {type(err).__name__}: {err}"[:300])
-        if not solutions:
-            return VerifyResult(None, "unsolvable", "the system has no solution")
-        solution.update(solutions[0])
-    value = solution.get(ans)
+    try:
+        solution = solve_residuals(residuals)
+    except Unsolved as err:
+        return VerifyResult(None, err.status, err.detail)
+    return _answer(solution.get(ans))
+
+
+def _answer(value: object) -> VerifyResult:
+    """`ok` for a finite real number; underdetermined or non_numeric otherwise."""
     if value is None or value.free_symbols:
-        return VerifyResult(None, "underdetermined", f"ans = {value if value is not None else '?'}"[:300])
+        shown = printable(value) if value is not None else "?"
+        return VerifyResult(None, "underdetermined", shorten(f"ans = {shown}"))
     if not value.is_real:
-        return VerifyResult(None, "non_numeric", f"ans = {value} is not a real number"[:300])
-    return VerifyResult(float(value), "ok")
+        return VerifyResult(None, "non_numeric", shorten(f"ans = {printable(value)} is not a real number"))
+    try:
+        return number_result(float(value))
+    except (TypeError, ValueError, OverflowError) as err:
+        return VerifyResult(None, "non_numeric", shorten(f"ans = {printable(value)} is not a float: {err}"))
 
 
 class EquationPool(VerifierPool):

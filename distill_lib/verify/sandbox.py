@@ -1,14 +1,19 @@
 """Running untrusted programs (PoT answers) safely: the program policy and its execution.
 
-Layers, each enough to stop the common escapes on its own:
+First, size: `parse_program` refuses text past the limits of distill_lib.verify.limits (length, bracket
+nesting, depth of the parsed tree) with status `too_complex`, before the parser or compiler recurse into it.
+Then layers, each enough to stop the common escapes on its own:
   1. `check_program`: an AST policy. Only math-type imports (math, fractions, decimal, statistics, itertools,
-     functools, operator); no names or attributes that start with `_` (`__class__`, `__globals__`, ...);
-     no eval/exec/compile/open/getattr/...; no frame/code attributes (`gi_frame`, `f_globals`); no `str.format`,
-     `attrgetter`/`methodcaller`; no string constants containing `__`; no class definitions.
+     functools, operator); no names or attributes that start with `_` (`__class__`, `__globals__`, ...), and no
+     identifier anywhere in the tree that starts with `__` (those the AST keeps as plain strings too: names
+     bound by `as`, parameters, keyword arguments); no eval/exec/compile/open/getattr/...; no frame/code
+     attributes (`gi_frame`, `f_globals`); no `str.format`, `attrgetter`/`methodcaller`; no string constants
+     containing `__`; no class definitions and no `match` statements (a class pattern `case C(attr=x)` looks
+     an attribute up by a name that is only a string in the tree).
   2. `execute_here`: restricted builtins; imports go through a whitelist that hands out a namespace of the
      module's public non-module attributes (so `fractions.sys` does not exist).
   3. distill_lib.verify.isolation.run_isolated: the code runs in a confined forked child (resource limits,
-     no root, no descriptors, a wall-clock kill); see that module.
+     no root, an empty root directory, no descriptors, a wall-clock kill); see that module.
 
 Program styles: top-level `ans = ...` (PoT), or `def solution(): ... return result` / `def solve(): ...` (ReFT,
 GSM8K release), called when `ans` is not set. `run_program` uses a shared one-worker pool; `ProgramPool` is the
@@ -23,13 +28,14 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
-import math
 import types
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 
 from distill_lib.verify.batch import VerifierPool, shared_pool
-from distill_lib.verify.result import VerifyResult
+from distill_lib.verify.limits import TooComplex, ast_depth_violation, size_violation
+from distill_lib.verify.result import VerifyResult, number_result, shorten
 
 ALLOWED_MODULES = ("math", "fractions", "decimal", "statistics", "itertools", "functools", "operator")
 # What each importable module exposes: an explicit allow-list (None: every public non-module name). Anything
@@ -52,14 +58,41 @@ BANNED_NAMES = {"eval", "exec", "compile", "open", "globals", "locals", "vars", 
                 "exit", "quit", "classmethod", "staticmethod", "property", "attrgetter", "methodcaller"}
 BANNED_ATTRIBUTES = {"format", "format_map", "attrgetter", "methodcaller", "mro", "with_traceback"}
 BANNED_ATTRIBUTE_PREFIXES = ("_", "gi_", "f_", "tb_", "co_", "cr_", "ag_", "func_")
-MAX_PROGRAM_CHARS = 20_000
+# `match` class patterns look attributes up by name (`case C(attr=x)`), a name the AST holds as a plain string;
+# teacher math programs never need a match statement, so it is refused whole with the other statements
+BANNED_STATEMENTS = (ast.ClassDef, ast.AsyncFunctionDef, ast.Global, ast.Nonlocal, ast.Match)
+# AST fields that hold identifiers as plain strings (Python's ASDL `identifier`); none may start with `__`
+IDENTIFIER_FIELDS = {"id", "attr", "name", "asname", "arg", "names", "kwd_attrs", "rest", "module"}
+
+
+def parse_program(code: str) -> ast.Module:
+    """The program's tree; raises TooComplex past the size limits (distill_lib.verify.limits), SyntaxError
+    for what does not parse."""
+    reason = size_violation(code)
+    if reason:
+        raise TooComplex(reason)
+    try:
+        tree = ast.parse(code)
+    except (RecursionError, MemoryError):  # the parser's own stack limits, e.g. `- - - ... 1`
+        raise TooComplex("nested too deeply for the parser") from None
+    reason = ast_depth_violation(tree)
+    if reason:
+        raise TooComplex(reason)
+    return tree
 
 
 def check_program(code: str) -> str | None:
-    """Why the program is forbidden, or None when the AST policy allows it (a SyntaxError propagates)."""
-    if len(code) > MAX_PROGRAM_CHARS:
-        return f"program longer than {MAX_PROGRAM_CHARS} characters"
-    for node in ast.walk(ast.parse(code)):
+    """Why the program is forbidden (or too complex to check), or None when the AST policy allows it (a
+    SyntaxError propagates)."""
+    try:
+        return policy_violation(parse_program(code))
+    except TooComplex as err:
+        return f"too complex: {err}"
+
+
+def policy_violation(tree: ast.AST) -> str | None:
+    """Why a parsed program is forbidden, or None."""
+    for node in ast.walk(tree):
         reason = _node_violation(node)
         if reason:
             return f"line {getattr(node, 'lineno', '?')}: {reason}"
@@ -67,16 +100,10 @@ def check_program(code: str) -> str | None:
 
 
 def _node_violation(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Import):
-        bad = [a.name for a in node.names if a.name not in ALLOWED_MODULES]
-        return f"import of {', '.join(bad)}" if bad else None
-    if isinstance(node, ast.ImportFrom):
-        if node.level or node.module not in ALLOWED_MODULES:
-            return f"import from {node.module or '.'}"
-        allowed = ALLOWED_NAMES[node.module]
-        bad = [a.name for a in node.names if a.name == "*" or _is_banned_name(a.name)
-               or (allowed is not None and a.name not in allowed)]
-        return f"import of {', '.join(bad)} from {node.module}" if bad else None
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return _import_violation(node)
+    if isinstance(node, BANNED_STATEMENTS):
+        return f"{type(node).__name__} statement"
     if isinstance(node, ast.Name) and _is_banned_name(node.id):
         return f"use of {node.id}"
     if isinstance(node, ast.Attribute) and (node.attr in BANNED_ATTRIBUTES
@@ -85,9 +112,28 @@ def _node_violation(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and (
             "__" in node.value if isinstance(node.value, str) else b"__" in node.value):
         return "string constant containing '__'"
-    if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Global, ast.Nonlocal)):
-        return f"{type(node).__name__} statement"
-    return None
+    dunder = next((name for name in _identifiers(node) if name.startswith("__")), None)
+    return f"identifier {dunder} in {type(node).__name__}" if dunder else None
+
+
+def _import_violation(node: ast.Import | ast.ImportFrom) -> str | None:
+    if isinstance(node, ast.Import):
+        bad = [a.name for a in node.names if a.name not in ALLOWED_MODULES]
+        return f"import of {', '.join(bad)}" if bad else None
+    if node.level or node.module not in ALLOWED_MODULES:
+        return f"import from {node.module or '.'}"
+    allowed = ALLOWED_NAMES[node.module]
+    bad = [a.name for a in node.names if a.name == "*" or _is_banned_name(a.name)
+           or (allowed is not None and a.name not in allowed)]
+    return f"import of {', '.join(bad)} from {node.module}" if bad else None
+
+
+def _identifiers(node: ast.AST) -> Iterator[str]:
+    """Every identifier the node holds as a plain string (names bound by `as`, parameters, keyword arguments,
+    match-pattern attributes, ...): such strings never appear as an ast.Name or ast.Attribute node."""
+    for field, value in ast.iter_fields(node):
+        if field in IDENTIFIER_FIELDS:
+            yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
 
 
 def _is_banned_name(name: str) -> bool:
@@ -127,37 +173,42 @@ def to_number(value: object) -> VerifyResult:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, Decimal)):
         return VerifyResult(None, "non_numeric", f"answer is a {type(value).__name__}")
     try:
-        number = float(value)
+        return number_result(float(value))
     except (OverflowError, ValueError) as err:
-        return VerifyResult(None, "non_numeric", f"answer does not fit a float: {err}")
-    if not math.isfinite(number):
-        return VerifyResult(None, "non_numeric", f"answer is {number}")
-    return VerifyResult(number, "ok")
+        return VerifyResult(None, "non_numeric", shorten(f"answer does not fit a float: {err}"))
 
 
 def execute_here(code: str) -> VerifyResult:
     """Check and run a program in this process with restricted builtins; only call inside `run_isolated`."""
     try:
-        reason = check_program(code)
+        tree = parse_program(code)
+    except TooComplex as err:
+        return VerifyResult(None, "too_complex", str(err))
     except SyntaxError as err:
-        return VerifyResult(None, "error", f"SyntaxError line {err.lineno}: {err.msg}")
+        return VerifyResult(None, "error", shorten(f"SyntaxError line {err.lineno}: {err.msg}"))
+    reason = policy_violation(tree)
     if reason:
-        return VerifyResult(None, "forbidden", reason)
+        return VerifyResult(None, "forbidden", shorten(reason))
     namespace: dict = {"__builtins__": SAFE_BUILTINS, "__name__": "__program__"}
     try:
-        exec(compile(code, "<program>", "exec"), namespace)  # noqa: S102 -- checked code, isolated child
-        if "ans" in namespace:
-            return to_number(namespace["ans"])
-        entry = next((namespace[n] for n in ("solution", "solve") if callable(namespace.get(n))), None)
-        if entry is None:
-            return VerifyResult(None, "no_answer", "no `ans` variable and no solution()/solve() function")
-        return to_number(entry())
+        exec(compile(tree, "<program>", "exec"), namespace)  # noqa: S102 -- checked code, isolated child
+        return _answer(namespace)
     except MemoryError:
         return VerifyResult(None, "memory", "MemoryError")
     except RecursionError:
         return VerifyResult(None, "error", "RecursionError")
     except Exception as err:  # the program's own failure is a result, not our crash
-        return VerifyResult(None, "error", f"{type(err).__name__}: {str(err)[:200]}")
+        return VerifyResult(None, "error", shorten(f"{type(err).__name__}: {err}"))
+
+
+def _answer(namespace: dict) -> VerifyResult:
+    """`ans` if the program set it, else what solution()/solve() returns."""
+    if "ans" in namespace:
+        return to_number(namespace["ans"])
+    entry = next((namespace[n] for n in ("solution", "solve") if callable(namespace.get(n))), None)
+    if entry is None:
+        return VerifyResult(None, "no_answer", "no `ans` variable and no solution()/solve() function")
+    return to_number(entry())
 
 
 class ProgramPool(VerifierPool):

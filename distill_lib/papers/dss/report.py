@@ -23,7 +23,7 @@ import yaml
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
 from distill_lib.plots.compare import claim, compare, mean_std_cell
 from distill_lib.plots.figures import curves, grouped_bars, save, training_curves
-from distill_lib.plots.records import UNTRAINED
+from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
 
 NAMES = {"esnli": "e-SNLI", "anli1": "ANLI-R1", "cqa": "CQA", "svamp": "SVAMP"}
@@ -113,16 +113,6 @@ def _figures(main: pd.DataFrame, sizes: pd.DataFrame, unlabelled: pd.DataFrame, 
                     reference=palm, note=note, panel_order=list(NAMES)), out / "model_size.png")
     history, losses = training_frames(trained[trained["fraction"] == 1.0])
     save(training_curves(history, losses, f"{title}: training curves", note), out / "training_curves.png")
-
-
-def training_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(validation history with the selected step flagged, training losses), one `cell` label per row."""
-    history, losses = [], []
-    for row in frame.itertuples():
-        label = f"{row.dataset}/{row.method}/seed{row.seed}"
-        history += [{**h, "cell": label, "selected": h["step"] == row.best_step} for h in (row.history or [])]
-        losses += [{**point, "cell": label} for point in (row.losses or [])]
-    return pd.DataFrame(history, columns=["step", "valid", "cell", "selected"]), pd.DataFrame(losses)
 
 
 def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:

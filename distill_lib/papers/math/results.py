@@ -21,8 +21,8 @@ from distill_lib.config import ExperimentConfig
 from distill_lib.papers.math.methods import METHOD_FORMATS
 from distill_lib.papers.math.report import references
 from distill_lib.plots.compare import claim, compare, mean_std_cell
-from distill_lib.plots.figures import grouped_bars, save
-from distill_lib.plots.records import UNTRAINED
+from distill_lib.plots.figures import grouped_bars, save, training_curves
+from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
 from distill_lib.runs import read_stage_results
 
@@ -95,6 +95,10 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
     save(grouped_bars(bars, "benchmark", "accuracy", "system", title, "test accuracy (%)", note=note,
                       x_order=list(NAMES), hue_order=[f"{m} ({t})" for m, t in _systems(results)]),
          out / "math_by_benchmark.png")
+    trained = frame[frame["method"] != UNTRAINED]
+    history, losses = training_frames(trained)
+    save(training_curves(history, losses, f"{cfg.name} / {cfg.profile}: training curves", note),
+         out / "training_curves.png")
     sentences = "\n".join(f"- {s}" for s in claim_sentences(results))
     return f"{table.to_markdown()}\n\n{sentences}\n{teacher_yields(cfg)}"
 

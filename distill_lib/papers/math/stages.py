@@ -3,7 +3,8 @@
 - `evaluation_stage(cfg, stage_dir)`: every finished cell's accuracy per benchmark and thought (ETD also the
   labelled fallback* and vote* extensions), the skipped cells with reasons; into stage_dir/metrics.json.
 - `figures_stage(cfg, stage_dir)`: accuracy bars per pool, the teacher's verified yield per format, the reference
-  points beside ours, into figures/<experiment>/<profile>/; the figure list into stage_dir/metrics.json.
+  points beside ours, and the main table (papers.math.results: committed results for real profiles, the run
+  folder for smoke) into figures/<experiment>/<profile>/; the figure list into stage_dir/metrics.json.
 
 Deliberately left out: scoring (papers.math.scoring) and the ensembles' rules (papers.math.report).
 """
@@ -17,9 +18,10 @@ import pandas as pd
 from distill_lib.config import ExperimentConfig
 from distill_lib.papers.math.options import BENCHMARKS
 from distill_lib.papers.math.report import math_results, paper_vs_ours
+from distill_lib.papers.math.results import render_math
 from distill_lib.papers.math.stage import teacher_yields
 from distill_lib.plots.figures import grouped_bars, save, yield_bars
-from distill_lib.plots.results import collect_cells, smoke_note, write_table
+from distill_lib.plots.results import cells_frame, collect_cells, smoke_note, write_table
 from distill_lib.runs import figures_dir, write_json
 
 
@@ -48,5 +50,6 @@ def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame,
          out / "yield_per_format.png")
     versus = paper_vs_ours(results)
     write_table(versus, out / "paper_vs_ours", note)
+    render_math(cells_frame(cfg), out, cfg, note)  # the main table: committed results for real profiles
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return versus, out
