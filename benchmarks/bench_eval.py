@@ -1,14 +1,15 @@
-"""Evaluation throughput: greedy generation over CQA test prompts, batched and length-sorted vs one at a time.
+"""Evaluation throughput: greedy generation over CQA test prompts, batched and length-sorted vs one
+at a time.
 
-Both paths call distill_lib.evaluate.generate.generate_texts on the same model (randomly initialised, built from
-an inline config: T5-v1.1-base shape on GPU, 2 layers per stack on CPU) with the DSS label prompt
-(`predict: <question>`): the project's path with `--batch-size` prompts per call (sorted by length, padded per
-batch), the baseline with batch size 1. Every prompt gets exactly `--max-new-tokens` new tokens
-(min_new_tokens = max_new_tokens, so EOS never ends one early and both paths do the same decoding work).
-The baseline runs on `--baseline-n` prompts spread evenly over the `--n` (it is slow; examples/s is a rate, and
-the spread keeps the prompt-length mix). Repetitions interleave the two paths; figures are medians. The share of
-baseline prompts whose text matches the batched output is recorded, not asserted (padding may change low-order
-bits).
+Both paths call distill_lib.evaluate.generate.generate_texts on the same model (randomly
+initialised, built from an inline config: T5-v1.1-base shape on GPU, 2 layers per stack on CPU) with
+the DSS label prompt (`predict: <question>`): the project's path with `--batch-size` prompts per
+call (sorted by length, padded per batch), the baseline with batch size 1. Every prompt gets exactly
+`--max-new-tokens` new tokens (min_new_tokens = max_new_tokens, so EOS never ends one early and both
+paths do the same decoding work). The baseline runs on `--baseline-n` prompts spread evenly over the
+`--n` (it is slow; examples/s is a rate, and the spread keeps the prompt-length mix). Repetitions
+interleave the two paths; figures are medians. The share of baseline prompts whose text matches the
+batched output is recorded, not asserted (padding may change low-order bits).
 
     python -m benchmarks.bench_eval [--quick] [--device cuda] [--n 1000] [--model t5|causal]
 Deliberately left out: beam search and scoring.
@@ -27,9 +28,30 @@ from distill_lib.models.loading import Student
 from distill_lib.papers.dss.methods import DistillingStepByStep
 
 DEFAULTS = {  # model size, prompts (project), prompts (baseline), repetitions, new tokens, dtype
-    "gpu": {"size": "full", "n": 1000, "baseline_n": 100, "reps": 3, "max_new_tokens": 32, "dtype": "bf16"},
-    "cpu": {"size": "cpu", "n": 1000, "baseline_n": 20, "reps": 3, "max_new_tokens": 16, "dtype": "fp32"},
-    "quick": {"size": "tiny", "n": 32, "baseline_n": 4, "reps": 1, "max_new_tokens": 8, "dtype": "fp32"},
+    "gpu": {
+        "size": "full",
+        "n": 1000,
+        "baseline_n": 100,
+        "reps": 3,
+        "max_new_tokens": 32,
+        "dtype": "bf16",
+    },
+    "cpu": {
+        "size": "cpu",
+        "n": 1000,
+        "baseline_n": 20,
+        "reps": 3,
+        "max_new_tokens": 16,
+        "dtype": "fp32",
+    },
+    "quick": {
+        "size": "tiny",
+        "n": 32,
+        "baseline_n": 4,
+        "reps": 1,
+        "max_new_tokens": 8,
+        "dtype": "fp32",
+    },
 }
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 
@@ -40,8 +62,9 @@ def spread_index(n: int, k: int) -> list[int]:
     return [i * n // k for i in range(k)]
 
 
-def measure(model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: Any,
-            device: torch.device) -> dict[str, Any]:
+def measure(
+    model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: Any, device: torch.device
+) -> dict[str, Any]:
     """Warm up both paths, then `reps` interleaved repetitions; per-path examples/s medians."""
     spread = spread_index(len(prompts), args.baseline_n)
     paths = {"project": (prompts, args.batch_size), "baseline": ([prompts[i] for i in spread], 1)}
@@ -57,14 +80,27 @@ def measure(model: Any, tokenizer: Any, is_seq2seq: bool, prompts: list, args: A
     rates: dict[str, list[float]] = {name: [] for name in paths}
     texts: dict[str, list[str]] = {}
     for rep in range(args.reps):
-        for name in (list(paths) if rep % 2 == 0 else list(reversed(paths))):
+        for name in list(paths) if rep % 2 == 0 else list(reversed(paths)):
             seconds, texts[name] = common.timed(lambda n=name: run(n), device)
             rates[name].append(len(paths[name][0]) / seconds)
-    same = sum(text == texts["project"][i] for i, text in zip(spread, texts["baseline"], strict=True))
-    figures = {name: {"examples": len(paths[name][0]), "batch_size": paths[name][1],
-                      "examples_per_s": common.median(r), "runs_examples_per_s": r} for name, r in rates.items()}
-    return {"figures": figures, "same_text_share": same / len(texts["baseline"]),
-            "examples_per_s_ratio": figures["project"]["examples_per_s"] / figures["baseline"]["examples_per_s"]}
+    same = sum(
+        text == texts["project"][i] for i, text in zip(spread, texts["baseline"], strict=True)
+    )
+    figures = {
+        name: {
+            "examples": len(paths[name][0]),
+            "batch_size": paths[name][1],
+            "examples_per_s": common.median(r),
+            "runs_examples_per_s": r,
+        }
+        for name, r in rates.items()
+    }
+    return {
+        "figures": figures,
+        "same_text_share": same / len(texts["baseline"]),
+        "examples_per_s_ratio": figures["project"]["examples_per_s"]
+        / figures["baseline"]["examples_per_s"],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -74,7 +110,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for flag in ("n", "baseline-n", "reps", "max-new-tokens"):
         p.add_argument(f"--{flag}", type=int, default=None, help="default: see DEFAULTS")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--dtype", choices=list(DTYPES), default=None, help="model weights (bf16 on GPU)")
+    p.add_argument(
+        "--dtype", choices=list(DTYPES), default=None, help="model weights (bf16 on GPU)"
+    )
     args = p.parse_args(argv)
     device = common.resolve_device(args.device)
     mode = common.pick(args, device, DEFAULTS)
@@ -88,19 +126,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model.generation_config.min_new_tokens = args.max_new_tokens
     model = model.to(device=device, dtype=DTYPES[args.dtype]).eval()
     result = measure(model, tokenizer, is_seq2seq, prompts, args, device)
-    record = {"benchmark": "eval", "mode": mode, "args": vars(args), "machine": common.machine(device),
-              "tokenizer": tokenizer_note, "model": args.model, "size": args.size,
-              "attention": model.config._attn_implementation,
-              "params": sum(p.numel() for p in model.parameters()),
-              "data": f"CQA test, first {len(records)} records, DSS label prompt", "decoding":
-              f"greedy, exactly {args.max_new_tokens} new tokens per prompt (min_new_tokens = max_new_tokens)",
-              **result}
+    record = {
+        "benchmark": "eval",
+        "mode": mode,
+        "args": vars(args),
+        "machine": common.machine(device),
+        "tokenizer": tokenizer_note,
+        "model": args.model,
+        "size": args.size,
+        "attention": model.config._attn_implementation,
+        "params": sum(p.numel() for p in model.parameters()),
+        "data": f"CQA test, first {len(records)} records, DSS label prompt",
+        "decoding": f"greedy, exactly {args.max_new_tokens} new tokens per prompt "
+        "(min_new_tokens = max_new_tokens)",
+        **result,
+    }
     path = common.write_record("eval", record, args.out)
     f = result["figures"]
-    print(f"eval[{args.model}/{args.size}, {device.type}, {args.dtype}]: examples/s batched "
-          f"{f['project']['examples_per_s']:.1f} (n={f['project']['examples']}, batch {args.batch_size}) vs one at a "
-          f"time {f['baseline']['examples_per_s']:.2f} (n={f['baseline']['examples']}) "
-          f"(x{result['examples_per_s_ratio']:.1f}) -> {path}")
+    print(
+        f"eval[{args.model}/{args.size}, {device.type}, {args.dtype}]: examples/s batched "
+        f"{f['project']['examples_per_s']:.1f} (n={f['project']['examples']}, batch "
+        f"{args.batch_size}) vs one at a "
+        f"time {f['baseline']['examples_per_s']:.2f} (n={f['baseline']['examples']}) "
+        f"(x{result['examples_per_s_ratio']:.1f}) -> {path}"
+    )
     return record
 
 

@@ -1,18 +1,22 @@
-"""bf16 autocast vs fp32 on a real student: one DSS training step and batched generation, same run, same batch.
+"""bf16 autocast vs fp32 on a real student: one DSS training step and batched generation, same run,
+same batch.
 
-The student is the full SmolLM2-135M-Instruct (pip GGUF, dequantized and cached; `--quick`: a tiny causal model
-built from a config). The training batch is the first `--records` e-SNLI train records through
-DistillingStepByStep (label and rationale rows, one forward: `train.loop.forward_loss`), AdamW as in the trainer.
-Repetitions interleave fp32 and bf16; figures are medians of the timed steps after warm-up.
+The student is the full SmolLM2-135M-Instruct (pip GGUF, dequantized and cached; `--quick`: a tiny
+causal model built from a config). The training batch is the first `--records` e-SNLI train records
+through DistillingStepByStep (label and rationale rows, one forward: `train.loop.forward_loss`),
+AdamW as in the trainer. Repetitions interleave fp32 and bf16; figures are medians of the timed
+steps after warm-up.
 
-Loss agreement: before any optimizer step, the loss of the same batch and weights in both precisions;
-|bf16 - fp32| / fp32 must be within `--tolerance` (asserted after the JSON is written). Generation: the first
-`--gen` CQA test prompts (standard finetuning prompts), greedy, `--new-tokens` new tokens, batch 64; the share of
-identical outputs between the two precisions is reported.
+Loss agreement: before any optimizer step, the loss of the same batch and weights in both
+precisions; |bf16 - fp32| / fp32 must be within `--tolerance` (asserted after the JSON is written).
+Generation: the first `--gen` CQA test prompts (standard finetuning prompts), greedy, `--new-tokens`
+new tokens, batch 64; the share of identical outputs between the two precisions is reported.
 
-    python -m benchmarks.bench_precision [--quick] [--records 16] [--reps 3] [--gen 64] [--device cpu|cuda]
+    python -m benchmarks.bench_precision [--quick] [--records 16] [--reps 3] [--gen 64]
+                                         [--device cpu|cuda]
 
-Deliberately left out: fp16 (no CPU path) and the tiny-slice models of bench_train (this is the real student).
+Deliberately left out: fp16 (no CPU path) and the tiny-slice models of bench_train (this is the real
+student).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from distill_lib.papers.index import build_method
 from distill_lib.train.batching import collate, encode_row
 from distill_lib.train.loop import forward_loss
 
-TOLERANCE = 0.02  # bf16 keeps 8 bits of mantissa: a loss over ~1k tokens agrees to about 1% with fp32
+# bf16 keeps 8 bits of mantissa: a loss over ~1k tokens agrees to about 1% with fp32
+TOLERANCE = 0.02
 
 
 def student(quick: bool) -> Any:
@@ -43,16 +48,27 @@ def student(quick: bool) -> Any:
     return load_student(StudentConfig(name="tiny-causal"), texts)
 
 
-def training_batch(tokenizer: Any, records: int) -> tuple[dict[str, torch.Tensor], list[float], int]:
+def training_batch(
+    tokenizer: Any, records: int
+) -> tuple[dict[str, torch.Tensor], list[float], int]:
     method = build_method(MethodConfig(name="dss"))
-    rows = [encode_row(row, tokenizer, False, 128, 128) for r in list(load_dss("esnli")["train"])[:records]
-            for row in method.rows(r)]
+    rows = [
+        encode_row(row, tokenizer, False, 128, 128)
+        for r in list(load_dss("esnli")["train"])[:records]
+        for row in method.rows(r)
+    ]
     batch = collate(rows, tokenizer.pad_token_id)
     return batch, method.weights, int(batch["attention_mask"].sum())
 
 
-def step(model: Any, optimizer: Any, batch: dict[str, torch.Tensor], weights: list[float], precision: str,
-         device: torch.device) -> float:
+def step(
+    model: Any,
+    optimizer: Any,
+    batch: dict[str, torch.Tensor],
+    weights: list[float],
+    precision: str,
+    device: torch.device,
+) -> float:
     with autocast(precision, device):
         loss = forward_loss(model, batch, False, weights, model)
     loss.backward()
@@ -62,8 +78,13 @@ def step(model: Any, optimizer: Any, batch: dict[str, torch.Tensor], weights: li
 
 
 @torch.no_grad()
-def loss_of(model: Any, batch: dict[str, torch.Tensor], weights: list[float], precision: str,
-            device: torch.device) -> float:
+def loss_of(
+    model: Any,
+    batch: dict[str, torch.Tensor],
+    weights: list[float],
+    precision: str,
+    device: torch.device,
+) -> float:
     with autocast(precision, device):
         return float(forward_loss(model, batch, False, weights, model))
 
@@ -78,29 +99,51 @@ def measure_training(args: Any, stud: Any, device: torch.device) -> dict[str, An
     times: dict[str, list[float]] = {"fp32": [], "bf16": []}
     for rep in range(args.warmup + args.reps):
         for p in ("fp32", "bf16"):
-            seconds, _ = common.timed(lambda p=p: step(models[p], optims[p], batch, weights, p, device), device)
+            seconds, _ = common.timed(
+                lambda p=p: step(models[p], optims[p], batch, weights, p, device), device
+            )
             if rep >= args.warmup:
                 times[p].append(seconds)
-    fig = {p: {"step_s": common.median(t), "tokens_per_s": tokens / common.median(t)} for p, t in times.items()}
+    fig = {
+        p: {"step_s": common.median(t), "tokens_per_s": tokens / common.median(t)}
+        for p, t in times.items()
+    }
     relative = abs(losses["bf16"] - losses["fp32"]) / abs(losses["fp32"])
-    return {"rows": int(batch["input_ids"].shape[0]), "tokens": tokens, "figures": fig, "step_times_s": times,
-            "speedup_bf16": fig["fp32"]["step_s"] / fig["bf16"]["step_s"], "loss_fp32": losses["fp32"],
-            "loss_bf16": losses["bf16"], "loss_relative_difference": relative, "tolerance": args.tolerance}
+    return {
+        "rows": int(batch["input_ids"].shape[0]),
+        "tokens": tokens,
+        "figures": fig,
+        "step_times_s": times,
+        "speedup_bf16": fig["fp32"]["step_s"] / fig["bf16"]["step_s"],
+        "loss_fp32": losses["fp32"],
+        "loss_bf16": losses["bf16"],
+        "loss_relative_difference": relative,
+        "tolerance": args.tolerance,
+    }
 
 
 def measure_generation(args: Any, stud: Any, device: torch.device) -> dict[str, Any]:
     method = build_method(MethodConfig(name="standard_ft"))
-    prompts = [method.prompt(r, "label") for r in list(load_dss("cqa")["test"])[:args.gen]]
+    prompts = [method.prompt(r, "label") for r in list(load_dss("cqa")["test"])[: args.gen]]
     stud.model.to(device)
     settings = EvalConfig(batch_size=64, max_new_tokens=args.new_tokens)
     texts, seconds = {}, {}
     for p in ("fp32", "bf16"):
-        seconds[p], texts[p] = common.timed(lambda p=p: generate_texts(
-            stud, prompts, settings, max_input=128, precision=p, progress=False), device)
+        seconds[p], texts[p] = common.timed(
+            lambda p=p: generate_texts(
+                stud, prompts, settings, max_input=128, precision=p, progress=False
+            ),
+            device,
+        )
     same = sum(a == b for a, b in zip(texts["fp32"], texts["bf16"], strict=True)) / len(prompts)
-    return {"prompts": len(prompts), "new_tokens": args.new_tokens, "seconds": seconds,
-            "examples_per_s": {p: len(prompts) / s for p, s in seconds.items()},
-            "speedup_bf16": seconds["fp32"] / seconds["bf16"], "same_text_share": same}
+    return {
+        "prompts": len(prompts),
+        "new_tokens": args.new_tokens,
+        "seconds": seconds,
+        "examples_per_s": {p: len(prompts) / s for p, s in seconds.items()},
+        "speedup_bf16": seconds["fp32"] / seconds["bf16"],
+        "same_text_share": same,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -115,18 +158,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     device = common.resolve_device(args.device)
     torch.manual_seed(args.seed)
     stud = student(args.quick)
-    result = {"benchmark": "precision", "student": stud.name, "args": vars(args),
-              "cpu_native_bf16": cpu_has_native_bf16(), "machine": {**common.machine(device), **machine_info()},
-              "train": measure_training(args, stud, device), "generate": measure_generation(args, stud, device)}
+    result = {
+        "benchmark": "precision",
+        "student": stud.name,
+        "args": vars(args),
+        "cpu_native_bf16": cpu_has_native_bf16(),
+        "machine": {**common.machine(device), **machine_info()},
+        "train": measure_training(args, stud, device),
+        "generate": measure_generation(args, stud, device),
+    }
     path = common.write_record("precision", result, args.out)
     t, g = result["train"], result["generate"]
-    print(f"precision [{stud.name}, {device}, native bf16: {result['cpu_native_bf16']}]: train step "
-          f"fp32 {t['figures']['fp32']['step_s']:.2f} s, bf16 {t['figures']['bf16']['step_s']:.2f} s "
-          f"(x{t['speedup_bf16']:.2f}); loss {t['loss_fp32']:.4f} vs {t['loss_bf16']:.4f} "
-          f"(rel {t['loss_relative_difference']:.1e}); generate x{g['speedup_bf16']:.2f}, same text "
-          f"{100 * g['same_text_share']:.0f}% -> {path}")
+    print(
+        f"precision [{stud.name}, {device}, native bf16: {result['cpu_native_bf16']}]: train step "
+        f"fp32 {t['figures']['fp32']['step_s']:.2f} s, bf16 {t['figures']['bf16']['step_s']:.2f} s "
+        f"(x{t['speedup_bf16']:.2f}); loss {t['loss_fp32']:.4f} vs {t['loss_bf16']:.4f} "
+        f"(rel {t['loss_relative_difference']:.1e}); generate x{g['speedup_bf16']:.2f}, same text "
+        f"{100 * g['same_text_share']:.0f}% -> {path}"
+    )
     if t["loss_relative_difference"] > args.tolerance:
-        sys.exit(f"bf16 loss differs from fp32 by {t['loss_relative_difference']:.2e} > {args.tolerance}")
+        sys.exit(
+            f"bf16 loss differs from fp32 by {t['loss_relative_difference']:.2e} > {args.tolerance}"
+        )
     return result
 
 

@@ -1,11 +1,13 @@
-"""Run every benchmark in sequence, each in its own process with its own CLI, and print their summary lines.
+"""Run every benchmark in sequence, each in its own process with its own CLI, and print their
+summary lines.
 
     python -m benchmarks.run_all [--quick] [--device cuda] [--only train eval ...]
 
-`--quick` and `--device` go to the benchmarks that have them (train, eval); verify and teacher get smaller counts
-in quick mode and run on the CPU whatever `--device` says (they use no accelerator). A benchmark whose file is
-missing is reported as skipped; one that fails is reported with its exit code, and the others still run.
-Deliberately left out: comparing records across runs (each JSON stands alone, with its machine).
+`--quick` and `--device` go to the benchmarks that have them (train, eval); verify and teacher get
+smaller counts in quick mode and run on the CPU whatever `--device` says (they use no accelerator).
+A benchmark whose file is missing is reported as skipped; one that fails is reported with its exit
+code, and the others still run. Deliberately left out: comparing records across runs (each JSON
+stands alone, with its machine).
 """
 
 from __future__ import annotations

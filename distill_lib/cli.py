@@ -1,14 +1,17 @@
 """Command line for headless and multi-GPU runs: the same library calls the notebooks make.
 
-    distill teacher --config configs/math.yaml --profile cpu                  # the paper's teacher stage
-    distill run --config configs/dss.yaml --profile cpu                       # the whole grid
-    distill run --config configs/dss.yaml --profile paper --cell --set data.dataset=cqa method.name=dss
-    accelerate launch --num_processes 4 -m distill_lib.cli run --config configs/dss.yaml --profile paper --cell
-    distill profiles --config configs/dss.yaml                                # what each profile is
+    distill teacher --config configs/math.yaml --profile cpu   # the paper's teacher stage
+    distill run --config configs/dss.yaml --profile cpu        # the whole grid
+    distill run --config configs/dss.yaml --profile paper --cell \
+        --set data.dataset=cqa method.name=dss                  # one cell
+    accelerate launch --num_processes 4 -m distill_lib.cli run \
+        --config configs/dss.yaml --profile paper --cell        # one cell on 4 processes
+    distill profiles --config configs/dss.yaml                 # what each profile is
 
-(`distill` is the console script; `python -m distill_lib.cli` is the same.) A config error, missing data or
-an unusable checkpoint ends with one line naming the file, key or value and exit status 2, not a traceback.
-Under `accelerate launch` the trainer shards every global batch over the processes (the batch stays global).
+(`distill` is the console script; `python -m distill_lib.cli` is the same.) A config error, missing
+data or an unusable checkpoint ends with one line naming the file, key or value and exit status 2,
+not a traceback. Under `accelerate launch` the trainer shards every global batch over the processes
+(the batch stays global).
 
 Deliberately left out: notebook rendering (papermill does that) and any scheduling of its own.
 """
@@ -47,7 +50,7 @@ def profiles_of(config: str) -> dict[str, str]:
     names = (yaml.safe_load(path.read_text()) or {}).get("profiles") or {}
     notes = {}
     text = path.read_text()
-    for line in text[text.find("\nprofiles:"):].splitlines():
+    for line in text[text.find("\nprofiles:") :].splitlines():
         stripped = line.strip()
         name = stripped.split(":", 1)[0]
         if line.startswith("  ") and not line.startswith("   ") and name in names:
@@ -56,23 +59,40 @@ def profiles_of(config: str) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="distill", description="Reproducible distillation of LLM reasoning: "
-                                     "teacher stages, training grids and evaluation from one config file.",
-                                     epilog="examples:\n" + EXAMPLES, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="distill",
+        description="Reproducible distillation of LLM reasoning: "
+        "teacher stages, training grids and evaluation from one config file.",
+        epilog="examples:\n" + EXAMPLES,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    helps = {"teacher": "run the paper's teacher stage (what notebooks 02 / 06 / 10 run)",
-             "run": "train and evaluate the config's grid, or one cell with --cell",
-             "profiles": "list the config's profiles and what each is"}
+    helps = {
+        "teacher": "run the paper's teacher stage (what notebooks 02 / 06 / 10 run)",
+        "run": "train and evaluate the config's grid, or one cell with --cell",
+        "profiles": "list the config's profiles and what each is",
+    }
     for name, text in helps.items():
         command = sub.add_parser(name, help=text, description=text)
-        command.add_argument("--config", required=True, help="experiment file, e.g. configs/dss.yaml")
+        command.add_argument(
+            "--config", required=True, help="experiment file, e.g. configs/dss.yaml"
+        )
         if name == "profiles":
             continue
-        command.add_argument("--profile", default="smoke", help="a profile of the config (see `distill profiles`)")
-        command.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                             help="dotted overrides, values read as YAML: train.lr=5e-5 grid.seeds=[0,1]")
+        command.add_argument(
+            "--profile", default="smoke", help="a profile of the config (see `distill profiles`)"
+        )
+        command.add_argument(
+            "--set",
+            nargs="*",
+            default=[],
+            metavar="KEY=VALUE",
+            help="dotted overrides, values read as YAML: train.lr=5e-5 grid.seeds=[0,1]",
+        )
         if name == "run":
-            command.add_argument("--cell", action="store_true", help="only the cell named by the config and --set")
+            command.add_argument(
+                "--cell", action="store_true", help="only the cell named by the config and --set"
+            )
     return parser
 
 
@@ -82,7 +102,10 @@ def run(args: argparse.Namespace) -> None:
             print(f"{name:10s} {note}")
         return
     if args.profile not in profiles_of(args.config):
-        raise ConfigError(f"{args.config}: no profile '{args.profile}'; choose from {list(profiles_of(args.config))}")
+        raise ConfigError(
+            f"{args.config}: no profile '{args.profile}'; choose from "
+            f"{list(profiles_of(args.config))}"
+        )
     overrides = parse_overrides(args.set)
     if args.command == "teacher":
         from distill_lib.papers.index import paper_for
@@ -96,7 +119,9 @@ def run(args: argparse.Namespace) -> None:
 
     if args.cell:
         metrics = run_cell(cfg)
-        print(json.dumps({k: metrics[k] for k in ("cell", "dataset", "method", "seed", "best_step")}))
+        print(
+            json.dumps({k: metrics[k] for k in ("cell", "dataset", "method", "seed", "best_step")})
+        )
     else:
         run_grid(cfg)
 
@@ -111,8 +136,14 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (ConfigError, DataUnavailable, HubUnavailable, MisalignedRows, TrainingDataError,
-            CheckpointSetAside) as err:
+    except (
+        ConfigError,
+        DataUnavailable,
+        HubUnavailable,
+        MisalignedRows,
+        TrainingDataError,
+        CheckpointSetAside,
+    ) as err:
         print(f"distill {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(2)
 

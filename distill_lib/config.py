@@ -1,9 +1,11 @@
-"""Experiment configuration: one dataclass per experiment, loaded from YAML, with profiles and overrides.
+"""Experiment configuration: one dataclass per experiment, loaded from YAML, with profiles and
+overrides.
 
-A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (smoke / offline / paper);
-`load_config(path, profile, overrides)` merges base <- profile <- overrides (dotted keys, e.g.
-`{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the file and key; values
-are coerced to their field's type and range-checked (distill_lib.config_values), naming the key otherwise.
+A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (smoke / offline /
+paper); `load_config(path, profile, overrides)` merges base <- profile <- overrides (dotted keys,
+e.g. `{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the
+file and key; values are coerced to their field's type and range-checked
+(distill_lib.config_values), naming the key otherwise.
 
 Deliberately left out: anything about models, data formats or training, and where runs are written
 (distill_lib.runs); this module only resolves and checks settings.
@@ -29,21 +31,25 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @dataclass
 class DataConfig:
     dataset: str = ""  # set by the experiment file (a paper's dataset or training pool)
-    data_dir: str | None = None  # None: ../shared/data beside the project when present, else the HF Hub
+    # None: ../shared/data beside the project when present, else the HF Hub
+    data_dir: str | None = None
     train_limit: int | None = None  # keep the first N training records (after split construction)
     valid_limit: int | None = None
     test_limit: int | None = None
     train_fraction: float = 1.0  # data-efficiency subsampling (DSS: before the validation hold-out)
-    options: Any = field(default_factory=dict)  # the paper's DataOptions (distill_lib.papers.<name>.options)
+    # the paper's DataOptions (distill_lib.papers.<name>.options)
+    options: Any = field(default_factory=dict)
 
 
 @dataclass
 class StudentConfig:
-    name: str = "tiny-t5"  # hub id, local dir, "pip:smollm2", "pip:gemma3-270m", "tiny-t5", "tiny-causal"
+    # hub id, local dir, "pip:smollm2", "pip:gemma3-270m", "tiny-t5", "tiny-causal"
+    name: str = "tiny-t5"
     kind: str = "auto"  # auto | seq2seq | causal
     max_input_tokens: int = 1024
     max_target_tokens: int = 256
-    cache_dir: str = "cache/models"  # where pip-shipped GGUF models are converted to safetensors once
+    # where pip-shipped GGUF models are converted to safetensors once
+    cache_dir: str = "cache/models"
 
 
 @dataclass
@@ -66,7 +72,8 @@ class TrainConfig:
     warmup_ratio: float = 0.0
     weight_decay: float = 0.0
     grad_clip: float = 1.0
-    precision: str = "auto"  # auto (bf16 where native: GPU, CPU with AVX512-BF16/AMX; else fp32) | bf16 | fp32
+    # auto (bf16 where native: GPU, CPU with AVX512-BF16/AMX; else fp32) | bf16 | fp32
+    precision: str = "auto"
     eval_every: int = 250
     eval_subset: int = 500  # fixed validation subset used during training
     log_every: int = 50
@@ -88,7 +95,8 @@ class EvalConfig:
 class TeacherConfig:
     source: str = "released"  # released | live
     model: str = "gpt-4o-mini"
-    base_url: str | None = None  # None: OpenAI; "embedded": start `transformers serve` with SmolLM2 locally
+    # None: OpenAI; "embedded": start `transformers serve` with SmolLM2 locally
+    base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     chat: bool = True
     temperature: float = 0.0
@@ -100,7 +108,8 @@ class TeacherConfig:
     max_retries: int = 5
     template: str = ""  # prompt template name (distill_lib.prompts)
     limit: int | None = None  # number of examples sent to the teacher
-    max_prompt_tokens: int | None = None  # longer prompts are not sent (counted, reported with their size)
+    # longer prompts are not sent (counted, reported with their size)
+    max_prompt_tokens: int | None = None
     cache_dir: str = "cache/teacher"
     prices: dict[str, Any] = field(default_factory=dict)  # overrides of the built-in price table
 
@@ -113,15 +122,19 @@ class GridConfig:
     fractions: list[float] = field(default_factory=list)  # data-efficiency curve (empty: no curve)
     fraction_methods: list[str] = field(default_factory=list)
     fraction_datasets: list[str] = field(default_factory=list)
-    extra_seeds: list[int] = field(default_factory=list)  # more seeds for some methods on some datasets
+    # more seeds for some methods on some datasets
+    extra_seeds: list[int] = field(default_factory=list)
     extra_seed_methods: list[str] = field(default_factory=list)
     extra_seed_datasets: list[str] = field(default_factory=list)
-    untrained: bool = False  # one untrained (step 0) cell per dataset, with the first method's prompt
+    # one untrained (step 0) cell per dataset, with the first method's prompt
+    untrained: bool = False
     untrained_overrides: dict[str, Any] = field(default_factory=dict)  # dotted keys for those cells
-    students: list[str] = field(default_factory=list)  # the model-size axis: other students (student.name values)
+    # the model-size axis: other students (student.name values)
+    students: list[str] = field(default_factory=list)
     student_datasets: list[str] = field(default_factory=list)
     student_methods: list[str] = field(default_factory=list)
-    unlabelled_methods: list[str] = field(default_factory=list)  # trained on the teacher's labels, over fractions
+    # trained on the teacher's labels, over fractions
+    unlabelled_methods: list[str] = field(default_factory=list)
     unlabelled_datasets: list[str] = field(default_factory=list)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
 
@@ -157,14 +170,18 @@ def _set_dotted(tree: dict[str, Any], key: str, value: Any, where: str) -> None:
     node = tree
     for part in parts[:-1]:
         if not isinstance(node.get(part), dict):
-            raise ConfigError(f"{where}: '{key}' does not name a config section ('{part}' is not a section)")
+            raise ConfigError(
+                f"{where}: '{key}' does not name a config section ('{part}' is not a section)"
+            )
         node = node[part]
     node[parts[-1]] = value
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any], where: str, top: bool = True) -> dict[str, Any]:
-    """`update` merged into a copy of `base`; dotted keys name nested settings at the top level only (below it,
-    a key is a key: free-form option dicts may hold dotted names)."""
+def _merge(
+    base: dict[str, Any], update: dict[str, Any], where: str, top: bool = True
+) -> dict[str, Any]:
+    """`update` merged into a copy of `base`; dotted keys name nested settings at the top level only
+    (below it, a key is a key: free-form option dicts may hold dotted names)."""
     out = copy.deepcopy(base)
     for key, value in (update or {}).items():
         if top and "." in key:
@@ -177,17 +194,23 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str, top: bool =
 
 
 def _from_dict(cls: type, values: dict[str, Any], where: str, prefix: str = "") -> Any:
-    """An instance of dataclass `cls` from `values`, each value coerced to its field's type (ConfigError names
-    the key and value otherwise)."""
+    """An instance of dataclass `cls` from `values`, each value coerced to its field's type
+    (ConfigError names the key and value otherwise)."""
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {[prefix + k for k in unknown]} in section "
-                          f"'{cls.__name__}'; known: {sorted(known)}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {[prefix + k for k in unknown]} in section "
+            f"'{cls.__name__}'; known: {sorted(known)}"
+        )
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
-        default = known[name].default_factory() if known[name].default_factory is not dataclasses.MISSING else None
+        default = (
+            known[name].default_factory()
+            if known[name].default_factory is not dataclasses.MISSING
+            else None
+        )
         if dataclasses.is_dataclass(default):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {prefix}{name} is a section; got {value!r}")
@@ -200,12 +223,16 @@ def _from_dict(cls: type, values: dict[str, Any], where: str, prefix: str = "") 
     return cls(**kwargs)
 
 
-OPTION_SECTIONS = (("data", "options", "DataOptions"), ("method", "options", "MethodOptions"),
-                   (None, "extra", "Extra"))
+OPTION_SECTIONS = (
+    ("data", "options", "DataOptions"),
+    ("method", "options", "MethodOptions"),
+    (None, "extra", "Extra"),
+)
 
 
 def options_module(experiment: str) -> Any:
-    """`distill_lib.papers.<experiment>.options`, or None for an experiment without one (test configs)."""
+    """`distill_lib.papers.<experiment>.options`, or None for an experiment without one (test
+    configs)."""
     try:
         return importlib.import_module(f"distill_lib.papers.{experiment}.options")
     except ModuleNotFoundError as err:
@@ -227,8 +254,9 @@ def _typed(value: Any, cls: type, where: str, key: str) -> Any:
 
 
 def _typed_options(cfg: ExperimentConfig, where: str) -> None:
-    """Replace the free option dicts by the paper's option dataclasses (distill_lib.papers.<cfg.name>.options:
-    DataOptions, MethodOptions, Extra), coerced and checked like every other value."""
+    """Replace the free option dicts by the paper's option dataclasses
+    (distill_lib.papers.<cfg.name>.options: DataOptions, MethodOptions, Extra), coerced and checked
+    like every other value."""
     module = options_module(cfg.name)
     if module is None:
         return
@@ -239,13 +267,29 @@ def _typed_options(cfg: ExperimentConfig, where: str) -> None:
     _check_names(cfg, module.DATASETS, module.METHOD_NAMES, where)
 
 
-def _check_names(cfg: ExperimentConfig, datasets: tuple[str, ...], methods: tuple[str, ...], where: str) -> None:
-    """Every dataset and method the config names is one of its paper's (before any data is loaded)."""
+def _check_names(
+    cfg: ExperimentConfig, datasets: tuple[str, ...], methods: tuple[str, ...], where: str
+) -> None:
+    """Every dataset and method the config names is one of its paper's (before any data is
+    loaded).
+    """
     grid = cfg.grid
     named = {"data.dataset": [cfg.data.dataset], "method.name": [cfg.method.name]}
-    for axis in ("datasets", "fraction_datasets", "extra_seed_datasets", "student_datasets", "unlabelled_datasets"):
+    for axis in (
+        "datasets",
+        "fraction_datasets",
+        "extra_seed_datasets",
+        "student_datasets",
+        "unlabelled_datasets",
+    ):
         named[f"grid.{axis}"] = getattr(grid, axis)
-    for axis in ("methods", "fraction_methods", "extra_seed_methods", "student_methods", "unlabelled_methods"):
+    for axis in (
+        "methods",
+        "fraction_methods",
+        "extra_seed_methods",
+        "student_methods",
+        "unlabelled_methods",
+    ):
         named[f"grid.{axis}"] = getattr(grid, axis)
     for key, values in named.items():
         allowed = methods if "method" in key else datasets
@@ -255,7 +299,9 @@ def _check_names(cfg: ExperimentConfig, datasets: tuple[str, ...], methods: tupl
 
 
 def typed_section(method: MethodConfig, experiment: str) -> MethodConfig:
-    """A copy of a hand-built MethodConfig with its options typed as `experiment`'s MethodOptions."""
+    """A copy of a hand-built MethodConfig with its options typed as `experiment`'s
+    MethodOptions.
+    """
     module = options_module(experiment)
     if module is None:
         return method
@@ -273,7 +319,8 @@ def build_config(merged: dict[str, Any], where: str) -> ExperimentConfig:
 def load_config(
     path: str | Path, profile: str = "smoke", overrides: dict[str, Any] | None = None
 ) -> ExperimentConfig:
-    """Read `path` (relative paths resolve against the project root), apply `profile`, then `overrides`."""
+    """Read `path` (relative paths resolve against the project root), apply `profile`, then
+    `overrides`."""
     path = Path(path)
     if not path.is_absolute() and not path.exists():
         path = PROJECT_ROOT / path
@@ -284,7 +331,9 @@ def load_config(
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', None) or err})") from None
+        raise ConfigError(
+            f"{path}: not valid YAML{where} ({getattr(err, 'problem', None) or err})"
+        ) from None
     profiles = raw.get("profiles", {})
     if profile not in profiles:
         raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")
@@ -292,4 +341,6 @@ def load_config(
     merged = _merge(merged, profiles[profile] or {}, where=f"{path} [profile {profile}]")
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
-    return build_config(merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else ""))
+    return build_config(
+        merged, where=f"{path} [profile {profile}]" + (" + overrides" if overrides else "")
+    )

@@ -1,12 +1,14 @@
-"""Config values checked when loaded: each value made to fit its dataclass field's type, then range-checked.
+"""Config values checked when loaded: each value made to fit its dataclass field's type, then
+range-checked.
 
-`coerce(value, annotation, key)` accepts a value of the field's type, converts what is unambiguous (a number
-written as a string, '5e-5' for a float, '100' for an int, 1e4 for an int, 'true' / 'false' for a bool, an int
-for a float) and raises ConfigError naming the dotted key and the value for anything else. `check_ranges(cfg)`
-applies RANGES (bounds and allowed values) and names the key, the value and what is allowed.
+`coerce(value, annotation, key)` accepts a value of the field's type, converts what is unambiguous
+(a number written as a string, '5e-5' for a float, '100' for an int, 1e4 for an int, 'true' /
+'false' for a bool, an int for a float) and raises ConfigError naming the dotted key and the value
+for anything else. `check_ranges(cfg)` applies RANGES (bounds and allowed values) and names the key,
+the value and what is allowed.
 
-Deliberately left out: checks that need other modules (which methods or datasets exist is checked where they
-are built, with the known names listed).
+Deliberately left out: checks that need other modules (which methods or datasets exist is checked
+where they are built, with the known names listed).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 
 
 class ConfigError(ValueError):
-    """A config file or override names something that does not exist, or a value that does not fit; the message
-    says which file or override, which key and which value."""
+    """A config file or override names something that does not exist, or a value that does not fit;
+    the message says which file or override, which key and which value."""
 
 
 TRUE, FALSE = ("true", "yes", "on"), ("false", "no", "off")
@@ -65,7 +67,9 @@ def _scalar(value: Any, kind: type, key: str) -> Any:
 
 
 def coerce(value: Any, annotation: Any, key: str) -> Any:
-    """`value` made to fit `annotation` (int, float, str, bool, X | None, list[X], dict[...], Any)."""
+    """`value` made to fit `annotation` (int, float, str, bool, X | None, list[X], dict[...],
+    Any).
+    """
     if annotation is Any:
         return value
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
@@ -101,29 +105,52 @@ def one_of(*allowed: str) -> Check:
 
 
 RANGES: dict[str, Check] = {
-    "data.train_limit": OPTIONAL_AT_LEAST_1, "data.valid_limit": OPTIONAL_AT_LEAST_1,
-    "data.test_limit": OPTIONAL_AT_LEAST_1, "data.train_fraction": FRACTION,
-    "student.kind": one_of("auto", "seq2seq", "causal"), "student.max_input_tokens": AT_LEAST_1,
+    "data.train_limit": OPTIONAL_AT_LEAST_1,
+    "data.valid_limit": OPTIONAL_AT_LEAST_1,
+    "data.test_limit": OPTIONAL_AT_LEAST_1,
+    "data.train_fraction": FRACTION,
+    "student.kind": one_of("auto", "seq2seq", "causal"),
+    "student.max_input_tokens": AT_LEAST_1,
     "student.max_target_tokens": AT_LEAST_1,
-    "method.alpha": UNIT, "method.label_source": one_of("gold", "llm"),
-    "train.lr": POSITIVE, "train.global_batch_size": AT_LEAST_1, "train.per_device_batch_size": AT_LEAST_1,
-    "train.max_steps": AT_LEAST_0, "train.warmup_ratio": UNIT, "train.weight_decay": AT_LEAST_0,
-    "train.grad_clip": AT_LEAST_0, "train.precision": one_of("auto", "bf16", "fp32"),
-    "train.eval_every": AT_LEAST_1, "train.eval_subset": AT_LEAST_1, "train.log_every": AT_LEAST_1,
-    "eval.batch_size": AT_LEAST_1, "eval.max_new_tokens": AT_LEAST_1, "eval.num_beams": AT_LEAST_1,
+    "method.alpha": UNIT,
+    "method.label_source": one_of("gold", "llm"),
+    "train.lr": POSITIVE,
+    "train.global_batch_size": AT_LEAST_1,
+    "train.per_device_batch_size": AT_LEAST_1,
+    "train.max_steps": AT_LEAST_0,
+    "train.warmup_ratio": UNIT,
+    "train.weight_decay": AT_LEAST_0,
+    "train.grad_clip": AT_LEAST_0,
+    "train.precision": one_of("auto", "bf16", "fp32"),
+    "train.eval_every": AT_LEAST_1,
+    "train.eval_subset": AT_LEAST_1,
+    "train.log_every": AT_LEAST_1,
+    "eval.batch_size": AT_LEAST_1,
+    "eval.max_new_tokens": AT_LEAST_1,
+    "eval.num_beams": AT_LEAST_1,
     "eval.no_repeat_ngram_size": AT_LEAST_0,
-    "teacher.source": one_of("released", "live"), "teacher.temperature": AT_LEAST_0,
-    "teacher.max_tokens": AT_LEAST_1, "teacher.n": AT_LEAST_1, "teacher.concurrency": AT_LEAST_1,
-    "teacher.timeout_s": POSITIVE, "teacher.max_retries": AT_LEAST_0, "teacher.limit": OPTIONAL_AT_LEAST_1,
+    "teacher.source": one_of("released", "live"),
+    "teacher.temperature": AT_LEAST_0,
+    "teacher.max_tokens": AT_LEAST_1,
+    "teacher.n": AT_LEAST_1,
+    "teacher.concurrency": AT_LEAST_1,
+    "teacher.timeout_s": POSITIVE,
+    "teacher.max_retries": AT_LEAST_0,
+    "teacher.limit": OPTIONAL_AT_LEAST_1,
     "teacher.max_prompt_tokens": OPTIONAL_AT_LEAST_1,
     "grid.sized_for": one_of("cpu", "gpu", "any"),
 }
-LIST_RANGES: dict[str, Check] = {"grid.fractions": FRACTION, "grid.seeds": AT_LEAST_0,
-                                 "grid.extra_seeds": AT_LEAST_0}
+LIST_RANGES: dict[str, Check] = {
+    "grid.fractions": FRACTION,
+    "grid.seeds": AT_LEAST_0,
+    "grid.extra_seeds": AT_LEAST_0,
+}
 
 
 def check_ranges(values: dict[str, Any], where: str) -> None:
-    """Raise ConfigError for the first value outside its range (`values` is the config as nested dicts)."""
+    """Raise ConfigError for the first value outside its range (`values` is the config as nested
+    dicts)."""
+
     def get(key: str) -> Any:
         node: Any = values
         for part in key.split("."):

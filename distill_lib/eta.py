@@ -1,13 +1,13 @@
 """How long the cells still to run will take, from the best evidence at hand, said with its source.
 
-Per cell, in order: the same cell's committed result record, or failing that the committed record of the same
-grid position under other settings (results/: measured on the machine it names),
-else the mean wall time of finished cells of this run with the same method and dataset, else the same method,
-else all finished trained cells (untrained cells are estimated only from untrained cells). A cell with no
-evidence at all makes the total unknown, and the message says what would give one.
+Per cell, in order: the same cell's committed result record, or failing that the committed record of
+the same grid position under other settings (results/: measured on the machine it names), else the
+mean wall time of finished cells of this run with the same method and dataset, else the same method,
+else all finished trained cells (untrained cells are estimated only from untrained cells). A cell
+with no evidence at all makes the total unknown, and the message says what would give one.
 
-Deliberately left out: probing the hardware (a timed step) and scaling between machines; the committed
-records say which machine measured them.
+Deliberately left out: probing the hardware (a timed step) and scaling between machines; the
+committed records say which machine measured them.
 """
 
 from __future__ import annotations
@@ -23,24 +23,31 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def cell_seconds(cell: ExperimentConfig, finished: Sequence[dict[str, Any]],
-                 committed: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
+def cell_seconds(
+    cell: ExperimentConfig, finished: Sequence[dict[str, Any]], committed: dict[str, dict[str, Any]]
+) -> tuple[float | None, str]:
     """(estimated seconds, evidence) for one cell still to run."""
     record = committed.get(cell_key(cell)) or committed.get(key_prefix(cell_key(cell)))
     if record and record["metrics"].get("cell_wall_s"):
         return float(record["metrics"]["cell_wall_s"]), "committed"
     untrained = cell.train.max_steps == 0
     alike = [m for m in finished if bool(m.get("untrained")) == untrained and m.get("cell_wall_s")]
-    for keep in (lambda m: m["method"] == cell.method.name and m["dataset"] == cell.data.dataset,
-                 lambda m: m["method"] == cell.method.name, lambda m: True):
+    for keep in (
+        lambda m: m["method"] == cell.method.name and m["dataset"] == cell.data.dataset,
+        lambda m: m["method"] == cell.method.name,
+        lambda m: True,
+    ):
         seconds = _mean([float(m["cell_wall_s"]) for m in alike if keep(m)])
         if seconds is not None:
             return seconds, "this run"
     return None, "none"
 
 
-def grid_eta(to_run: Sequence[ExperimentConfig], finished: Sequence[dict[str, Any]],
-             committed: Sequence[dict[str, Any]]) -> str:
+def grid_eta(
+    to_run: Sequence[ExperimentConfig],
+    finished: Sequence[dict[str, Any]],
+    committed: Sequence[dict[str, Any]],
+) -> str:
     """One line: the estimated time for `to_run` and where the estimate comes from."""
     if not to_run:
         return "nothing to run"
@@ -51,8 +58,14 @@ def grid_eta(to_run: Sequence[ExperimentConfig], finished: Sequence[dict[str, An
     total = sum(seconds for seconds, _ in estimates)
     sources = {source for _, source in estimates}
     positions = {key_prefix(cell_key(c)) for c in to_run}
-    machines = sorted({r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?") for r in committed
-                       if key_prefix(r["key"]) in positions})
-    source = " and ".join(sorted(sources)).replace("committed", f"the committed results (measured on "
-                                                               f"{', '.join(machines)})")
+    machines = sorted(
+        {
+            r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?")
+            for r in committed
+            if key_prefix(r["key"]) in positions
+        }
+    )
+    source = " and ".join(sorted(sources)).replace(
+        "committed", f"the committed results (measured on {', '.join(machines)})"
+    )
     return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"

@@ -1,10 +1,11 @@
 """Run one experiment cell (dataset x method x seed x data fraction) end to end, or a grid of them.
 
-A cell: load records -> load the student -> turn records into training rows with the method -> train with
-validation-subset selection -> generate on the test split with the last and the best-validation weights (and on
-the full validation split with the best) -> write `metrics.json`, `predictions.jsonl`, the resolved config and
-package versions into the cell's run directory. A cell whose metrics.json exists is read back, not rerun, so an
-interrupted grid loses at most the cell in progress (and that one resumes from its checkpoint).
+A cell: load records -> load the student -> turn records into training rows with the method -> train
+with validation-subset selection -> generate on the test split with the last and the best-validation
+weights (and on the full validation split with the best) -> write `metrics.json`,
+`predictions.jsonl`, the resolved config and package versions into the cell's run directory. A cell
+whose metrics.json exists is read back, not rerun, so an interrupted grid loses at most the cell in
+progress (and that one resumes from its checkpoint).
 
 Deliberately left out: notebook display and figures (distill_lib.plots).
 """
@@ -43,16 +44,23 @@ from distill_lib.train.features import usable_rows
 from distill_lib.train.loop import process_state, train
 
 
-def evaluate_records(student: Student, method: Method, records: list[dict], cfg: ExperimentConfig,
-                     progress: bool = False) -> dict[str, Any]:
-    """Generate for `records` once per format the method is tested on, and score with the paper's scorer;
-    `primary` is the mean over the formats."""
+def evaluate_records(
+    student: Student,
+    method: Method,
+    records: list[dict],
+    cfg: ExperimentConfig,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Generate for `records` once per format the method is tested on, and score with the paper's
+    scorer; `primary` is the mean over the formats."""
     precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
     score = paper_for(cfg).score
     results: dict[str, Any] = {}
     for fmt in method.formats:
         prompts = [method.prompt(r, fmt) for r in records]
-        texts = generate_texts(student, prompts, cfg.eval, cfg.student.max_input_tokens, precision, progress)
+        texts = generate_texts(
+            student, prompts, cfg.eval, cfg.student.max_input_tokens, precision, progress
+        )
         results[fmt] = {**score(cfg, records, texts, method, fmt), "texts": texts}
     results["primary"] = sum(r["primary"] for r in results.values()) / len(method.formats)
     return results
@@ -69,36 +77,57 @@ def _strip(scores: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _prepare(cfg: ExperimentConfig, splits: DatasetDict | None) -> tuple[Method, Student, list, list, list]:
-    """The method, the student, the train features (rows with an empty target dropped, counted per task in
-    `method.dropped_rows`), and the valid and test records of one cell."""
+def _prepare(
+    cfg: ExperimentConfig, splits: DatasetDict | None
+) -> tuple[Method, Student, list, list, list]:
+    """The method, the student, the train features (rows with an empty target dropped, counted per
+    task in `method.dropped_rows`), and the valid and test records of one cell."""
     splits = splits if splits is not None else load_splits(cfg)
     train_records, valid, test = list(splits["train"]), list(splits["valid"]), list(splits["test"])
     method = build_method(cfg.method).fitted_to(train_records)
     rows, method.dropped_rows = usable_rows(method, train_records)
-    student = load_student(cfg.student, [t for r in rows for row in r for t in (row.source, row.source_b, row.target)
-                                         if t])
+    student = load_student(
+        cfg.student,
+        [t for r in rows for row in r for t in (row.source, row.source_b, row.target) if t],
+    )
     tok, s2s = student.tokenizer, student.is_seq2seq
-    features = [[encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
-                 for row in record_rows] for record_rows in rows]
+    features = [
+        [
+            encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
+            for row in record_rows
+        ]
+        for record_rows in rows
+    ]
     return method, student, features, valid, test
 
 
-def _train_and_test(cfg: ExperimentConfig, method: Method, student: Student, features: list, valid: list,
-                    test: list, out: Path, main: bool) -> tuple[TrainState, dict, dict, dict]:
-    """Train with validation-subset selection; score test at the last and best steps, valid at the best."""
+def _train_and_test(
+    cfg: ExperimentConfig,
+    method: Method,
+    student: Student,
+    features: list,
+    valid: list,
+    test: list,
+    out: Path,
+    main: bool,
+) -> tuple[TrainState, dict, dict, dict]:
+    """Train with validation-subset selection; score test at the last and best steps, valid at the
+    best."""
     tok, s2s = student.tokenizer, student.is_seq2seq
     subset = valid[: cfg.train.eval_subset]
 
     def evaluate_subset(model: Any) -> float:
-        return evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)["primary"]
+        return evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)[
+            "primary"
+        ]
 
     if cfg.train.max_steps == 0:  # the untrained student: the table's step-0 row
         state = TrainState(best_step=0)
         student.model.to(process_state().device)
     else:
-        student.model, state = train(student.model, tok, s2s, features, method.weights, evaluate_subset,
-                                     cfg.train, out)
+        student.model, state = train(
+            student.model, tok, s2s, features, method.weights, evaluate_subset, cfg.train, out
+        )
     test_last = evaluate_records(student, method, test, cfg, progress=main)
     if state.best_step == state.step:
         test_best = test_last
@@ -110,10 +139,13 @@ def _train_and_test(cfg: ExperimentConfig, method: Method, student: Student, fea
     return state, test_last, test_best, valid_best
 
 
-def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bool = False) -> dict[str, Any]:
+def run_cell(
+    cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bool = False
+) -> dict[str, Any]:
     """Train and evaluate one cell; returns its metrics (read back if the cell already finished).
 
-    A real cell (not smoke, not a tiny student) also writes its result record under results/ (runs.result_path).
+    A real cell (not smoke, not a tiny student) also writes its result record under results/
+    (runs.result_path).
     """
     out = cell_dir(cfg)
     if (out / "metrics.json").exists() and not force:
@@ -124,26 +156,47 @@ def run_cell(cfg: ExperimentConfig, splits: DatasetDict | None = None, force: bo
     started = time.time()
     method, student, features, valid, test = _prepare(cfg, splits)
     try:
-        state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test,
-                                                                  out, main)
-    except CheckpointSetAside as err:  # a checkpoint could not be used: start the cell again from fresh weights
+        state, test_last, test_best, valid_best = _train_and_test(
+            cfg, method, student, features, valid, test, out, main
+        )
+    # a checkpoint could not be used: start the cell again from fresh weights
+    except CheckpointSetAside as err:
         print(f"{cell_key(cfg)}: {err}")
         method, student, features, valid, test = _prepare(cfg, splits)
-        state, test_last, test_best, valid_best = _train_and_test(cfg, method, student, features, valid, test,
-                                                                  out, main)
+        state, test_last, test_best, valid_best = _train_and_test(
+            cfg, method, student, features, valid, test, out, main
+        )
     precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
-    metrics = {"cell": cell_key(cfg), "dataset": cfg.data.dataset, "method": cfg.method.name,
-               "label_source": cfg.method.label_source, "seed": cfg.train.seed,
-               "fraction": cfg.data.train_fraction, "student": cfg.student.name, "profile": cfg.profile,
-               "student_params": sum(p.numel() for p in student.model.parameters()),
-               "untrained": cfg.train.max_steps == 0, "n_train": len(features), "n_valid": len(valid),
-               "n_test": len(test), "best_step": state.best_step, "last_step": state.step,
-               "valid_at_best": _strip(valid_best), "test_at_best": _strip(test_best),
-               "test_at_last": _strip(test_last), "history": state.history, "losses": state.losses,
-               "train_wall_s": state.wall_s, "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
-               "cell_wall_s": time.time() - started, "precision": precision,
-               "formats": list(method.formats), "absent_formats": list(method.absent_formats),
-               "dropped_empty_targets": method.dropped_rows, "summary": _summary(cfg, test, test_best)}
+    metrics = {
+        "cell": cell_key(cfg),
+        "dataset": cfg.data.dataset,
+        "method": cfg.method.name,
+        "label_source": cfg.method.label_source,
+        "seed": cfg.train.seed,
+        "fraction": cfg.data.train_fraction,
+        "student": cfg.student.name,
+        "profile": cfg.profile,
+        "student_params": sum(p.numel() for p in student.model.parameters()),
+        "untrained": cfg.train.max_steps == 0,
+        "n_train": len(features),
+        "n_valid": len(valid),
+        "n_test": len(test),
+        "best_step": state.best_step,
+        "last_step": state.step,
+        "valid_at_best": _strip(valid_best),
+        "test_at_best": _strip(test_best),
+        "test_at_last": _strip(test_last),
+        "history": state.history,
+        "losses": state.losses,
+        "train_wall_s": state.wall_s,
+        "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
+        "cell_wall_s": time.time() - started,
+        "precision": precision,
+        "formats": list(method.formats),
+        "absent_formats": list(method.absent_formats),
+        "dropped_empty_targets": method.dropped_rows,
+        "summary": _summary(cfg, test, test_best),
+    }
     if main:  # under `accelerate launch` every process evaluated; one writes
         _write_predictions(out, test, test_best)
         write_json(out / "metrics.json", metrics)
@@ -162,11 +215,16 @@ PREDICTIONS_MAX_BYTES = 100_000  # a result record carries its test predictions 
 
 
 def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
-    """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between cells on
-    the same examples), and the predictions themselves when they are small."""
+    """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between
+    cells on the same examples), and the predictions themselves when they are small."""
     ids = [str(r["id"]) for r in records]
-    out: dict[str, Any] = {"ids": ids, "labels": [str(r["label"]) for r in records], "correct": {},
-                           "answers": {}, "predictions": {}}
+    out: dict[str, Any] = {
+        "ids": ids,
+        "labels": [str(r["label"]) for r in records],
+        "correct": {},
+        "answers": {},
+        "predictions": {},
+    }
     for key, value in scores.items():
         if isinstance(value, dict) and "correct" in value:
             out["correct"][key] = "".join("1" if c else "0" for c in value["correct"])
@@ -176,7 +234,9 @@ def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
             out["predictions"][key] = value["texts"]
     for key in ("predictions", "labels"):
         if len(json.dumps(out[key])) > PREDICTIONS_MAX_BYTES:
-            out[key] = f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
+            out[key] = (
+                f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
+            )
     return out
 
 
@@ -185,7 +245,12 @@ def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -
         for key, value in scores.items():
             if isinstance(value, dict) and "texts" in value:
                 for i, (rec, text) in enumerate(zip(records, value["texts"], strict=True)):
-                    row = {"id": rec["id"], "format": key, "prediction": text, "label": rec["label"]}
+                    row = {
+                        "id": rec["id"],
+                        "format": key,
+                        "prediction": text,
+                        "label": rec["label"],
+                    }
                     if "correct" in value:
                         row["correct"] = value["correct"][i]
                     if "answers" in value:
@@ -195,22 +260,33 @@ def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -
 
 def _skip(cell: ExperimentConfig, err: Exception) -> None:
     """Write the reason a cell cannot run (its data is unavailable) where tables will find it."""
-    reason = {"dataset": cell.data.dataset, "method": cell.method.name, "seed": cell.train.seed,
-              "fraction": cell.data.train_fraction, "reason": str(err)}
+    reason = {
+        "dataset": cell.data.dataset,
+        "method": cell.method.name,
+        "seed": cell.train.seed,
+        "fraction": cell.data.train_fraction,
+        "reason": str(err),
+    }
     write_json(cell_dir(cell) / "skipped.json", reason)
 
 
 def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
-    """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said aloud and
-    written to `skipped.json` (so tables show it as n/a, never silently). Prints the device, the precision,
-    the number of cells and an ETA first, and the ETA again before each cell."""
+    """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said
+    aloud and written to `skipped.json` (so tables show it as n/a, never silently). Prints the
+    device, the precision, the number of cells and an ETA first, and the ETA again before each
+    cell."""
     cells = grid_cells(cfg)
-    done = {cell_key(c): json.loads((cell_dir(c) / "metrics.json").read_text()) for c in cells
-            if (cell_dir(c) / "metrics.json").exists()}
+    done = {
+        cell_key(c): json.loads((cell_dir(c) / "metrics.json").read_text())
+        for c in cells
+        if (cell_dir(c) / "metrics.json").exists()
+    }
     committed = read_results(cfg.name, cfg.profile) if records_results(cfg) else []
     to_run = [c for c in cells if cell_key(c) not in done]
-    log(f"{describe_hardware(cfg)} | {len(cells)} cells, {len(done)} finished, {len(to_run)} to run | "
-        + grid_eta(to_run, list(done.values()), committed))
+    log(
+        f"{describe_hardware(cfg)} | {len(cells)} cells, {len(done)} finished, {len(to_run)} to "
+        "run | " + grid_eta(to_run, list(done.values()), committed)
+    )
     warning = hardware_warning(cfg)
     if warning:
         log(warning)
@@ -219,7 +295,10 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
         key = cell_key(cell)
         if key not in done:
             remaining = [c for c in to_run if cell_key(c) not in done]
-            log(f"[{number}/{len(cells)}] {key}: running | " + grid_eta(remaining, list(done.values()), committed))
+            log(
+                f"[{number}/{len(cells)}] {key}: running | "
+                + grid_eta(remaining, list(done.values()), committed)
+            )
         try:
             metrics = run_cell(cell)
         except DataUnavailable as err:
@@ -228,18 +307,24 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
                 log(f"[{number}/{len(cells)}] SKIPPED {key}: {err}")
             continue
         done[key] = metrics
-        log(f"[{number}/{len(cells)}] {key}: test@best {metrics['test_at_best']['primary']:.2f} "
-            f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}")
+        log(
+            f"[{number}/{len(cells)}] {key}: test@best {metrics['test_at_best']['primary']:.2f} "
+            f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}"
+        )
         results.append(metrics)
     return results
 
 
 def train_stage(cfg: ExperimentConfig, stage_dir: Path, log: Any = print) -> dict[str, Any]:
-    """The training notebook's step: run the grid, write and return its summary (stage_dir/metrics.json)."""
+    """The training notebook's step: run the grid, write and return its summary
+    (stage_dir/metrics.json)."""
     results = run_grid(cfg, log)
-    summary = {"cells_finished": len(results), "datasets": sorted({m["dataset"] for m in results}),
-               "methods": sorted({m["method"] for m in results}),
-               "n_test": sorted({m["n_test"] for m in results})}
+    summary = {
+        "cells_finished": len(results),
+        "datasets": sorted({m["dataset"] for m in results}),
+        "methods": sorted({m["method"] for m in results}),
+        "n_test": sorted({m["n_test"] for m in results}),
+    }
     write_json(stage_dir / "metrics.json", summary)
     return summary
 
@@ -251,18 +336,27 @@ def describe_hardware(cfg: ExperimentConfig) -> str:
     precision = resolve_precision(cfg.train.precision)
     info = machine_info(precision)
     device = f"GPU {info['gpu']} x{info['gpu_count']}" if torch.cuda.is_available() else "CPU"
-    return (f"{cfg.name}/{cfg.profile}: {device} ({info['cpu']}, {info['cpu_cores']} cores, "
-            f"{info['torch_threads']} torch threads) | precision {precision}")
+    return (
+        f"{cfg.name}/{cfg.profile}: {device} ({info['cpu']}, {info['cpu_cores']} cores, "
+        f"{info['torch_threads']} torch threads) | precision {precision}"
+    )
 
 
 def hardware_warning(cfg: ExperimentConfig) -> str:
-    """A warning when a profile sized for a GPU starts without one, or fp32 runs where bf16 was expected."""
+    """A warning when a profile sized for a GPU starts without one, or fp32 runs where bf16 was
+    expected."""
     import torch
 
     if cfg.grid.sized_for == "gpu" and not torch.cuda.is_available():
-        return (f"WARNING: profile '{cfg.profile}' is sized for a GPU and no GPU is visible: on this CPU it can "
-                "take a day or more. The 'cpu' profile is sized for a CPU.")
+        return (
+            f"WARNING: profile '{cfg.profile}' is sized for a GPU and no GPU is visible: on this "
+            "CPU it can "
+            "take a day or more. The 'cpu' profile is sized for a CPU."
+        )
     if cfg.grid.sized_for == "cpu" and resolve_precision(cfg.train.precision) == "fp32":
-        return ("WARNING: this CPU has no native bf16 (AVX512-BF16 / AMX): training runs in fp32, about 3x "
-                "slower than the profile's budget assumes.")
+        return (
+            "WARNING: this CPU has no native bf16 (AVX512-BF16 / AMX): training runs in fp32, "
+            "about 3x "
+            "slower than the profile's budget assumes."
+        )
     return ""

@@ -1,13 +1,16 @@
-"""The Hugging Face Hub, only when needed: one fast reachability check per process, then clear failures.
+"""The Hugging Face Hub, only when needed: one fast reachability check per process, then clear
+failures.
 
-Local files are always read first (the loaders do that); the hub is tried only for what is missing. Before the
-first hub call, `hub_unavailable()` says why the hub cannot be used: `HF_HUB_OFFLINE=1` (or
-`HF_DATASETS_OFFLINE=1`), or no TCP connection to the hub's host within HUB_TIMEOUT_S (the host of
-`HF_ENDPOINT`, default huggingface.co). The answer is cached for the process, so an unreachable hub costs one
-short wait, not the libraries' retries on every attempt. `require_hub(what, alternatives)` raises
-HubUnavailable naming what was wanted, why the hub cannot give it, and what to do instead.
+Local files are always read first (the loaders do that); the hub is tried only for what is missing.
+Before the first hub call, `hub_unavailable()` says why the hub cannot be used: `HF_HUB_OFFLINE=1`
+(or `HF_DATASETS_OFFLINE=1`), or no TCP connection to the hub's host within HUB_TIMEOUT_S (the host
+of `HF_ENDPOINT`, default huggingface.co). The answer is cached for the process, so an unreachable
+hub costs one short wait, not the libraries' retries on every attempt. `require_hub(what,
+alternatives)` raises HubUnavailable naming what was wanted, why the hub cannot give it, and what to
+do instead.
 
-Deliberately left out: downloading anything (transformers / datasets do) and proxies beyond the environment.
+Deliberately left out: downloading anything (transformers / datasets do) and proxies beyond the
+environment.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ HUB_TIMEOUT_S = 3.0
 
 
 class HubUnavailable(FileNotFoundError):
-    """Something is needed from the hub, which cannot be reached; the message says what and the alternatives."""
+    """Something is needed from the hub, which cannot be reached; the message says what and the
+    alternatives."""
 
 
 @cache
@@ -39,7 +43,10 @@ def hub_unavailable() -> str | None:
         if os.environ.get(flag, "").lower() in ("1", "true", "yes"):
             return f"{flag}=1 is set"
     endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    return _probe(endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme == "https" else 80))
+    return _probe(
+        endpoint.hostname or "huggingface.co",
+        endpoint.port or (443 if endpoint.scheme == "https" else 80),
+    )
 
 
 def require_hub(what: str, alternatives: str) -> None:

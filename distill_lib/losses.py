@@ -1,9 +1,11 @@
-"""Token cross-entropy with per-task means, weighted: one forward pass over a batch holding several tasks.
+"""Token cross-entropy with per-task means, weighted: one forward pass over a batch holding several
+tasks.
 
-For Distilling step-by-step the reference runs two forward passes (label sub-batch, rationale sub-batch) and
-returns alpha * CE_label + (1 - alpha) * CE_rationale, each CE the mean over its own non-padding target tokens.
-`weighted_task_loss` computes exactly that from one pass over the concatenated batch: it keeps the two per-task
-means and weights them, never averaging tokens across tasks (tests/test_losses.py checks parity).
+For Distilling step-by-step the reference runs two forward passes (label sub-batch, rationale
+sub-batch) and returns alpha * CE_label + (1 - alpha) * CE_rationale, each CE the mean over its own
+non-padding target tokens. `weighted_task_loss` computes exactly that from one pass over the
+concatenated batch: it keeps the two per-task means and weights them, never averaging tokens across
+tasks (tests/test_losses.py checks parity).
 
 Deliberately left out: label smoothing, z-loss, anything the papers do not use.
 """
@@ -18,17 +20,24 @@ import torch.nn.functional as F
 IGNORE = -100
 
 
-def weighted_task_loss(logits: torch.Tensor, labels: torch.Tensor, tasks: torch.Tensor,
-                       weights: Sequence[float]) -> torch.Tensor:
+def weighted_task_loss(
+    logits: torch.Tensor, labels: torch.Tensor, tasks: torch.Tensor, weights: Sequence[float]
+) -> torch.Tensor:
     """sum_t weights[t] * (mean CE over the target tokens of task t); absent tasks add 0.
 
-    `logits` (..., V) and `labels` (...) line up position by position: (B, T, V) and (B, T), or only the scored
-    positions, (N, V) and (N,). `tasks` holds each label's task, or each row's ((B,) beside (B, T) labels).
+    `logits` (..., V) and `labels` (...) line up position by position: (B, T, V) and (B, T), or only
+    the scored positions, (N, V) and (N,). `tasks` holds each label's task, or each row's ((B,)
+    beside (B, T) labels).
     """
     if tasks.dim() < labels.dim():
         tasks = tasks.unsqueeze(-1).expand_as(labels)
-    per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
-                                ignore_index=IGNORE, reduction="none")  # 0 where IGNORE; logits never copied by a mask
+    per_token = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(),
+        labels.reshape(-1),
+        # 0 where IGNORE; logits never copied by a mask
+        ignore_index=IGNORE,
+        reduction="none",
+    )
     scored_tasks = torch.where(labels != IGNORE, tasks, -1).reshape(-1)
     total = per_token.new_zeros(())
     for task, weight in enumerate(weights):
@@ -39,5 +48,6 @@ def weighted_task_loss(logits: torch.Tensor, labels: torch.Tensor, tasks: torch.
 
 
 def next_token_labels(labels: torch.Tensor) -> torch.Tensor:
-    """A causal LM's labels moved one place left (position t is scored on token t + 1), IGNORE at the end."""
+    """A causal LM's labels moved one place left (position t is scored on token t + 1), IGNORE at
+    the end."""
     return F.pad(labels[:, 1:], (0, 1), value=IGNORE)

@@ -1,24 +1,26 @@
-"""The run layout, in one place: where stages, cells, teacher outputs, figures and committed results live.
+"""The run layout, in one place: where stages, cells, teacher outputs, figures and committed results
+live. `DISTILL_RUN_ROOT`, `DISTILL_FIGURES_ROOT` and `DISTILL_RESULTS_ROOT` replace the top folders.
 
-    runs/<experiment>/<profile>/                     run_dir(cfg)   (DISTILL_RUN_ROOT replaces `runs`)
-        <stage>/                                     stage_dir(cfg, stage): config.yaml, versions.json, metrics.json
-        teacher/<dataset>/<split>/                   teacher_dir(cfg, dataset, split)
-        cells/<dataset>/<method>/<seed...>-<hash>/   cell_dir(cfg)
-    figures/<experiment>/<profile>/                  figures_dir(cfg) (DISTILL_FIGURES_ROOT replaces `figures`)
+    runs/<experiment>/<profile>/                    run_dir(cfg)
+        <stage>/                                    stage_dir(cfg, stage): config, versions, metrics
+        teacher/<dataset>/<split>/                  teacher_dir(cfg, dataset, split)
+        cells/<dataset>/<method>/<seed...>-<hash>/  cell_dir(cfg)
+    figures/<experiment>/<profile>/                 figures_dir(cfg)
     results/<experiment>/<profile>/<dataset>/<method>/<seed...>-<hash>.json
-                                                     result_path(cfg) (DISTILL_RESULTS_ROOT replaces `results`)
+                                                    result_path(cfg)
 
-A cell's identity is every resolved setting that can change its result (`identity_settings`): a readable
-prefix (dataset, method and label source, seed, data fraction, "untrained") plus a short hash of the rest, so
-two different configs never share a folder and a finished cell is reused only when its config matches. The
-settings that cannot change a result by design (where files go, logging, micro-batching, teacher transport)
-are listed in NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here.
+A cell's identity is every resolved setting that can change its result (`identity_settings`): a
+readable prefix (dataset, method and label source, seed, data fraction, "untrained") plus a short
+hash of the rest, so two different configs never share a folder and a finished cell is reused only
+when its config matches. The settings that cannot change a result by design (where files go,
+logging, micro-batching, teacher transport) are listed in NOT_IDENTITY; `train.precision: auto` is
+hashed as the precision it resolves to here.
 
-`grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells, so a run folder
-that also holds cells of other settings never mixes them in.
+`grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells,
+so a run folder that also holds cells of other settings never mixes them in.
 
-Deliberately left out: what is written inside a cell (distill_lib.experiment) and how results are drawn
-(distill_lib.plots).
+Deliberately left out: what is written inside a cell (distill_lib.experiment) and how results are
+drawn (distill_lib.plots).
 """
 
 from __future__ import annotations
@@ -37,12 +39,29 @@ import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config
 
-# Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport, display.
+# Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport,
+# display.
 NOT_IDENTITY = (
-    "name", "paper", "profile", "run_root", "grid", "data.data_dir", "student.cache_dir", "train.log_every",
-    "train.save_checkpoints", "train.per_device_batch_size", "eval.batch_size", "teacher.api_key_env",
-    "teacher.concurrency", "teacher.timeout_s", "teacher.max_retries", "teacher.cache_dir", "teacher.prices",
-    "extra.teacher_preview", "extra.teacher_datasets", "extra.report_metrics",
+    "name",
+    "paper",
+    "profile",
+    "run_root",
+    "grid",
+    "data.data_dir",
+    "student.cache_dir",
+    "train.log_every",
+    "train.save_checkpoints",
+    "train.per_device_batch_size",
+    "eval.batch_size",
+    "teacher.api_key_env",
+    "teacher.concurrency",
+    "teacher.timeout_s",
+    "teacher.max_retries",
+    "teacher.cache_dir",
+    "teacher.prices",
+    "extra.teacher_preview",
+    "extra.teacher_datasets",
+    "extra.report_metrics",
 )
 HASH_CHARS = 10
 
@@ -62,25 +81,32 @@ def stage_dir(cfg: ExperimentConfig, stage: str) -> Path:
 
 
 def teacher_dir(cfg: ExperimentConfig, dataset: str, split: str | None = None) -> Path:
-    """Where the teacher stage writes its outputs for one dataset (and split, for the records training reads)."""
+    """Where the teacher stage writes its outputs for one dataset (and split, for the records
+    training reads)."""
     base = run_dir(cfg) / "teacher" / dataset
     return base / split if split else base
 
 
-def figures_dir(cfg: ExperimentConfig | None = None, experiment: str = "", profile: str = "") -> Path:
-    """figures/<experiment>/<profile> for a config (or names); DISTILL_FIGURES_ROOT replaces `figures`."""
+def figures_dir(
+    cfg: ExperimentConfig | None = None, experiment: str = "", profile: str = ""
+) -> Path:
+    """figures/<experiment>/<profile> for a config (or names); DISTILL_FIGURES_ROOT replaces
+    `figures`."""
     if cfg is not None:
         experiment, profile = cfg.name, cfg.profile
     return _root("DISTILL_FIGURES_ROOT", "figures") / experiment / profile
 
 
 def results_dir(experiment: str, profile: str) -> Path:
-    """results/<experiment>/<profile>: the committed record of real cells (DISTILL_RESULTS_ROOT replaces it)."""
+    """results/<experiment>/<profile>: the committed record of real cells (DISTILL_RESULTS_ROOT
+    replaces it)."""
     return _root("DISTILL_RESULTS_ROOT", "results") / experiment / profile
 
 
 def identity_settings(cfg: ExperimentConfig) -> dict[str, Any]:
-    """The resolved settings that decide a cell's result (NOT_IDENTITY removed, precision resolved)."""
+    """The resolved settings that decide a cell's result (NOT_IDENTITY removed, precision
+    resolved).
+    """
     from distill_lib.models.precision import resolve_precision
 
     settings = copy.deepcopy(cfg.to_dict())
@@ -100,7 +126,8 @@ def cell_hash(cfg: ExperimentConfig) -> str:
 
 
 def cell_key(cfg: ExperimentConfig) -> str:
-    """<dataset>/<method>[-llm]/seed<k>[_frac<p>][_untrained]-<hash>: readable, and unique per config."""
+    """<dataset>/<method>[-llm]/seed<k>[_frac<p>][_untrained]-<hash>: readable, and unique per
+    config."""
     method = cfg.method.name + ("-llm" if cfg.method.label_source == "llm" else "")
     tail = f"seed{cfg.train.seed}"
     tail += f"_frac{cfg.data.train_fraction:g}" if cfg.data.train_fraction < 1.0 else ""
@@ -112,33 +139,59 @@ def cell_dir(cfg: ExperimentConfig) -> Path:
     return run_dir(cfg) / "cells" / cell_key(cfg)
 
 
-def grid_cell(cfg: ExperimentConfig, dataset: str, method: str, seed: int, fraction: float = 1.0
-              ) -> ExperimentConfig:
+def grid_cell(
+    cfg: ExperimentConfig, dataset: str, method: str, seed: int, fraction: float = 1.0
+) -> ExperimentConfig:
     """The config of one cell of cfg's grid."""
-    return cfg.replace({"data.dataset": dataset, "method.name": method, "train.seed": seed,
-                        "data.train_fraction": fraction})
+    return cfg.replace(
+        {
+            "data.dataset": dataset,
+            "method.name": method,
+            "train.seed": seed,
+            "data.train_fraction": fraction,
+        }
+    )
 
 
 def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
-    """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x methods x seeds,
-    the extra seeds of some methods and datasets, the data-fraction curve, the model-size axis (other
-    students) and the unlabelled setting (methods trained on the teacher's labels, over the fractions)."""
+    """Configs of every cell in cfg.grid, each once: the untrained row per dataset, datasets x
+    methods x seeds, the extra seeds of some methods and datasets, the data-fraction curve, the
+    model-size axis (other students) and the unlabelled setting (methods trained on the teacher's
+    labels, over the fractions)."""
     grid = cfg.grid
-    blocks = [(grid.datasets, grid.methods, grid.seeds, [1.0]),
-              (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
-              (grid.fraction_datasets, grid.fraction_methods, grid.seeds, [p for p in grid.fractions if p < 1.0])]
+    blocks = [
+        (grid.datasets, grid.methods, grid.seeds, [1.0]),
+        (grid.extra_seed_datasets, grid.extra_seed_methods, grid.extra_seeds, [1.0]),
+        (
+            grid.fraction_datasets,
+            grid.fraction_methods,
+            grid.seeds,
+            [p for p in grid.fractions if p < 1.0],
+        ),
+    ]
     cells = []
     if grid.untrained:
-        untrained = {"method.name": grid.methods[0], "train.max_steps": 0, **grid.untrained_overrides}
+        untrained = {
+            "method.name": grid.methods[0],
+            "train.max_steps": 0,
+            **grid.untrained_overrides,
+        }
         cells += [cfg.replace({"data.dataset": d, **untrained}) for d in grid.datasets]
     for datasets, methods, seeds, fractions in blocks:
-        cells += [grid_cell(cfg, d, m, s, p) for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)]
-    for student, d, m, s in itertools.product(grid.students, grid.student_datasets, grid.student_methods, grid.seeds):
+        cells += [
+            grid_cell(cfg, d, m, s, p)
+            for d, m, s, p in itertools.product(datasets, methods, seeds, fractions)
+        ]
+    for student, d, m, s in itertools.product(
+        grid.students, grid.student_datasets, grid.student_methods, grid.seeds
+    ):
         cells.append(grid_cell(cfg, d, m, s).replace({"student.name": student}))
-    for d, m, s, p in itertools.product(grid.unlabelled_datasets, grid.unlabelled_methods, grid.seeds,
-                                        grid.fractions or [1.0]):
+    for d, m, s, p in itertools.product(
+        grid.unlabelled_datasets, grid.unlabelled_methods, grid.seeds, grid.fractions or [1.0]
+    ):
         cells.append(grid_cell(cfg, d, m, s, p).replace({"method.label_source": "llm"}))
-    unique = {cell_key(c): c for c in reversed(cells)}  # the first occurrence wins, order kept below
+    # the first occurrence wins, order kept below
+    unique = {cell_key(c): c for c in reversed(cells)}
     return [c for c in cells if unique.get(cell_key(c)) is c]
 
 
@@ -147,7 +200,17 @@ def package_versions() -> dict[str, str]:
     import importlib.metadata as md
     import platform
 
-    names = ["torch", "transformers", "tokenizers", "datasets", "accelerate", "openai", "sympy", "sacrebleu", "nltk"]
+    names = [
+        "torch",
+        "transformers",
+        "tokenizers",
+        "datasets",
+        "accelerate",
+        "openai",
+        "sympy",
+        "sacrebleu",
+        "nltk",
+    ]
     versions = {"python": platform.python_version()}
     for name in names:
         try:
@@ -167,9 +230,11 @@ def write_run_record(cfg: ExperimentConfig, directory: str | Path) -> Path:
     return out
 
 
-def open_stage(config: str | Path, profile: str, overrides: dict[str, Any] | None, stage: str
-               ) -> tuple[ExperimentConfig, Path]:
-    """A notebook's first step: load the config, write its run record into the stage folder, say where."""
+def open_stage(
+    config: str | Path, profile: str, overrides: dict[str, Any] | None, stage: str
+) -> tuple[ExperimentConfig, Path]:
+    """A notebook's first step: load the config, write its run record into the stage folder, say
+    where."""
     cfg = load_config(config, profile, overrides)
     out = stage_dir(cfg, stage)
     write_run_record(cfg, out)
@@ -179,8 +244,8 @@ def open_stage(config: str | Path, profile: str, overrides: dict[str, Any] | Non
 
 
 def records_results(cfg: ExperimentConfig) -> bool:
-    """Whether a finished cell of this config is a real result for results/ (never the smoke profile or a tiny
-    randomly initialised student)."""
+    """Whether a finished cell of this config is a real result for results/ (never the smoke profile
+    or a tiny randomly initialised student)."""
     return cfg.profile != "smoke" and not cfg.student.name.startswith("tiny-")
 
 
@@ -193,18 +258,31 @@ def key_prefix(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
 
-def write_result(cfg: ExperimentConfig, metrics: dict[str, Any], precision: str,
-                 per_example: dict[str, Any] | None = None) -> Path:
-    """The committed record of one real cell: metrics, resolved config, versions, machine and git commit, and
-    the per-example test outcomes at the selected step. An older record of the same grid position with other
-    settings (another hash) is replaced: results/ holds the latest finished run of each position."""
+def write_result(
+    cfg: ExperimentConfig,
+    metrics: dict[str, Any],
+    precision: str,
+    per_example: dict[str, Any] | None = None,
+) -> Path:
+    """The committed record of one real cell: metrics, resolved config, versions, machine and git
+    commit, and the per-example test outcomes at the selected step. An older record of the same grid
+    position with other settings (another hash) is replaced: results/ holds the latest finished run
+    of each position."""
     from distill_lib.models.precision import machine_info
 
-    record = {"key": cell_key(cfg), "experiment": cfg.name, "profile": cfg.profile, "metrics": metrics,
-              "test_examples": per_example or {},
-              "config": cfg.to_dict(), "identity": identity_settings(cfg), "versions": package_versions(),
-              "machine": machine_info(precision), "commit": git_commit(),
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    record = {
+        "key": cell_key(cfg),
+        "experiment": cfg.name,
+        "profile": cfg.profile,
+        "metrics": metrics,
+        "test_examples": per_example or {},
+        "config": cfg.to_dict(),
+        "identity": identity_settings(cfg),
+        "versions": package_versions(),
+        "machine": machine_info(precision),
+        "commit": git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     path = result_path(cfg)
     for older in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.json"):
         if older != path:
@@ -213,10 +291,14 @@ def write_result(cfg: ExperimentConfig, metrics: dict[str, Any], precision: str,
 
 
 def git_commit() -> str:
-    """The project's git commit (with '+dirty' when tracked files differ), or 'unknown' outside a checkout."""
+    """The project's git commit (with '+dirty' when tracked files differ), or 'unknown' outside a
+    checkout."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no", "--", "distill_lib", "configs")
@@ -240,11 +322,14 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON at line {err.lineno}, column {err.colno} ({err.msg})") from None
+        raise ValueError(
+            f"{path}: not valid JSON at line {err.lineno}, column {err.colno} ({err.msg})"
+        ) from None
 
 
 def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; a bad line or a row missing a `required` field names the file and line."""
+    """Rows of a JSON Lines file; a bad line or a row missing a `required` field names the file and
+    line."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no file at {path}")
@@ -263,9 +348,11 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[st
     return rows
 
 
-def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
-                     ) -> list[dict[str, Any]]:
-    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required` fields."""
+def read_predictions(
+    path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
+) -> list[dict[str, Any]]:
+    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required`
+    fields."""
     path = Path(path)
     path = path / "predictions.jsonl" if path.is_dir() else path
     if not path.exists():
@@ -274,12 +361,18 @@ def read_predictions(path: str | Path, required: tuple[str, ...] = ("id", "forma
 
 
 def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
-    """A stage's committed record (e.g. the teacher data's yield) under results/<experiment>/<profile>/stages/,
-    for real profiles only; None for smoke runs."""
+    """A stage's committed record (e.g. the teacher data's yield) under
+    results/<experiment>/<profile>/stages/, for real profiles only; None for smoke runs."""
     if not records_results(cfg):
         return None
-    record = {"stage": name, **payload, "config": cfg.to_dict(), "versions": package_versions(),
-              "commit": git_commit(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    record = {
+        "stage": name,
+        **payload,
+        "config": cfg.to_dict(),
+        "versions": package_versions(),
+        "commit": git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     return write_json(results_dir(cfg.name, cfg.profile) / "stages" / f"{name}.json", record)
 
 
@@ -290,10 +383,13 @@ def read_stage_results(experiment: str, profile: str) -> dict[str, dict[str, Any
 
 
 def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
-    """Every committed cell record of one experiment and profile (an empty list when there are none)."""
+    """Every committed cell record of one experiment and profile (an empty list when there are
+    none)."""
     folder = results_dir(experiment, profile)
     records = []
-    for path in sorted(p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts):
+    for path in sorted(
+        p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts
+    ):
         try:
             records.append(json.loads(path.read_text()))
         except json.JSONDecodeError as err:

@@ -1,13 +1,15 @@
-"""Add to committed result records what newer code stores at the end of a cell, computed from the cell's own
-saved predictions (no re-run): the paper's summary (`metrics.summary`, e.g. math accuracy per benchmark and the
-ETD extensions), the per-example gold labels and verified answers, and the teacher stage's record.
+"""Add to committed result records what newer code stores at the end of a cell, computed from the
+cell's own saved predictions (no re-run): the paper's summary (`metrics.summary`, e.g. math accuracy
+per benchmark and the ETD extensions), the per-example gold labels and verified answers, and the
+teacher stage's record.
 
     python scripts/add_summaries.py --experiment math --profile cpu --runs /path/to/runs
 
-For each record without a summary, the cell folder `<runs>/<experiment>/<profile>/cells/<key>/` must hold the
-`predictions.jsonl` the cell wrote; the record gains `metrics.summary` and `summary_added_from` (that path), and
-its test_examples gain `labels` and `answers`. The teacher stage's stats (`<runs>/.../teacher/math/<pool>/
-stats.json`) become `stages/teacher-<pool>.json`. Anything missing stops with the path named.
+For each record without a summary, the cell folder `<runs>/<experiment>/<profile>/cells/<key>/` must
+hold the `predictions.jsonl` the cell wrote; the record gains `metrics.summary` and
+`summary_added_from` (that path), and its test_examples gain `labels` and `answers`. The teacher
+stage's stats (`<runs>/.../teacher/math/<pool>/ stats.json`) become `stages/teacher-<pool>.json`.
+Anything missing stops with the path named.
 
 Deliberately left out: changing a metric that is already recorded.
 """
@@ -34,8 +36,10 @@ def enrich(path: Path, cells: Path) -> bool:
     examples = record.setdefault("test_examples", {})
     first_format = rows[0]["format"]
     examples["labels"] = [r["label"] for r in rows if r["format"] == first_format]
-    examples["answers"] = {f: [r["answer"] for r in rows if r["format"] == f] for f in dict.fromkeys(
-        r["format"] for r in rows)}
+    examples["answers"] = {
+        f: [r["answer"] for r in rows if r["format"] == f]
+        for f in dict.fromkeys(r["format"] for r in rows)
+    }
     write_json(path, record)
     return True
 
@@ -48,9 +52,17 @@ def main() -> None:
     args = parser.parse_args()
     base = args.runs / args.experiment / args.profile
     folder = results_dir(args.experiment, args.profile)
-    done = [p for p in sorted(folder.rglob("*.json")) if "stages" not in p.parts and enrich(p, base / "cells")]
+    done = [
+        p
+        for p in sorted(folder.rglob("*.json"))
+        if "stages" not in p.parts and enrich(p, base / "cells")
+    ]
     for stats in sorted((base / "teacher" / "math").glob("*/stats.json")):
-        record = {"stage": f"teacher-{stats.parent.name}", "stats": read_json(stats), "added_from": str(stats)}
+        record = {
+            "stage": f"teacher-{stats.parent.name}",
+            "stats": read_json(stats),
+            "added_from": str(stats),
+        }
         write_json(folder / "stages" / f"teacher-{stats.parent.name}.json", record)
     print(f"{len(done)} record(s) given a summary")
 

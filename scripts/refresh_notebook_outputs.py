@@ -1,8 +1,8 @@
 """Execute notebooks (smoke profile) and keep only the outputs of the cells nbval checks.
 
-Usage: python scripts/refresh_notebook_outputs.py notebooks/01_dss_data.ipynb ...
-The stored outputs of `# NBVAL_CHECK_OUTPUT` cells are what `make nbval` compares against; every other output
-is cleared so the committed notebooks stay small and diff-friendly.
+Usage: python scripts/refresh_notebook_outputs.py notebooks/01_dss_data.ipynb ... The stored outputs
+of `# NBVAL_CHECK_OUTPUT` cells are what `make nbval` compares against; every other output is
+cleared so the committed notebooks stay small and diff-friendly.
 """
 
 from __future__ import annotations
@@ -21,8 +21,13 @@ CHECK = "# NBVAL_CHECK_OUTPUT"
 def refresh(path: Path, run_root: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         executed_path = Path(tmp) / path.name
-        papermill.execute_notebook(str(path), str(executed_path), kernel_name="distill", cwd=str(path.parent),
-                                   progress_bar=False)
+        papermill.execute_notebook(
+            str(path),
+            str(executed_path),
+            kernel_name="distill",
+            cwd=str(path.parent),
+            progress_bar=False,
+        )
         executed = nbformat.read(executed_path, as_version=4)
     source = nbformat.read(path, as_version=4)
     by_source = {c.source: c for c in executed.cells if c.cell_type == "code"}
@@ -32,7 +37,8 @@ def refresh(path: Path, run_root: str) -> None:
         done = by_source.get(cell.source)
         keep = done is not None and cell.source.startswith(CHECK)
         cell.outputs = done.outputs if keep else []
-        cell.execution_count = done.execution_count if keep else None  # nbval: a checked cell must look run
+        # nbval: a checked cell must look run
+        cell.execution_count = done.execution_count if keep else None
     nbformat.write(source, path)
     print(f"refreshed {path}")
 

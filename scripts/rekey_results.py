@@ -1,13 +1,14 @@
-"""Recompute the keys of committed result records after a change to how cell keys are computed (never to what
-a cell's settings are).
+"""Recompute the keys of committed result records after a change to how cell keys are computed
+(never to what a cell's settings are).
 
     python scripts/rekey_results.py results/dss/cpu [--dry-run]
 
-For each record, its stored resolved config is loaded again with the current code (typed and checked like any
-config) and its identity settings are compared with the stored ones: every stored setting must be unchanged,
-and a setting the current code adds may only be at its default value (the behaviour the old code had
-without the setting). Then the file is renamed to the new key and its `key` and `identity` are
-updated; `rekeyed_from` keeps the old key. Any other difference stops with the record and setting named.
+For each record, its stored resolved config is loaded again with the current code (typed and checked
+like any config) and its identity settings are compared with the stored ones: every stored setting
+must be unchanged, and a setting the current code adds may only be at its default value (the
+behaviour the old code had without the setting). Then the file is renamed to the new key and its
+`key` and `identity` are updated; `rekeyed_from` keeps the old key. Any other difference stops with
+the record and setting named.
 
 Deliberately left out: re-running anything; the metrics, config, machine and commit are not touched.
 """
@@ -40,28 +41,39 @@ def setting_defaults(experiment: str) -> dict[str, Any]:
     defaults = flat(ExperimentConfig().to_dict())
     module = options_module(experiment)
     if module is not None:
-        options = {"data.options": module.DataOptions(), "method.options": module.MethodOptions(),
-                   "extra": module.Extra()}
+        options = {
+            "data.options": module.DataOptions(),
+            "method.options": module.MethodOptions(),
+            "extra": module.Extra(),
+        }
         defaults.update(flat({k: dataclasses.asdict(v) for k, v in options.items()}))
     return defaults
 
 
-def check_same_settings(old: dict[str, Any], new: dict[str, Any], defaults: dict[str, Any], where: str) -> None:
+def check_same_settings(
+    old: dict[str, Any], new: dict[str, Any], defaults: dict[str, Any], where: str
+) -> None:
     old_flat, new_flat = flat(old), flat(new)
     for key, value in old_flat.items():
         if key.endswith(("options", "extra")) and value == {}:
             continue  # an empty option section of the old code: its options are checked below
         if new_flat.get(key) != value:
-            raise SystemExit(f"{where}: setting {key} was {value!r}, now {new_flat.get(key)!r}: not a rekey")
+            raise SystemExit(
+                f"{where}: setting {key} was {value!r}, now {new_flat.get(key)!r}: not a rekey"
+            )
     for key in set(new_flat) - set(old_flat):
         if key not in defaults or defaults[key] != new_flat[key]:
-            raise SystemExit(f"{where}: the current code adds {key} = {new_flat[key]!r}, not its default")
+            raise SystemExit(
+                f"{where}: the current code adds {key} = {new_flat[key]!r}, not its default"
+            )
 
 
 def rekey(path: Path, dry_run: bool) -> str | None:
     record = json.loads(path.read_text())
     cfg: ExperimentConfig = build_config(record["config"], where=str(path))
-    check_same_settings(record["identity"], identity_settings(cfg), setting_defaults(cfg.name), str(path))
+    check_same_settings(
+        record["identity"], identity_settings(cfg), setting_defaults(cfg.name), str(path)
+    )
     new_key = cell_key(cfg)
     if new_key == record["key"]:
         return None
@@ -79,7 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
-    changed = [line for p in sorted(args.folder.rglob("*.json")) if (line := rekey(p, args.dry_run))]
+    changed = [
+        line for p in sorted(args.folder.rglob("*.json")) if (line := rekey(p, args.dry_run))
+    ]
     print("\n".join(changed) or "every key is current")
     sys.exit(0)
 

@@ -21,12 +21,21 @@ def data_dir():
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With DISTILL_NO_SKIPS=1 (CI), any skipped test fails the run: nothing is skipped silently there."""
+    """With DISTILL_NO_SKIPS=1 (CI), any skipped test fails the run: nothing is skipped silently
+    there."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("DISTILL_NO_SKIPS") == "1" and skipped:
-        reasons = sorted({str(r.longrepr[-1]) if isinstance(r.longrepr, tuple) else str(r.longrepr) for r in skipped})
-        print(f"\nDISTILL_NO_SKIPS=1 and {len(skipped)} test(s) were skipped: " + " | ".join(reasons)[:2000])
+        reasons = sorted(
+            {
+                str(r.longrepr[-1]) if isinstance(r.longrepr, tuple) else str(r.longrepr)
+                for r in skipped
+            }
+        )
+        print(
+            f"\nDISTILL_NO_SKIPS=1 and {len(skipped)} test(s) were skipped: "
+            + " | ".join(reasons)[:2000]
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -34,6 +43,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def tiny_tokenizer():
     from distill_lib.models.tiny import train_tokenizer
 
-    words = "the a of answer so is premise hypothesis entailment neutral contradiction explain predict".split()
-    texts = [" ".join(words[(i * 7 + j) % len(words)] for j in range(12)) + f" {i} {i * 3}" for i in range(800)]
+    words = (
+        "the a of answer so is premise hypothesis entailment neutral contradiction explain predict"
+    ).split()
+    texts = [
+        " ".join(words[(i * 7 + j) % len(words)] for j in range(12)) + f" {i} {i * 3}"
+        for i in range(800)
+    ]
     return train_tokenizer(texts, vocab_size=400)

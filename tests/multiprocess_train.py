@@ -3,8 +3,9 @@ tests/test_multiprocess.py both plainly and under `accelerate launch --num_proce
 
     python tests/multiprocess_train.py OUT_DIR PER_DEVICE_BATCH
 
-Every file the run writes through distill_lib.runs.write_json or the checkpoint code is logged with the
-process index that wrote it (OUT_DIR/writes-<rank>.txt), so the test can check that one process writes.
+Every file the run writes through distill_lib.runs.write_json or the checkpoint code is logged with
+the process index that wrote it (OUT_DIR/writes-<rank>.txt), so the test can check that one process
+writes.
 """
 
 from __future__ import annotations
@@ -34,18 +35,32 @@ def logged_swap(tmp: Path, target: Path) -> None:
 
 
 checkpoints._swap_in = logged_swap
-tokenizer = train_tokenizer([f"word{i} number {i} plus {i * 3}" for i in range(300)], vocab_size=300)
+tokenizer = train_tokenizer(
+    [f"word{i} number {i} plus {i * 3}" for i in range(300)], vocab_size=300
+)
 generator = torch.Generator().manual_seed(0)
 features = []
-for _ in range(32):  # two rows per record, every row the same length: per-task means are shard-independent
+# two rows per record, every row the same length: per-task means are shard-independent
+for _ in range(32):
     prompt = torch.randint(10, 250, (10,), generator=generator).tolist()
     rows = []
     for task in (0, 1):
         target = torch.randint(10, 250, (5,), generator=generator).tolist()
         rows.append({"input_ids": prompt + target, "labels": [-100] * 10 + target, "task": task})
     features.append(rows)
-cfg = TrainConfig(lr=1e-2, global_batch_size=8, per_device_batch_size=per_device, max_steps=4, eval_every=2,
-                  log_every=1, seed=0, precision="fp32", group_by_length=False)
-model, _ = train(tiny_causal(tokenizer), tokenizer, False, features, [0.5, 0.5], lambda m: 0.0, cfg, out / "run")
+cfg = TrainConfig(
+    lr=1e-2,
+    global_batch_size=8,
+    per_device_batch_size=per_device,
+    max_steps=4,
+    eval_every=2,
+    log_every=1,
+    seed=0,
+    precision="fp32",
+    group_by_length=False,
+)
+model, _ = train(
+    tiny_causal(tokenizer), tokenizer, False, features, [0.5, 0.5], lambda m: 0.0, cfg, out / "run"
+)
 if state.is_main_process:
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / "weights.pt")

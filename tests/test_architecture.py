@@ -1,5 +1,5 @@
-"""The library's shape: shared layers import only layers below them, never a paper; papers never import the
-orchestrators; no shared module's control flow names a paper or a dataset."""
+"""The library's shape: shared layers import only layers below them, never a paper; papers never
+import the orchestrators; no shared module's control flow names a paper or a dataset."""
 
 from __future__ import annotations
 
@@ -11,11 +11,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "distill_lib"
 # Shared layers, lowest first: a module may import its own layer or any layer before it.
-LAYERS = ["config_values", "config", "hub", "progress", "models", "runs", "data", "prompts", "teacher", "verify", "methods",
-          "losses", "train", "evaluate", "metrics", "plots", "eta"]
+LAYERS = [
+    "config_values",
+    "config",
+    "hub",
+    "progress",
+    "models",
+    "runs",
+    "data",
+    "prompts",
+    "teacher",
+    "verify",
+    "methods",
+    "losses",
+    "train",
+    "evaluate",
+    "metrics",
+    "plots",
+    "eta",
+]
 ORCHESTRATORS = {"experiment", "render", "cli"}  # may use distill_lib.papers.index
-PAPER_WORDS = re.compile(r"\b(cqa|svamp|esnli|e-snli|anli1?|gsm8k|asdiv|multiarith|scigen|math-reft|math-gsm8k)\b",
-                         re.IGNORECASE)
+PAPER_WORDS = re.compile(
+    r"\b(cqa|svamp|esnli|e-snli|anli1?|gsm8k|asdiv|multiarith|scigen|math-reft|math-gsm8k)\b",
+    re.IGNORECASE,
+)
 
 
 def layer_of(module: str) -> str:
@@ -27,7 +46,11 @@ def imports_of(path: Path) -> list[str]:
     tree = ast.parse(path.read_text())
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("distill_lib"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("distill_lib")
+        ):
             found.append(node.module)
         elif isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.startswith("distill_lib")]
@@ -35,10 +58,15 @@ def imports_of(path: Path) -> list[str]:
 
 
 def modules() -> list[tuple[str, Path]]:
-    return [(".".join(p.relative_to(ROOT.parent).with_suffix("").parts), p) for p in sorted(ROOT.rglob("*.py"))]
+    return [
+        (".".join(p.relative_to(ROOT.parent).with_suffix("").parts), p)
+        for p in sorted(ROOT.rglob("*.py"))
+    ]
 
 
-@pytest.mark.parametrize("module,path", [m for m in modules() if layer_of(m[0]) in LAYERS], ids=lambda x: str(x))
+@pytest.mark.parametrize(
+    "module,path", [m for m in modules() if layer_of(m[0]) in LAYERS], ids=lambda x: str(x)
+)
 def test_shared_layers_import_downward_only(module, path):
     own = LAYERS.index(layer_of(module))
     for imported in imports_of(path):
@@ -46,29 +74,50 @@ def test_shared_layers_import_downward_only(module, path):
         assert layer != "papers", f"{module} imports a paper ({imported})"
         assert layer not in ORCHESTRATORS, f"{module} imports the orchestrator {imported}"
         if layer in LAYERS:
-            assert LAYERS.index(layer) <= own, f"{module} (layer {layer_of(module)}) imports upward: {imported}"
+            assert LAYERS.index(layer) <= own, (
+                f"{module} (layer {layer_of(module)}) imports upward: {imported}"
+            )
 
 
-@pytest.mark.parametrize("module,path", [m for m in modules() if layer_of(m[0]) == "papers"], ids=lambda x: str(x))
+@pytest.mark.parametrize(
+    "module,path", [m for m in modules() if layer_of(m[0]) == "papers"], ids=lambda x: str(x)
+)
 def test_papers_never_import_orchestrators(module, path):
     for imported in imports_of(path):
         assert layer_of(imported) not in ORCHESTRATORS, f"{module} imports {imported}"
-        if imported.startswith("distill_lib.papers.") and module.count(".") > 2 and imported.count(".") > 2:
+        if (
+            imported.startswith("distill_lib.papers.")
+            and module.count(".") > 2
+            and imported.count(".") > 2
+        ):
             assert imported.split(".")[2] in (module.split(".")[2], "base", "rationales"), (
-                f"{module} imports another paper's module {imported}")
+                f"{module} imports another paper's module {imported}"
+            )
 
 
 def code_without_docs(path: Path) -> list[tuple[int, str]]:
-    """String constants used in comparisons, branches and calls (docstrings and comments left out)."""
+    """String constants used in comparisons, branches and calls (docstrings and comments left
+    out).
+    """
     tree = ast.parse(path.read_text())
-    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-                  and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
-    return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
+    return [
+        (n.lineno, n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
 
 
-@pytest.mark.parametrize("module,path", [m for m in modules() if layer_of(m[0]) != "papers"], ids=lambda x: str(x))
+@pytest.mark.parametrize(
+    "module,path", [m for m in modules() if layer_of(m[0]) != "papers"], ids=lambda x: str(x)
+)
 def test_no_paper_or_dataset_names_in_shared_code(module, path):
     named = [(line, text) for line, text in code_without_docs(path) if PAPER_WORDS.search(text)]
     assert not named, f"{module} names a paper's dataset in code: {named[:3]}"

@@ -1,4 +1,5 @@
-"""The command line: profiles listed from the config, errors as one line naming the key, no traceback."""
+"""The command line: profiles listed from the config, errors as one line naming the key, no
+traceback."""
 
 from __future__ import annotations
 
@@ -9,17 +10,37 @@ import pytest
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "distill_lib.cli", *args], capture_output=True, text=True,
-                          timeout=120, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "distill_lib.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "--config", "configs/dss.yaml", "--set", "data.dataset=svampp"], "data.dataset names ['svampp']"),
-    (["run", "--config", "configs/dss.yaml", "--profile", "gpu"], "no profile 'gpu'; choose from ['smoke', 'cpu'"),
-    (["run", "--config", "configs/nope.yaml"], "config file not found: configs/nope.yaml"),
-    (["teacher", "--config", "configs/dss.yaml", "--set", "train.lr=fast"], "train.lr: 'fast' is not a valid float"),
-    (["run", "--config", "configs/dss.yaml", "--set", "train.lr"], "--set expects key=value, got 'train.lr'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["run", "--config", "configs/dss.yaml", "--set", "data.dataset=svampp"],
+            "data.dataset names ['svampp']",
+        ),
+        (
+            ["run", "--config", "configs/dss.yaml", "--profile", "gpu"],
+            "no profile 'gpu'; choose from ['smoke', 'cpu'",
+        ),
+        (["run", "--config", "configs/nope.yaml"], "config file not found: configs/nope.yaml"),
+        (
+            ["teacher", "--config", "configs/dss.yaml", "--set", "train.lr=fast"],
+            "train.lr: 'fast' is not a valid float",
+        ),
+        (
+            ["run", "--config", "configs/dss.yaml", "--set", "train.lr"],
+            "--set expects key=value, got 'train.lr'",
+        ),
+    ],
+)
 def test_errors_are_one_line_without_traceback(args, message):
     result = cli(*args)
     assert result.returncode == 2 and message in result.stderr
@@ -34,4 +55,6 @@ def test_profiles_are_listed_with_what_they_are():
 
 def test_help_names_every_command_and_shows_examples():
     result = cli("--help")
-    assert result.returncode == 0 and all(c in result.stdout for c in ("teacher", "run", "profiles", "examples:"))
+    assert result.returncode == 0 and all(
+        c in result.stdout for c in ("teacher", "run", "profiles", "examples:")
+    )

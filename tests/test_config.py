@@ -12,12 +12,26 @@ from distill_lib.runs import run_dir, write_run_record
 
 def test_profiles_and_overrides():
     paper = load_config("configs/dss.yaml", "paper")
-    assert (paper.student.name, paper.train.lr, paper.train.global_batch_size, paper.train.max_steps) == (
-        "google/t5-v1_1-base", 5e-5, 64, 10_000)
-    assert (paper.student.max_input_tokens, paper.student.max_target_tokens, paper.method.alpha) == (1024, 256, 0.5)
+    assert (
+        paper.student.name,
+        paper.train.lr,
+        paper.train.global_batch_size,
+        paper.train.max_steps,
+    ) == ("google/t5-v1_1-base", 5e-5, 64, 10_000)
+    assert (
+        paper.student.max_input_tokens,
+        paper.student.max_target_tokens,
+        paper.method.alpha,
+    ) == (1024, 256, 0.5)
     assert paper.eval.max_new_tokens == 64 and paper.eval.num_beams == 1
-    smoke = load_config("configs/dss.yaml", "smoke", {"train.max_steps": 3, "data": {"dataset": "svamp"}})
-    assert smoke.student.name == "tiny-t5" and smoke.train.max_steps == 3 and smoke.data.dataset == "svamp"
+    smoke = load_config(
+        "configs/dss.yaml", "smoke", {"train.max_steps": 3, "data": {"dataset": "svamp"}}
+    )
+    assert (
+        smoke.student.name == "tiny-t5"
+        and smoke.train.max_steps == 3
+        and smoke.data.dataset == "svamp"
+    )
     assert smoke.train.lr == 1e-3  # from the profile, not the base
     assert smoke.replace({"method.name": "single_task"}).method.name == "single_task"
 
@@ -39,7 +53,8 @@ def test_run_record_has_config_and_versions(tmp_path):
     versions = json.loads((tmp_path / "versions.json").read_text())
     import importlib.metadata
 
-    assert versions["torch"] == importlib.metadata.version("torch")  # the installed version, not a placeholder
+    # the installed version, not a placeholder
+    assert versions["torch"] == importlib.metadata.version("torch")
     assert versions["transformers"] == importlib.metadata.version("transformers")
     import yaml
 
@@ -52,11 +67,18 @@ def test_run_root_env_override(monkeypatch, tmp_path):
     assert run_dir(load_config("configs/dss.yaml", "smoke")) == tmp_path / "dss" / "smoke"
 
 
-@pytest.mark.parametrize("key,given,expected", [
-    ("train.lr", "5e-5", 5e-5), ("train.max_steps", "20", 20), ("train.max_steps", 1e4, 10_000),
-    ("train.lr", 1, 1.0), ("train.group_by_length", "false", False), ("data.test_limit", None, None),
-    ("grid.seeds", ["1", 2], [1, 2]),
-])
+@pytest.mark.parametrize(
+    "key,given,expected",
+    [
+        ("train.lr", "5e-5", 5e-5),
+        ("train.max_steps", "20", 20),
+        ("train.max_steps", 1e4, 10_000),
+        ("train.lr", 1, 1.0),
+        ("train.group_by_length", "false", False),
+        ("data.test_limit", None, None),
+        ("grid.seeds", ["1", 2], [1, 2]),
+    ],
+)
 def test_values_are_coerced_to_their_field_type(key, given, expected):
     cfg = load_config("configs/dss.yaml", "smoke", {key: given})
     section, name = key.split(".")
@@ -64,19 +86,26 @@ def test_values_are_coerced_to_their_field_type(key, given, expected):
     assert value == expected and type(value) is type(expected)
 
 
-@pytest.mark.parametrize("key,given,message", [
-    ("train.lr", "fast", r"train\.lr: 'fast' is not a valid float"),
-    ("train.max_steps", 2.5, r"train\.max_steps: 2\.5 is not a valid int"),
-    ("train.max_steps", True, r"train\.max_steps: True is not a valid int"),
-    ("student.name", 7, r"student\.name: 7 is not a valid str"),
-    ("grid.seeds", 3, r"grid\.seeds: 3 is not a list"),
-    ("data.train_fraction", 1.5, r"data\.train_fraction = 1\.5 is out of range: must be in \(0, 1\]"),
-    ("train.lr", 0, r"train\.lr = 0\.0 is out of range"),
-    ("train.precision", "fp16", r"train\.precision = 'fp16' is out of range: must be one of"),
-    ("method.label_source", "palm", r"method\.label_source = 'palm'"),
-    ("grid.fractions", [0.5, 0], r"grid\.fractions holds 0\.0"),
-    ("train", 3, r"train is a section"),
-])
+@pytest.mark.parametrize(
+    "key,given,message",
+    [
+        ("train.lr", "fast", r"train\.lr: 'fast' is not a valid float"),
+        ("train.max_steps", 2.5, r"train\.max_steps: 2\.5 is not a valid int"),
+        ("train.max_steps", True, r"train\.max_steps: True is not a valid int"),
+        ("student.name", 7, r"student\.name: 7 is not a valid str"),
+        ("grid.seeds", 3, r"grid\.seeds: 3 is not a list"),
+        (
+            "data.train_fraction",
+            1.5,
+            r"data\.train_fraction = 1\.5 is out of range: must be in \(0, 1\]",
+        ),
+        ("train.lr", 0, r"train\.lr = 0\.0 is out of range"),
+        ("train.precision", "fp16", r"train\.precision = 'fp16' is out of range: must be one of"),
+        ("method.label_source", "palm", r"method\.label_source = 'palm'"),
+        ("grid.fractions", [0.5, 0], r"grid\.fractions holds 0\.0"),
+        ("train", 3, r"train is a section"),
+    ],
+)
 def test_bad_values_name_their_key(key, given, message):
     with pytest.raises(ConfigError, match=message):
         load_config("configs/dss.yaml", "smoke", {key: given})
@@ -92,16 +121,25 @@ def test_bad_value_in_a_file_names_the_file(tmp_path):
 def test_cli_set_values_arrive_typed():
     from distill_lib.cli import parse_overrides
 
-    cfg = load_config("configs/dss.yaml", "smoke", parse_overrides(["train.lr=5e-5", "data.train_fraction=0.5"]))
+    cfg = load_config(
+        "configs/dss.yaml", "smoke", parse_overrides(["train.lr=5e-5", "data.train_fraction=0.5"])
+    )
     assert cfg.train.lr == 5e-5 and cfg.data.train_fraction == 0.5
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("data.dataset", "svampp", r"data.dataset names \['svampp'\]: dss knows \['cqa', 'svamp', 'anli1', 'esnli'\]"),
-    ("method.name", "dsss", r"method.name names \['dsss'\]: dss knows \[.*'dss'"),
-    ("grid.methods", ["dss", "sft"], r"grid.methods names \['sft'\]"),
-    ("data.train_limit", -5, r"data.train_limit = -5 is out of range"),
-])
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        (
+            "data.dataset",
+            "svampp",
+            r"data.dataset names \['svampp'\]: dss knows \['cqa', 'svamp', 'anli1', 'esnli'\]",
+        ),
+        ("method.name", "dsss", r"method.name names \['dsss'\]: dss knows \[.*'dss'"),
+        ("grid.methods", ["dss", "sft"], r"grid.methods names \['sft'\]"),
+        ("data.train_limit", -5, r"data.train_limit = -5 is out of range"),
+    ],
+)
 def test_names_and_limits_are_checked_before_any_data_loads(key, value, message):
     with pytest.raises(ConfigError, match=message):
         load_config("configs/dss.yaml", "smoke", {key: value})

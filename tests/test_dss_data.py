@@ -1,4 +1,5 @@
-"""DSS data: split construction, release facts (PaLM label accuracy), and parsing parity with the reference."""
+"""DSS data: split construction, release facts (PaLM label accuracy), and parsing parity with the
+reference."""
 
 from __future__ import annotations
 
@@ -9,20 +10,28 @@ import numpy as np
 import pytest
 
 from distill_lib.data.records import DataUnavailable
-from distill_lib.papers.dss.data import labels_match, llm_label_accuracy, load_dss, load_split_records
+from distill_lib.papers.dss.data import (
+    labels_match,
+    llm_label_accuracy,
+    load_dss,
+    load_split_records,
+)
 from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
 
 
-# An oracle for the reference parse rules, written independently (regex first, not split first), in minbpe's
-# spirit: two implementations of the same rules must agree on every shipped string.
+# An oracle for the reference parse rules, written independently (regex first, not split first), in
+# minbpe's spirit: two implementations of the same rules must agree on every shipped string.
 def oracle(dataset: str, text: str) -> tuple[str, str]:
     if dataset == "esnli":
         m = re.match(r"(?s)(.*?)Answer:", text)
         rationale = (m.group(1) if m else text).rstrip()
         m = re.search(r"(?s)Answer: (.*?)(Premise|$)", text)
         return rationale, m.group(1).rstrip() if m else " "
-    cut, marker = {"cqa": ("Q:", "So the answer is"), "svamp": ("Q:", "The answer is"),
-                   "anli1": ("Premise:", "So the answer is")}[dataset]
+    cut, marker = {
+        "cqa": ("Q:", "So the answer is"),
+        "svamp": ("Q:", "The answer is"),
+        "anli1": ("Premise:", "So the answer is"),
+    }[dataset]
     body = text[: text.index(cut)] if cut in text else text
     body = body.rstrip()
     if body.count(marker) != 1:
@@ -39,8 +48,18 @@ def oracle(dataset: str, text: str) -> tuple[str, str]:
     return rationale.rstrip(), (label[:-1] if label.endswith(".") else label) or " "
 
 
-ALL_RELEASED = [("cqa", "train"), ("cqa", "test"), ("svamp", "train"), ("svamp", "test"), ("anli1", "train"),
-                ("anli1", "valid"), ("anli1", "test"), ("esnli", "train"), ("esnli", "valid"), ("esnli", "test")]
+ALL_RELEASED = [
+    ("cqa", "train"),
+    ("cqa", "test"),
+    ("svamp", "train"),
+    ("svamp", "test"),
+    ("anli1", "train"),
+    ("anli1", "valid"),
+    ("anli1", "test"),
+    ("esnli", "train"),
+    ("esnli", "valid"),
+    ("esnli", "test"),
+]
 
 
 @pytest.mark.parametrize("dataset,split", ALL_RELEASED)
@@ -54,21 +73,39 @@ def test_parse_parity_on_every_shipped_string(data_dir, dataset, split):
 def test_parse_examples_by_hand():
     cqa = "Beavers need wood. So the answer is (c) wooded area.\n\nQ: What is next?"
     assert parse_palm_output("cqa", cqa) == ("Beavers need wood.", "wooded area")
-    assert parse_palm_output("cqa", "No marker here. So the answer is wooded area.") == ("No marker here.", " ")
+    assert parse_palm_output("cqa", "No marker here. So the answer is wooded area.") == (
+        "No marker here.",
+        " ",
+    )
     assert parse_palm_output("svamp", "He has 10 and 45. The answer is (10 * 45).\n\nQ: x") == (
-        "He has 10 and 45.", "(10 * 45)")
+        "He has 10 and 45.",
+        "(10 * 45)",
+    )
     assert parse_palm_output("svamp", "no answer at all") == (" ", " ")
-    assert parse_palm_output("anli1", "London is in Europe. So the answer is entailment.\n\nPremise: x") == (
-        "London is in Europe.", "entailment")
+    assert parse_palm_output(
+        "anli1", "London is in Europe. So the answer is entailment.\n\nPremise: x"
+    ) == ("London is in Europe.", "entailment")
     assert parse_palm_output("esnli", "A dog is an animal.\nAnswer: entailment\n\nPremise: z") == (
-        "A dog is an animal.", "entailment")
+        "A dog is an animal.",
+        "entailment",
+    )
     assert parse_palm_output("esnli", "cut off") == ("cut off", " ")
 
 
-@pytest.mark.parametrize("dataset,split,expected", [
-    ("cqa", "test", 77.23), ("svamp", "test", 74.00), ("anli1", "test", 65.60), ("esnli", "test", 72.99),
-    ("cqa", "train", 74.26), ("svamp", "train", 73.50), ("anli1", "valid", 66.80), ("esnli", "valid", 73.17),
-    ("esnli", "train", 69.86)])
+@pytest.mark.parametrize(
+    "dataset,split,expected",
+    [
+        ("cqa", "test", 77.23),
+        ("svamp", "test", 74.00),
+        ("anli1", "test", 65.60),
+        ("esnli", "test", 72.99),
+        ("cqa", "train", 74.26),
+        ("svamp", "train", 73.50),
+        ("anli1", "valid", 66.80),
+        ("esnli", "valid", 73.17),
+        ("esnli", "train", 69.86),
+    ],
+)
 def test_palm_label_accuracy_matches_the_release(data_dir, dataset, split, expected):
     records = load_split_records(dataset, split, data_dir)
     assert round(100 * llm_label_accuracy(records, dataset), 2) == expected
@@ -76,7 +113,10 @@ def test_palm_label_accuracy_matches_the_release(data_dir, dataset, split, expec
 
 def test_misaligned_outputs_fall_to_chance(data_dir):
     records = load_split_records("cqa", "test", data_dir)
-    shifted = [dict(r, llm_label=records[(i + 3) % len(records)]["llm_label"]) for i, r in enumerate(records)]
+    shifted = [
+        dict(r, llm_label=records[(i + 3) % len(records)]["llm_label"])
+        for i, r in enumerate(records)
+    ]
     assert llm_label_accuracy(shifted, "cqa") < 0.25
 
 
@@ -85,7 +125,8 @@ def test_split_sizes_follow_the_reference(data_dir):
     assert {k: len(v) for k, v in cqa.items()} == {"train": 8766, "valid": 975, "test": 1221}
     svamp = load_dss("svamp", data_dir)
     assert {k: len(v) for k, v in svamp.items()} == {"train": 720, "valid": 80, "test": 200}
-    assert round(100 * llm_label_accuracy(cqa["train"], "cqa"), 2) == 74.31  # the reference's "LLM Train Acc"
+    # the reference's "LLM Train Acc"
+    assert round(100 * llm_label_accuracy(cqa["train"], "cqa"), 2) == 74.31
     esnli = load_dss("esnli", data_dir)
     assert {k: len(v) for k, v in esnli.items()} == {"train": 10000, "valid": 9842, "test": 9824}
 
@@ -101,9 +142,18 @@ def test_fraction_subsamples_before_the_hold_out(data_dir):
 def test_svamp_split_rebuilds_from_svamp_json(data_dir):
     problems = json.loads((data_dir / "svamp" / "SVAMP.json").read_text())
     order = np.random.RandomState(0).permutation(len(problems))
-    rebuilt = [(f"{problems[i]['Body']}\n{problems[i]['Question']}", problems[i]["Equation"]) for i in order]
-    train = [(r["input"], r["label"]) for r in load_split_records("svamp", "train", data_dir, with_llm=False)]
-    test = [(r["input"], r["label"]) for r in load_split_records("svamp", "test", data_dir, with_llm=False)]
+    rebuilt = [
+        (f"{problems[i]['Body']}\n{problems[i]['Question']}", problems[i]["Equation"])
+        for i in order
+    ]
+    train = [
+        (r["input"], r["label"])
+        for r in load_split_records("svamp", "train", data_dir, with_llm=False)
+    ]
+    test = [
+        (r["input"], r["label"])
+        for r in load_split_records("svamp", "test", data_dir, with_llm=False)
+    ]
     assert train == rebuilt[:800] and test == rebuilt[800:]
 
 
@@ -123,13 +173,16 @@ def test_svamp_scoring_is_by_value_with_tolerance():
     assert labels_match("svamp", "(1/3)", "( 0.3333333333 )")
     assert not labels_match("svamp", "(1/3)", "( 0.3333333333 )", exact_svamp=True)
     assert not labels_match("svamp", "__import__('os')", "( 1.0 )")
-    assert not labels_match("svamp", "(29/2) and (30/2)", "( 30.0 / 2.0 )")  # the eval quirk only on request
-    assert labels_match("cqa", "wooded area", "wooded area") and not labels_match("cqa", "wooded", "wooded area")
+    # the eval quirk only on request
+    assert not labels_match("svamp", "(29/2) and (30/2)", "( 30.0 / 2.0 )")
+    assert labels_match("cqa", "wooded area", "wooded area") and not labels_match(
+        "cqa", "wooded", "wooded area"
+    )
 
 
 def test_rows_joined_by_order_are_checked_against_the_release(data_dir, monkeypatch):
-    """ANLI-R1 train inputs come from the hub and are joined to the PaLM outputs by row order: a shifted copy
-    must be refused when the data loads, the aligned one accepted."""
+    """ANLI-R1 train inputs come from the hub and are joined to the PaLM outputs by row order: a
+    shifted copy must be refused when the data loads, the aligned one accepted."""
     from distill_lib.papers.dss import data as dss_data
 
     rows = dss_data.read_jsonl(data_dir / "dss" / "anli1" / "anli1_valid.json")
@@ -140,5 +193,7 @@ def test_rows_joined_by_order_are_checked_against_the_release(data_dir, monkeypa
     assert dss_data.check_alignment(aligned, "anli1", "aligned") == pytest.approx(66.8, abs=0.05)
     shifted = rows[1:] + rows[:1]
     monkeypatch.setattr(dss_data, "_raw_split", lambda name, split, d: (shifted, True))
-    with pytest.raises(dss_data.MisalignedRows, match=r"anli1/train \(inputs from the hub\).*not aligned"):
+    with pytest.raises(
+        dss_data.MisalignedRows, match=r"anli1/train \(inputs from the hub\).*not aligned"
+    ):
         dss_data.load_split_records("anli1", "train", data_dir)

@@ -1,4 +1,5 @@
-"""The grid ETA uses committed records of the same cell first, then finished cells alike, and says so."""
+"""The grid ETA uses committed records of the same cell first, then finished cells alike, and says
+so."""
 
 from __future__ import annotations
 
@@ -9,18 +10,26 @@ from distill_lib.runs import cell_key
 
 def _cells():
     base = load_config("configs/dss.yaml", "cpu")
-    trained = [base.replace({"data.dataset": d, "method.name": m}) for d in ("esnli", "cqa") for m in ("dss", "standard_ft")]
+    trained = [
+        base.replace({"data.dataset": d, "method.name": m})
+        for d in ("esnli", "cqa")
+        for m in ("dss", "standard_ft")
+    ]
     return base, trained, base.replace({"train.max_steps": 0})
 
 
 def test_estimates_prefer_committed_then_alike_cells():
     base, (esnli_dss, esnli_ft, cqa_dss, cqa_ft), untrained = _cells()
-    finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 400.0, "untrained": False},
-                {"method": "standard_ft", "dataset": "esnli", "cell_wall_s": 200.0, "untrained": False}]
+    finished = [
+        {"method": "dss", "dataset": "esnli", "cell_wall_s": 400.0, "untrained": False},
+        {"method": "standard_ft", "dataset": "esnli", "cell_wall_s": 200.0, "untrained": False},
+    ]
     committed = {cell_key(cqa_ft): {"metrics": {"cell_wall_s": 111.0}}}
     assert cell_seconds(cqa_ft, finished, committed) == (111.0, "committed")
-    assert cell_seconds(cqa_dss, finished, committed) == (400.0, "this run")  # same method, other dataset
-    assert cell_seconds(untrained, finished, committed) == (None, "none")  # never from trained cells
+    # same method, other dataset
+    assert cell_seconds(cqa_dss, finished, committed) == (400.0, "this run")
+    # never from trained cells
+    assert cell_seconds(untrained, finished, committed) == (None, "none")
 
 
 def test_eta_line_names_its_source_or_says_unknown():
@@ -28,7 +37,13 @@ def test_eta_line_names_its_source_or_says_unknown():
     finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 360.0, "untrained": False}]
     assert grid_eta(cells, finished, []) == "ETA 0.4 h for 4 cell(s), from this run"
     assert "known after the first cell" in grid_eta([*cells, untrained], finished, [])
-    committed = [{"key": cell_key(untrained), "metrics": {"cell_wall_s": 3600.0}, "machine": {"cpu": "Xeon X"}}]
+    committed = [
+        {
+            "key": cell_key(untrained),
+            "metrics": {"cell_wall_s": 3600.0},
+            "machine": {"cpu": "Xeon X"},
+        }
+    ]
     line = grid_eta([untrained], [], committed)
     assert line == "ETA 1.0 h for 1 cell(s), from the committed results (measured on Xeon X)"
     assert grid_eta([], finished, []) == "nothing to run"
@@ -37,6 +52,11 @@ def test_eta_line_names_its_source_or_says_unknown():
 def test_a_committed_record_of_the_same_position_under_other_settings_still_estimates():
     base, (esnli_dss, *_), untrained = _cells()
     other_settings_key = cell_key(esnli_dss).rsplit("-", 1)[0] + "-0123456789"
-    committed = [{"key": other_settings_key, "metrics": {"cell_wall_s": 720.0}, "machine": {"cpu": "Xeon X"}}]
-    assert grid_eta([esnli_dss], [], committed) == "ETA 0.2 h for 1 cell(s), from the committed results " \
-                                                   "(measured on Xeon X)"
+    committed = [
+        {"key": other_settings_key, "metrics": {"cell_wall_s": 720.0}, "machine": {"cpu": "Xeon X"}}
+    ]
+    assert (
+        grid_eta([esnli_dss], [], committed)
+        == "ETA 0.2 h for 1 cell(s), from the committed results "
+        "(measured on Xeon X)"
+    )

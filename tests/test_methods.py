@@ -1,4 +1,5 @@
-"""Methods: rows per record, prefixes, label sources, single-task read-back, math triggers, NLI pairs."""
+"""Methods: rows per record, prefixes, label sources, single-task read-back, math triggers, NLI
+pairs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from distill_lib.papers.index import METHOD_PAPER, build_method
 from distill_lib.papers.math.methods import TRIGGERS, math_input
 from distill_lib.train.batching import encode_row, source_text
 
-RECORD = {"input": "Q?", "input_b": "", "label": "gold", "llm_label": "palm", "rationale": "because", "format": "cot"}
+RECORD = {
+    "input": "Q?",
+    "input_b": "",
+    "label": "gold",
+    "llm_label": "palm",
+    "rationale": "because",
+    "format": "cot",
+}
 
 
 def test_standard_finetuning_and_distillation_targets():
-    assert [r.target for r in build_method(MethodConfig(name="standard_ft")).rows(RECORD)] == ["gold"]
+    assert [r.target for r in build_method(MethodConfig(name="standard_ft")).rows(RECORD)] == [
+        "gold"
+    ]
     cfg = MethodConfig(name="standard_distill")
     assert [r.target for r in build_method(cfg).rows(RECORD)] == ["palm"]
     assert cfg.label_source == "gold"  # building a method never mutates the caller's config
@@ -22,10 +32,15 @@ def test_standard_finetuning_and_distillation_targets():
 def test_dss_rows_prefixes_and_weights():
     method = build_method(MethodConfig(name="dss", alpha=0.3))
     rows = method.rows(RECORD)
-    assert [(r.source, r.target, r.task) for r in rows] == [("predict: Q?", "gold", 0), ("explain: Q?", "because", 1)]
+    assert [(r.source, r.target, r.task) for r in rows] == [
+        ("predict: Q?", "gold", 0),
+        ("explain: Q?", "because", 1),
+    ]
     assert method.weights == [0.3, pytest.approx(0.7)]
     assert method.prompt(RECORD, "label").source == "predict: Q?"
-    custom = build_method(MethodConfig(name="dss", label_prefix="[label] ", rationale_prefix="[rationale] "))
+    custom = build_method(
+        MethodConfig(name="dss", label_prefix="[label] ", rationale_prefix="[rationale] ")
+    )
     assert custom.rows(RECORD)[1].source == "[rationale] Q?"
 
 
@@ -42,7 +57,8 @@ def test_math_triggers_are_the_model_card_strings():
     assert TRIGGERS["eot"] == "System of linear equations: (Do not simplify)"
     etd = build_method(MethodConfig(name="etd"))
     assert [r.source for r in etd.rows({**RECORD, "format": "eot"})] == [math_input("Q?", "eot")]
-    assert build_method(MethodConfig(name="potd")).rows(RECORD) == []  # a CoT record is not PoTD data
+    # a CoT record is not PoTD data
+    assert build_method(MethodConfig(name="potd")).rows(RECORD) == []
 
 
 def test_nli_pair_is_joined_with_the_eos_string(tiny_tokenizer):
@@ -66,10 +82,15 @@ def test_unknown_method_is_a_clear_error():
 
 @pytest.mark.parametrize("name", sorted(METHOD_PAPER))
 def test_every_method_follows_the_contract(name):
-    """formats, rows(record) and prompt(record, fmt) for every format, read_label on text: one contract."""
+    """formats, rows(record) and prompt(record, fmt) for every format, read_label on text: one
+    contract."""
     method = build_method(MethodConfig(name=name))
-    record = {**RECORD, "format": method.formats[0] if method.formats[0] != "label" else "cot", "answer": 1.0,
-              "table": "{}"}
+    record = {
+        **RECORD,
+        "format": method.formats[0] if method.formats[0] != "label" else "cot",
+        "answer": 1.0,
+        "table": "{}",
+    }
     assert method.formats and all(isinstance(f, str) for f in method.formats)
     prompts = [method.prompt(record, fmt) for fmt in method.formats]
     assert all(p.target == "" and p.source for p in prompts)
@@ -78,7 +99,8 @@ def test_every_method_follows_the_contract(name):
 
 def test_etd_without_chain_of_thought_data_is_tested_on_what_it_trained_on():
     etd = build_method(MethodConfig(name="etd"))
-    records = [{**RECORD, "format": "pot"}, {**RECORD, "format": "eot"}]  # a pool without CoT thoughts
+    # a pool without CoT thoughts
+    records = [{**RECORD, "format": "pot"}, {**RECORD, "format": "eot"}]
     fitted = etd.fitted_to(records)
     assert fitted.formats == ("pot", "eot") and fitted.absent_formats == ("cot",)
     assert etd.formats == ("cot", "pot", "eot")  # the built method is left as it was

@@ -1,4 +1,5 @@
-"""Metrics: hand-computable BLEU/METEOR values and the BERTScore/TAPAS/TAPEX code paths on tiny random models."""
+"""Metrics: hand-computable BLEU/METEOR values and the BERTScore/TAPAS/TAPEX code paths on tiny
+random models."""
 
 import json
 import math
@@ -26,17 +27,29 @@ from distill_lib.metrics.text import bertscore, bleu, meteor
 from distill_lib.models.tiny import train_tokenizer
 from distill_lib.papers.scigen.metrics import score_scigen
 
-SENTENCES = ["the cat sat on the mat", "a dog ran in the park", "the model is best on the hard subset",
-             "bert acc is 1 and roberta acc is 3"]
-TABLES = [Table("Table 1: c", ["Model", "Acc", "Acc", ""], [["[BOLD] BERT", "1", "2", "[EMPTY]"], ["x", "3", "1", "y"]]),
-          Table("Table 2: empty body", ["a"], [])]
+SENTENCES = [
+    "the cat sat on the mat",
+    "a dog ran in the park",
+    "the model is best on the hard subset",
+    "bert acc is 1 and roberta acc is 3",
+]
+TABLES = [
+    Table(
+        "Table 1: c",
+        ["Model", "Acc", "Acc", ""],
+        [["[BOLD] BERT", "1", "2", "[EMPTY]"], ["x", "3", "1", "y"]],
+    ),
+    Table("Table 2: empty body", ["a"], []),
+]
 
 
 def test_bleu_identical_disjoint_and_hand_computed():
     assert bleu(["the cat sat on the mat"], ["the cat sat on the mat"]) == pytest.approx(100.0)
     assert bleu(["a b c d e f"], ["u v w x y z"]) == pytest.approx(0.0)
     # n-gram precisions 5/6, 3/5, 2/4, 1/3, equal lengths (no brevity penalty): BLEU = (1/12)^(1/4)
-    assert bleu(["the cat sat on the mat"], ["the cat sat on a mat"]) == pytest.approx(100 * 12 ** -0.25, abs=1e-6)
+    assert bleu(["the cat sat on the mat"], ["the cat sat on a mat"]) == pytest.approx(
+        100 * 12**-0.25, abs=1e-6
+    )
     with pytest.raises(ValueError, match="2 predictions but 1 references"):
         bleu(["a", "b"], ["a"])
 
@@ -78,18 +91,30 @@ def tiny_roberta(tmp_path_factory) -> Path:
     tokenizer.model_max_length = 64  # bert-score truncates to this
     tokenizer.save_pretrained(directory)
     torch.manual_seed(0)
-    config = RobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                           intermediate_size=64, max_position_embeddings=70, pad_token_id=tokenizer.pad_token_id)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=70,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     RobertaModel(config).save_pretrained(directory)
     return directory
 
 
 def test_bertscore_on_a_tiny_local_model(tiny_roberta):
-    identical = bertscore(["the cat sat on the mat"], ["the cat sat on the mat"], tiny_roberta, num_layers=2)
-    partial = bertscore(["the cat sat in the park"], ["the cat sat on the mat"], tiny_roberta, num_layers=2)
+    identical = bertscore(
+        ["the cat sat on the mat"], ["the cat sat on the mat"], tiny_roberta, num_layers=2
+    )
+    partial = bertscore(
+        ["the cat sat in the park"], ["the cat sat on the mat"], tiny_roberta, num_layers=2
+    )
     disjoint = bertscore(["bert acc"], ["the cat sat on the mat"], tiny_roberta, num_layers=2)
     assert identical.value == pytest.approx(1.0, abs=1e-5) and identical.details["hash"].endswith(
-        f"_L2_no-idf_version=0.3.12(hug_trans={transformers.__version__})")
+        f"_L2_no-idf_version=0.3.12(hug_trans={transformers.__version__})"
+    )
     assert identical.value > partial.value > disjoint.value
 
 
@@ -106,12 +131,27 @@ def test_bertscore_unavailable_model_is_reported(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def tiny_tapas(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("tapas")
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[EMPTY]", *sorted(set(" ".join(SENTENCES).split()))]
+    words = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        "[EMPTY]",
+        *sorted(set(" ".join(SENTENCES).split())),
+    ]
     (directory / "vocab.txt").write_text("\n".join(words) + "\n")
     TapasTokenizer(str(directory / "vocab.txt"), model_max_length=64).save_pretrained(directory)
     torch.manual_seed(0)
-    config = TapasConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32, max_position_embeddings=64, num_labels=2)
+    config = TapasConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=2,
+    )
     TapasForSequenceClassification(config).save_pretrained(directory)
     return directory
 
@@ -121,15 +161,31 @@ def tiny_tapex(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("tapex")
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     bpe.train_from_iterator(SENTENCES + ["col : model | acc row 1 : bert | 1"], trainer=trainer)
     bpe.model.save(str(directory))  # vocab.json + merges.txt, as in the TAPEX checkpoints
     torch.manual_seed(0)
-    config = BartConfig(vocab_size=bpe.get_vocab_size(), d_model=16, encoder_layers=1, decoder_layers=1,
-                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-                        max_position_embeddings=1024, id2label={0: "Refused", 1: "Entailed"}, pad_token_id=1,
-                        bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
+    config = BartConfig(
+        vocab_size=bpe.get_vocab_size(),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=1024,
+        id2label={0: "Refused", 1: "Entailed"},
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+    )
     BartForSequenceClassification(config).save_pretrained(directory)
     return directory
 
@@ -155,7 +211,8 @@ def test_tapex_input_uses_the_cleaned_table_with_unique_headers(tiny_tapex):
     _, tokenizer = faithfulness.load_tapex(str(tiny_tapex))
     frame = faithfulness.tapex_frame(TABLES[0])
     assert faithfulness.tapex_text(tokenizer, "The Model", frame) == (
-        "the model col : model | acc | acc_2 | col_4 row 1 : bert | 1 | 2 |  row 2 : x | 3 | 1 | y")
+        "the model col : model | acc | acc_2 | col_4 row 1 : bert | 1 | 2 |  row 2 : x | 3 | 1 | y"
+    )
     compat = faithfulness.tapex_frame(TABLES[0], paper_compat=True)
     assert list(compat.columns) == ["Model", "Acc", ""] and compat.shape == (1, 3)
     assert compat.iloc[0, 1] == "['1', '3', '2', '1']"  # the reference's merged duplicate column
@@ -163,18 +220,28 @@ def test_tapex_input_uses_the_cleaned_table_with_unique_headers(tiny_tapex):
 
 def test_batched_scores_equal_item_by_item_scores(tiny_tapex):
     classifier, tokenizer = faithfulness.load_tapex(str(tiny_tapex))
-    encode = [tokenizer(faithfulness.tapex_text(tokenizer, s, faithfulness.tapex_frame(t)), return_tensors="pt")
-              for s, t in zip(SENTENCES[2:], TABLES, strict=True)]
+    encode = [
+        tokenizer(
+            faithfulness.tapex_text(tokenizer, s, faithfulness.tapex_frame(t)), return_tensors="pt"
+        )
+        for s, t in zip(SENTENCES[2:], TABLES, strict=True)
+    ]
     encoded = [{key: item[key][0] for key in ("input_ids", "attention_mask")} for item in encode]
     batched = faithfulness.entailed_probabilities(classifier, encoded, batch_size=2)
-    single = [faithfulness.entailed_probabilities(classifier, [item], batch_size=1)[0] for item in encoded]
+    single = [
+        faithfulness.entailed_probabilities(classifier, [item], batch_size=1)[0] for item in encoded
+    ]
     assert batched == pytest.approx(single, abs=1e-5) and all(0.0 <= p <= 1.0 for p in batched)
 
 
 def test_missing_weights_are_reported_not_computed(tmp_path, monkeypatch):
     for metric in (tapas_acc, tapex_acc):
         result = metric(["a"], TABLES[:1], model=tmp_path / "missing")
-        assert result.value is None and "not computed" in result.reason and "not found" in result.reason
+        assert (
+            result.value is None
+            and "not computed" in result.reason
+            and "not found" in result.reason
+        )
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     offline = tapex_acc(["a"], TABLES[:1])
     assert offline.value is None and "microsoft/tapex-large-finetuned-tabfact" in offline.reason
@@ -184,12 +251,28 @@ def test_missing_weights_are_reported_not_computed(tmp_path, monkeypatch):
 
 def test_score_scigen_reports_every_metric(tiny_roberta, tiny_tapas, tiny_tapex):
     tables = [json.dumps(t.to_dict()) for t in TABLES]  # as stored in the records' `table` column
-    settings = {"bertscore_model": str(tiny_roberta), "bertscore_num_layers": 2, "tapas_model": str(tiny_tapas),
-                "tapex_model": str(tiny_tapex), "tapex_paper_compat": True}
-    scores = score_scigen(["the cat sat on the mat", ""], ["the cat sat on the mat", "empty"], tables, settings)
-    assert set(scores) == {"bleu", "meteor", "bertscore", "tapas_acc", "tapex_acc", "tapex_acc_paper_compat",
-                           "moverscore", "bleurt"}
-    assert scores["bleu"]["value"] == pytest.approx(100.0)  # the empty prediction was scored as "empty"
+    settings = {
+        "bertscore_model": str(tiny_roberta),
+        "bertscore_num_layers": 2,
+        "tapas_model": str(tiny_tapas),
+        "tapex_model": str(tiny_tapex),
+        "tapex_paper_compat": True,
+    }
+    scores = score_scigen(
+        ["the cat sat on the mat", ""], ["the cat sat on the mat", "empty"], tables, settings
+    )
+    assert set(scores) == {
+        "bleu",
+        "meteor",
+        "bertscore",
+        "tapas_acc",
+        "tapex_acc",
+        "tapex_acc_paper_compat",
+        "moverscore",
+        "bleurt",
+    }
+    # the empty prediction was scored as "empty"
+    assert scores["bleu"]["value"] == pytest.approx(100.0)
     assert scores["moverscore"]["value"] is None and scores["bleurt"]["value"] is None
     assert scores["moverscore"]["reason"] and scores["bleurt"]["reason"]
     assert all(s["value"] is None or math.isfinite(s["value"]) for s in scores.values())

@@ -1,5 +1,6 @@
-"""The scale-out path: `accelerate launch --multi_gpu --num_processes 2` on the CPU (gloo) trains to the same
-weights as one process with the same global batch, and only one process writes checkpoints and best weights."""
+"""The scale-out path: `accelerate launch --multi_gpu --num_processes 2` on the CPU (gloo) trains to
+the same weights as one process with the same global batch, and only one process writes checkpoints
+and best weights."""
 
 from __future__ import annotations
 
@@ -19,11 +20,25 @@ def launch(out: Path, processes: int) -> None:
     if processes == 1:
         command = [sys.executable, str(SCRIPT), str(out), "8"]
     else:
-        # --multi_gpu selects accelerate's torch.distributed launcher; without a GPU the library forms a gloo
-        # group on the CPU (train.loop.process_state), which is what this test runs
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
-                   str(processes), "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                   str(SCRIPT), str(out), "4"]
+        # --multi_gpu selects accelerate's torch.distributed launcher; without a GPU the library
+        # forms a gloo group on the CPU (train.loop.process_state), which is what this test runs
+        command = [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            str(processes),
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            str(SCRIPT),
+            str(out),
+            "4",
+        ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -31,7 +46,10 @@ def launch(out: Path, processes: int) -> None:
 def test_two_processes_train_like_one_and_one_writes(tmp_path):
     launch(tmp_path / "one", 1)
     launch(tmp_path / "two", 2)
-    assert sorted(p.name for p in (tmp_path / "two").glob("process-*")) == ["process-0-of-2", "process-1-of-2"]
+    assert sorted(p.name for p in (tmp_path / "two").glob("process-*")) == [
+        "process-0-of-2",
+        "process-1-of-2",
+    ]
     single = torch.load(tmp_path / "one" / "weights.pt")
     double = torch.load(tmp_path / "two" / "weights.pt")
     assert single.keys() == double.keys()

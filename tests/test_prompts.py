@@ -1,4 +1,6 @@
-"""Prompt templates: layouts of the released outputs, parsers checked on real released teacher text."""
+"""Prompt templates: layouts of the released outputs, parsers checked on real released teacher
+text.
+"""
 
 from __future__ import annotations
 
@@ -22,26 +24,53 @@ NLI = ("entailment", "neutral", "contradiction")
 
 def test_every_template_loads_with_version_and_stop():
     names = template_names()
-    assert {"cqa", "svamp", "anli1", "esnli", "math_cot", "math_pot", "math_eot", "scigen_reasoning"} <= set(names)
+    assert {
+        "cqa",
+        "svamp",
+        "anli1",
+        "esnli",
+        "math_cot",
+        "math_pot",
+        "math_eot",
+        "scigen_reasoning",
+    } <= set(names)
     for name in names:
         template = get_template(name)
         assert template.version and template.stop and len(template.stop) <= 4
 
 
-@pytest.mark.parametrize("name, example, ending", [
-    ("cqa", {"id": "1", "input": "Why?\nAnswer Choices:\n(a) x\n(b) y"}, "Q: Why?\nAnswer Choices:\n(a) x\n(b) y\nA:"),
-    ("svamp", {"id": "1", "input": "Body text.\nHow many?"}, "Q: Body text. How many?\nA:"),
-    ("anli1", {"id": "1", "input": "P.", "input_b": "H."}, "Premise: P.\nHypothesis: H.\nAnswer:"),
-    ("esnli", {"id": "1", "input": "P.", "input_b": "H."}, "Premise: P.\nHypothesis: H.\nReasonings:"),
-])
+@pytest.mark.parametrize(
+    "name, example, ending",
+    [
+        (
+            "cqa",
+            {"id": "1", "input": "Why?\nAnswer Choices:\n(a) x\n(b) y"},
+            "Q: Why?\nAnswer Choices:\n(a) x\n(b) y\nA:",
+        ),
+        ("svamp", {"id": "1", "input": "Body text.\nHow many?"}, "Q: Body text. How many?\nA:"),
+        (
+            "anli1",
+            {"id": "1", "input": "P.", "input_b": "H."},
+            "Premise: P.\nHypothesis: H.\nAnswer:",
+        ),
+        (
+            "esnli",
+            {"id": "1", "input": "P.", "input_b": "H."},
+            "Premise: P.\nHypothesis: H.\nReasonings:",
+        ),
+    ],
+)
 def test_dss_layouts_match_the_released_outputs(name, example, ending):
     template = get_template(name)
     text = template.render(example, chat=False)
     assert text.endswith(ending) and text.startswith(template.instruction)
     messages = template.render(example)
-    assert [m["role"] for m in messages] == ["system", "user"] and messages[1]["content"].endswith(ending)
-    for demo in template.exemplars:  # every demonstration parses back to its own rationale and answer
-        answer = template.demonstration(demo)[len(template._fill(template.query, demo, "demo")):]
+    assert [m["role"] for m in messages] == ["system", "user"] and messages[1]["content"].endswith(
+        ending
+    )
+    # every demonstration parses back to its own rationale and answer
+    for demo in template.exemplars:
+        answer = template.demonstration(demo)[len(template._fill(template.query, demo, "demo")) :]
         parsed = template.parse(answer)
         assert parsed.ok and parsed.rationale == demo["rationale"]
 
@@ -61,10 +90,15 @@ def test_dss_parse_of_released_palm_outputs(dataset):
     gold = [json.loads(line) for line in gold_file.read_text().splitlines() if line.strip()]
     texts = read_palm_outputs(DATA, dataset, "test")[: len(gold)]
     parsed, n_failed = parse_all(get_template(dataset), texts)
-    assert all((p.rationale, p.label) == parse_palm_output(dataset, t) for p, t in zip(parsed, texts, strict=True))
+    assert all(
+        (p.rationale, p.label) == parse_palm_output(dataset, t)
+        for p, t in zip(parsed, texts, strict=True)
+    )
     if dataset == "svamp":
-        hits = [safe_eval(p.label) is not None and safe_eval(p.label) == safe_eval(g["label"])
-                for p, g in zip(parsed, gold, strict=True)]
+        hits = [
+            safe_eval(p.label) is not None and safe_eval(p.label) == safe_eval(g["label"])
+            for p, g in zip(parsed, gold, strict=True)
+        ]
     else:
         answers = [g["answer"] if dataset == "cqa" else NLI[g["label"]] for g in gold]
         hits = [p.label == a for p, a in zip(parsed, answers, strict=True)]
@@ -86,29 +120,44 @@ def test_math_pot_and_eot_parsers_cut_run_on_and_check_ans():
     pot = get_template("math_pot").parse("x = 3\nans = x * 2\n\n\nQuestion: next one")
     assert pot.ok and pot.rationale == "x = 3\nans = x * 2" and pot.label == ""
     assert not get_template("math_pot").parse("x = 3\nprint(x)").ok
-    eot = get_template("math_eot").parse("% Assume x apples:\napples = x\napples + 2 = 5\nans = apples")
-    assert eot.ok and eot.rationale.startswith("% Assume") and eot.rationale.endswith("ans = apples")
+    eot = get_template("math_eot").parse(
+        "% Assume x apples:\napples = x\napples + 2 = 5\nans = apples"
+    )
+    assert (
+        eot.ok and eot.rationale.startswith("% Assume") and eot.rationale.endswith("ans = apples")
+    )
 
 
 def test_scigen_one_shot_shows_a_worked_train_table_and_parses_triples(data_dir):
-    """The demonstration is template data: few-shot train item 0 (never test) with its description and two
-    worked (reasoning, statement, verification) blocks, then the target table."""
+    """The demonstration is template data: few-shot train item 0 (never test) with its description
+    and two worked (reasoning, statement, verification) blocks, then the target table."""
     from distill_lib.papers.scigen.data import load_scigen
 
     template = get_template("scigen_reasoning")
     train_0 = load_scigen("train", data_dir)[0]
     (example,) = template.exemplars
-    assert (example["id"], example["input"], example["label"]) == ("train-0", train_0["input"], train_0["label"])
+    assert (example["id"], example["input"], example["label"]) == (
+        "train-0",
+        train_0["input"],
+        train_0["label"],
+    )
     messages = template.render({"id": "2", "input": "<R> <C> x"})
     text = messages[0]["content"]
     assert [m["role"] for m in messages] == ["user"]
     assert f"Table: {train_0['input']}" in text and f"Description: {train_0['label']}" in text
     for k in (1, 2):
-        assert f"Reasoning {k}: Looking at" in text and f"Verification {k}: The claim is true" in text
+        assert (
+            f"Reasoning {k}: Looking at" in text and f"Verification {k}: The claim is true" in text
+        )
     assert text.endswith("Table: <R> <C> x\n") and "test-CL" not in text
-    completion = ("Reasoning 1: Looking at x, we find 3.\nStatement 1: X is 3.\nVerification 1: The claim is true\n"
-                  "Reasoning 2: Looking at y.\nStatement 2: Y is 4.\nVerification 2: The claim is false\n")
+    completion = (
+        "Reasoning 1: Looking at x, we find 3.\nStatement 1: X is 3.\nVerification 1: The claim is "
+        "true\n"
+        "Reasoning 2: Looking at y.\nStatement 2: Y is 4.\nVerification 2: The claim is false\n"
+    )
     parsed = template.parse(completion)
-    assert parsed.ok and parsed.label == "X is 3." and parsed.rationale == "Looking at x, we find 3."
+    assert (
+        parsed.ok and parsed.label == "X is 3." and parsed.rationale == "Looking at x, we find 3."
+    )
     assert [t["verified"] for t in parsed.fields["triples"]] == [True, False]
     assert not template.parse("I cannot read this table.").ok

@@ -1,4 +1,6 @@
-"""Committed results render into tables, sentences and the README; mixed configurations are refused."""
+"""Committed results render into tables, sentences and the README; mixed configurations are
+refused.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +13,27 @@ from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.render import render_all, replace_block
 from distill_lib.runs import write_result
 
-ACCURACY = {("esnli", "standard_ft"): [60.0, 62.0, 64.0], ("esnli", "dss"): [70.0, 71.0, 72.0],
-            ("cqa", "standard_ft"): [40.0], ("cqa", "dss"): [41.0]}
+ACCURACY = {
+    ("esnli", "standard_ft"): [60.0, 62.0, 64.0],
+    ("esnli", "dss"): [70.0, 71.0, 72.0],
+    ("cqa", "standard_ft"): [40.0],
+    ("cqa", "dss"): [41.0],
+}
 
 
 def _metrics(cfg, accuracy: float) -> dict:
-    return {"dataset": cfg.data.dataset, "method": cfg.method.name, "label_source": cfg.method.label_source,
-            "seed": cfg.train.seed, "fraction": cfg.data.train_fraction, "untrained": cfg.train.max_steps == 0,
-            "student": cfg.student.name, "n_test": 100, "test_at_best": {"primary": accuracy},
-            "test_at_last": {"primary": accuracy - 1}}
+    return {
+        "dataset": cfg.data.dataset,
+        "method": cfg.method.name,
+        "label_source": cfg.method.label_source,
+        "seed": cfg.train.seed,
+        "fraction": cfg.data.train_fraction,
+        "untrained": cfg.train.max_steps == 0,
+        "student": cfg.student.name,
+        "n_test": 100,
+        "test_at_best": {"primary": accuracy},
+        "test_at_last": {"primary": accuracy - 1},
+    }
 
 
 @pytest.fixture
@@ -29,9 +43,13 @@ def results(tmp_path, monkeypatch):
     base = load_config("configs/dss.yaml", "cpu")
     for (dataset, method), values in ACCURACY.items():
         for seed, accuracy in enumerate(values):
-            cell = base.replace({"data.dataset": dataset, "method.name": method, "train.seed": seed})
+            cell = base.replace(
+                {"data.dataset": dataset, "method.name": method, "train.seed": seed}
+            )
             write_result(cell, _metrics(cell, accuracy), "bf16")
-    untrained = base.replace({"data.dataset": "esnli", "train.max_steps": 0, "eval.max_new_tokens": 32})
+    untrained = base.replace(
+        {"data.dataset": "esnli", "train.max_steps": 0, "eval.max_new_tokens": 32}
+    )
     write_result(untrained, _metrics(untrained, 0.0), "bf16")
     return base
 
@@ -56,7 +74,9 @@ def test_sentences_come_from_the_numbers(results):
 
 
 def test_mixed_configurations_are_refused(results):
-    other = results.replace({"data.dataset": "cqa", "method.name": "dss", "train.seed": 5, "train.lr": 3e-4})
+    other = results.replace(
+        {"data.dataset": "cqa", "method.name": "dss", "train.seed": 5, "train.lr": 3e-4}
+    )
     write_result(other, _metrics(other, 50.0), "bf16")
     with pytest.raises(MixedConfigurations, match=r"train\.lr"):
         results_frame("dss", "cpu")
@@ -76,34 +96,54 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
 
 
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
-    """The README's results blocks are what `make figures` renders from results/ (regenerate after a new record)."""
+    """The README's results blocks are what `make figures` renders from results/ (regenerate after a
+    new record)."""
     monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
     monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
-    assert render_all(check=True) == [], "README results blocks are stale: run `make figures` and commit"
+    assert render_all(check=True) == [], (
+        "README results blocks are stale: run `make figures` and commit"
+    )
 
 
 def test_math_summary_table_and_claims(tmp_path, monkeypatch):
-    """Per-benchmark accuracy and the ETD extensions come from the test outcomes; the table puts each method on
-    its own thought, ETD on every thought, and the reference rows labelled as other models."""
+    """Per-benchmark accuracy and the ETD extensions come from the test outcomes; the table puts
+    each method on its own thought, ETD on every thought, and the reference rows labelled as other
+    models."""
     from distill_lib.papers.math.report import summarize
     from distill_lib.papers.math.results import claim_sentences, long_results, math_table
 
     records = [{"id": f"{b}/{i}", "label": "2"} for b in ("svamp", "gsm8k") for i in range(2)]
-    scores = {"pot": {"correct": [True, True, False, False], "answers": [2.0, 2.0, 1.0, None]},
-              "eot": {"correct": [True, False, False, True], "answers": [2.0, 5.0, 3.0, 2.0]},
-              "cot": {"correct": [False, False, False, False], "answers": [None, 5.0, 3.0, None]}}
+    scores = {
+        "pot": {"correct": [True, True, False, False], "answers": [2.0, 2.0, 1.0, None]},
+        "eot": {"correct": [True, False, False, True], "answers": [2.0, 5.0, 3.0, 2.0]},
+        "cot": {"correct": [False, False, False, False], "answers": [None, 5.0, 3.0, None]},
+    }
     summary = summarize(records, scores)
-    assert summary["accuracy"]["svamp"] == {"pot": 100.0, "eot": 50.0, "cot": 0.0, "fallback*": 100.0,
-                                            "vote*": 50.0}
+    assert summary["accuracy"]["svamp"] == {
+        "pot": 100.0,
+        "eot": 50.0,
+        "cot": 0.0,
+        "fallback*": 100.0,
+        "vote*": 50.0,
+    }
     assert summary["n"] == {"svamp": 2, "gsm8k": 2}
-    frame = pd.DataFrame([{"method": "etd", "seed": 0, "summary": summary},
-                          {"method": "potd", "seed": 0, "summary": {"accuracy": {"svamp": {"pot": 40.0}},
-                                                                    "n": {"svamp": 2}}}])
+    frame = pd.DataFrame(
+        [
+            {"method": "etd", "seed": 0, "summary": summary},
+            {
+                "method": "potd",
+                "seed": 0,
+                "summary": {"accuracy": {"svamp": {"pot": 40.0}}, "n": {"svamp": 2}},
+            },
+        ]
+    )
     results = long_results(frame)
     table = math_table(results)
     assert table.loc["ours: etd (fallback*)", "SVAMP (n=2)"] == "100.0 (1)"
     assert table.loc["ours: potd (pot)", "SVAMP (n=2)"] == "40.0 (1)"
     assert any(label.startswith("other model:") for label in table.index)
     (sentence,) = [s for s in claim_sentences(results) if "PoTD student" in s]
-    assert sentence.startswith("SVAMP, ETD vs the PoTD student, both on programs: etd (pot) is ahead of potd (pot) "
-                               "by 60.0 points")
+    assert sentence.startswith(
+        "SVAMP, ETD vs the PoTD student, both on programs: etd (pot) is ahead of potd (pot) "
+        "by 60.0 points"
+    )

@@ -1,4 +1,6 @@
-"""Run layout: a cell's identity follows every setting that can change its result, and only those."""
+"""Run layout: a cell's identity follows every setting that can change its result, and only
+those.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +23,35 @@ from distill_lib.runs import (
 )
 
 CHANGES_RESULT = {
-    "student.name": "pip:gemma3-270m", "student.max_input_tokens": 64, "method.label_source": "llm",
-    "method.alpha": 0.3, "method.label_prefix": "label: ", "method.rationale_prefix": "why: ",
-    "data.train_limit": 99, "data.test_limit": 7, "data.train_fraction": 0.5, "train.lr": 3e-4,
-    "train.max_steps": 7, "train.global_batch_size": 8, "train.seed": 5, "train.warmup_ratio": 0.1,
-    "eval.max_new_tokens": 9, "eval.num_beams": 2, "teacher.source": "live", "teacher.model": "other",
-    "teacher.temperature": 0.7, "extra.exact_svamp": True,
+    "student.name": "pip:gemma3-270m",
+    "student.max_input_tokens": 64,
+    "method.label_source": "llm",
+    "method.alpha": 0.3,
+    "method.label_prefix": "label: ",
+    "method.rationale_prefix": "why: ",
+    "data.train_limit": 99,
+    "data.test_limit": 7,
+    "data.train_fraction": 0.5,
+    "train.lr": 3e-4,
+    "train.max_steps": 7,
+    "train.global_batch_size": 8,
+    "train.seed": 5,
+    "train.warmup_ratio": 0.1,
+    "eval.max_new_tokens": 9,
+    "eval.num_beams": 2,
+    "teacher.source": "live",
+    "teacher.model": "other",
+    "teacher.temperature": 0.7,
+    "extra.exact_svamp": True,
 }
-NO_CHANGE = {"train.log_every": 3, "eval.batch_size": 7, "train.per_device_batch_size": 8,
-             "teacher.concurrency": 1, "run_root": "elsewhere", "grid.seeds": [4]}
+NO_CHANGE = {
+    "train.log_every": 3,
+    "eval.batch_size": 7,
+    "train.per_device_batch_size": 8,
+    "teacher.concurrency": 1,
+    "run_root": "elsewhere",
+    "grid.seeds": [4],
+}
 
 
 @pytest.fixture
@@ -52,8 +74,15 @@ def test_settings_that_cannot_change_a_result_keep_the_cell(base, key, value, mo
 
 
 def test_key_is_readable(base):
-    cell = base.replace({"data.dataset": "cqa", "method.name": "dss", "method.label_source": "llm",
-                         "train.seed": 2, "data.train_fraction": 0.25})
+    cell = base.replace(
+        {
+            "data.dataset": "cqa",
+            "method.name": "dss",
+            "method.label_source": "llm",
+            "train.seed": 2,
+            "data.train_fraction": 0.25,
+        }
+    )
     prefix, digest = cell_key(cell).rsplit("-", 1)
     assert prefix == "cqa/dss-llm/seed2_frac0.25" and len(digest) == 10
     assert "_untrained" in cell_key(base.replace({"train.max_steps": 0}))
@@ -70,7 +99,9 @@ def test_grid_cells_are_distinct_and_complete(base):
         if c.train.max_steps and c.data.train_fraction == 1.0:
             seeds[(c.data.dataset, c.method.name)].add(c.train.seed)
     assert seeds[("esnli", "dss")] == {0, 1, 2} and seeds[("svamp", "dss")] == {0}
-    fractions = {c.data.train_fraction for c in cells if c.data.dataset == "esnli" and c.method.name == "dss"}
+    fractions = {
+        c.data.train_fraction for c in cells if c.data.dataset == "esnli" and c.method.name == "dss"
+    }
     assert fractions == {0.25, 0.5, 1.0}
 
 
@@ -110,5 +141,6 @@ def test_a_rerun_with_other_settings_replaces_the_position(base, tmp_path, monke
     other = base.replace({"train.lr": 3e-4})
     second = write_result(other, {"dataset": "esnli"}, "bf16")
     assert first != second and second.exists() and not first.exists()
-    neighbour = write_result(base.replace({"train.seed": 1}), {"dataset": "esnli"}, "bf16")  # another position
+    # another position
+    neighbour = write_result(base.replace({"train.seed": 1}), {"dataset": "esnli"}, "bf16")
     assert neighbour.exists() and second.exists()

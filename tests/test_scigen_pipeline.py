@@ -1,4 +1,5 @@
-"""SciGen pipeline: split construction and limits, teacher-triple aggregation per table, one tiny training cell."""
+"""SciGen pipeline: split construction and limits, teacher-triple aggregation per table, one tiny
+training cell."""
 
 from __future__ import annotations
 
@@ -26,20 +27,35 @@ def test_split_sizes_and_limits(data_dir):
     full = load_scigen_splits(smoke(**{"data.options": {"size": "few-shot", "test_split": "test"}}))
     assert {k: len(v) for k, v in full.items()} == {"train": 200, "valid": 100, "test": 492 + 546}
     assert full["test"][0]["id"] == "test-CL-0" and full["test"][-1]["id"].startswith("test-Other-")
-    limited = load_splits(smoke(**{"data.train_limit": 48, "data.valid_limit": 16, "data.test_limit": 24}))
+    limited = load_splits(
+        smoke(**{"data.train_limit": 48, "data.valid_limit": 16, "data.test_limit": 24})
+    )
     assert {k: len(v) for k, v in limited.items()} == {"train": 48, "valid": 16, "test": 24}
     assert all(i.startswith("test-CL-") for i in limited["test"]["id"])
 
 
-@pytest.mark.parametrize("options", [{"test_split": "test-XX"}, {"size": "huge"}, {"colour": "red"}])
+@pytest.mark.parametrize(
+    "options", [{"test_split": "test-XX"}, {"size": "huge"}, {"colour": "red"}]
+)
 def test_bad_options_are_named(options, data_dir):
-    with pytest.raises(ConfigError, match="data.options"):  # refused when the config loads, before any data
+    # refused when the config loads, before any data
+    with pytest.raises(ConfigError, match="data.options"):
         smoke(**{"data.options": options})
 
 
 TRIPLES = [
-    {"id": "train-1", "rationale": "Looking at Acc, A wins.", "llm_label": "A is best.", "parse_ok": True},
-    {"id": "train-1-t1", "rationale": "Looking at F1, B loses.", "llm_label": "B is worst.", "parse_ok": False},
+    {
+        "id": "train-1",
+        "rationale": "Looking at Acc, A wins.",
+        "llm_label": "A is best.",
+        "parse_ok": True,
+    },
+    {
+        "id": "train-1-t1",
+        "rationale": "Looking at F1, B loses.",
+        "llm_label": "B is worst.",
+        "parse_ok": False,
+    },
     {"id": "train-10-t1", "rationale": "R.", "llm_label": "S.", "parse_ok": True},
     {"id": "train-2", "rationale": "", "llm_label": "", "parse_ok": False},  # parse failure
     {"id": "train-99", "rationale": "X.", "llm_label": "Y.", "parse_ok": True},  # not in the split
@@ -56,19 +72,30 @@ def test_table_id_strips_triple_and_sample_suffixes():
 def test_triples_aggregate_per_table_with_verification_filter():
     known = {"train-1", "train-2", "train-10"}
     verified = aggregate_triples(TRIPLES, known, verified_only=True)
-    assert verified["train-1"] == {"rationale": "Looking at Acc, A wins. A is best.", "llm_label": "A is best.",
-                                   "source": "teacher", "teacher_triples": 1}
+    assert verified["train-1"] == {
+        "rationale": "Looking at Acc, A wins. A is best.",
+        "llm_label": "A is best.",
+        "source": "teacher",
+        "teacher_triples": 1,
+    }
     assert set(verified) == {"train-1", "train-10"}
     everything = aggregate_triples(TRIPLES, known, verified_only=False)
-    assert everything["train-1"]["rationale"] == ("Looking at Acc, A wins. A is best. "
-                                                  "Looking at F1, B loses. B is worst.")
+    assert everything["train-1"]["rationale"] == (
+        "Looking at Acc, A wins. A is best. Looking at F1, B loses. B is worst."
+    )
     assert everything["train-1"]["teacher_triples"] == 2
 
 
 def test_attach_joins_on_table_ids(tmp_path):
-    Dataset.from_list([{**t, "source": "smol"} for t in TRIPLES]).save_to_disk(str(tmp_path / "teacher"))
-    split = Dataset.from_list([{"id": i, "rationale": "", "llm_label": "", "source": "gold"}
-                               for i in ("train-1", "train-2", "train-3")])
+    Dataset.from_list([{**t, "source": "smol"} for t in TRIPLES]).save_to_disk(
+        str(tmp_path / "teacher")
+    )
+    split = Dataset.from_list(
+        [
+            {"id": i, "rationale": "", "llm_label": "", "source": "gold"}
+            for i in ("train-1", "train-2", "train-3")
+        ]
+    )
     joined = attach_scigen_teacher(split, tmp_path / "teacher", verified_only=False)
     assert joined["teacher_triples"] == [2, 0, 0]
     assert joined["source"] == ["smol", "teacher-missing", "teacher-missing"]
@@ -81,19 +108,39 @@ def test_tiny_cell_writes_bleu(data_dir, tmp_path, monkeypatch):
     from distill_lib.runs import cell_dir
 
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
-    cfg = smoke(**{"method.name": "scigen_reasoning_output", "data.train_limit": 8, "data.valid_limit": 4,
-                   "data.test_limit": 4, "train.max_steps": 2, "train.eval_every": 2, "train.eval_subset": 2,
-                   "train.global_batch_size": 4, "train.per_device_batch_size": 4, "eval.max_new_tokens": 8})
+    cfg = smoke(
+        **{
+            "method.name": "scigen_reasoning_output",
+            "data.train_limit": 8,
+            "data.valid_limit": 4,
+            "data.test_limit": 4,
+            "train.max_steps": 2,
+            "train.eval_every": 2,
+            "train.eval_subset": 2,
+            "train.global_batch_size": 4,
+            "train.per_device_batch_size": 4,
+            "eval.max_new_tokens": 8,
+        }
+    )
     metrics = run_cell(cfg)
-    assert metrics["n_test"] == 4 and metrics["best_step"] == 2 and [h["step"] for h in metrics["history"]] == [2]
-    rows = [json.loads(line) for line in (cell_dir(cfg) / "predictions.jsonl").read_text().splitlines()]
+    assert (
+        metrics["n_test"] == 4
+        and metrics["best_step"] == 2
+        and [h["step"] for h in metrics["history"]] == [2]
+    )
+    rows = [
+        json.loads(line) for line in (cell_dir(cfg) / "predictions.jsonl").read_text().splitlines()
+    ]
     assert [r["id"] for r in rows] == [f"test-CL-{i}" for i in range(4)]
     import sacrebleu
 
     from distill_lib.papers.scigen.methods import ReasoningOutput
 
-    read = ReasoningOutput(cfg.method).read_label  # the stored BLEU is sacreBLEU of the read-back descriptions
-    expected = sacrebleu.corpus_bleu([read(r["prediction"]) or "empty" for r in rows], [[r["label"] for r in rows]])
+    # the stored BLEU is sacreBLEU of the read-back descriptions
+    read = ReasoningOutput(cfg.method).read_label
+    expected = sacrebleu.corpus_bleu(
+        [read(r["prediction"]) or "empty" for r in rows], [[r["label"] for r in rows]]
+    )
     assert metrics["test_at_best"]["primary"] == pytest.approx(expected.score, abs=1e-6)
 
 
@@ -103,40 +150,58 @@ def test_report_scores_a_cell_against_its_tables(data_dir, tmp_path):
 
     assert normalise("The F1, e.g. 3.5!") == "the f1 , e . g . 3 . 5 !"
     tests = {r["id"]: r for r in load_scigen("test-CL", data_dir).select(range(2))}
-    rows = [{"id": i, "format": "label", "prediction": r["label"], "label": r["label"]} for i, r in tests.items()]
+    rows = [
+        {"id": i, "format": "label", "prediction": r["label"], "label": r["label"]}
+        for i, r in tests.items()
+    ]
     (tmp_path / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     scores = score_cell(tmp_path, tests, {"metrics": ["bleu", "moverscore"]})
     assert scores["n"] == 2 and scores["raw"]["bleu"]["value"] == pytest.approx(100.0)
     assert scores["raw"]["moverscore"]["value"] is None and scores["raw"]["moverscore"]["reason"]
-    table = report_table({"systems": [{"method": "scigen_plain", "seed": 0, **scores}],
-                          "teacher": {"model": "t", "reason": "r"}})
+    table = report_table(
+        {
+            "systems": [{"method": "scigen_plain", "seed": 0, **scores}],
+            "teacher": {"model": "t", "reason": "r"},
+        }
+    )
     assert table.loc["traditional fine-tuning (table -> description)", "bleu"] == "100.00"
-    assert table.loc["traditional fine-tuning (table -> description)", "moverscore"] == "not computed"
+    assert (
+        table.loc["traditional fine-tuning (table -> description)", "moverscore"] == "not computed"
+    )
     assert table.loc["traditional fine-tuning (table -> description)", "tapas_acc"] == "n/a"
     with pytest.raises(ValueError, match="not among the test records"):
         score_cell(tmp_path, {}, {"metrics": ["bleu"]})
 
 
 def test_report_scores_only_the_description_of_a_reasoning_output_cell(data_dir, tmp_path):
-    """A scigen_reasoning_output student writes `Reasoning: ... Description: ...`; only the description is
-    the prediction, as during checkpoint selection."""
+    """A scigen_reasoning_output student writes `Reasoning: ... Description: ...`; only the
+    description is the prediction, as during checkpoint selection."""
     from distill_lib.config import MethodConfig
     from distill_lib.papers.scigen.data import load_scigen
     from distill_lib.papers.scigen.methods import ReasoningOutput
     from distill_lib.papers.scigen.report import score_cell
 
     tests = {r["id"]: r for r in load_scigen("test-CL", data_dir).select(range(2))}
-    rows = [{"id": i, "format": "label", "prediction": f"Reasoning: row two wins. Description: {r['label']}",
-             "label": r["label"]} for i, r in tests.items()]
+    rows = [
+        {
+            "id": i,
+            "format": "label",
+            "prediction": f"Reasoning: row two wins. Description: {r['label']}",
+            "label": r["label"],
+        }
+        for i, r in tests.items()
+    ]
     (tmp_path / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     read = ReasoningOutput(MethodConfig(name="scigen_reasoning_output")).read_label
-    assert score_cell(tmp_path, tests, {"metrics": ["bleu"]}, read)["raw"]["bleu"]["value"] == pytest.approx(100.0)
+    assert score_cell(tmp_path, tests, {"metrics": ["bleu"]}, read)["raw"]["bleu"][
+        "value"
+    ] == pytest.approx(100.0)
     assert score_cell(tmp_path, tests, {"metrics": ["bleu"]})["raw"]["bleu"]["value"] < 99.0
 
 
 def test_teacher_row_scores_the_teachers_test_statements(data_dir, tmp_path, monkeypatch):
-    """The teacher row is the teacher's own statements on the test tables, scored with the students' metrics;
-    unverified triples are left out like in training (filter_verified)."""
+    """The teacher row is the teacher's own statements on the test tables, scored with the students'
+    metrics; unverified triples are left out like in training (filter_verified)."""
     from distill_lib.papers.scigen.data import load_scigen
     from distill_lib.papers.scigen.report import report_table, teacher_scores
     from distill_lib.runs import teacher_dir
@@ -145,9 +210,26 @@ def test_teacher_row_scores_the_teachers_test_statements(data_dir, tmp_path, mon
     cfg = smoke(**{"data.test_limit": 2})
     assert "not computed" in teacher_scores(cfg, {"metrics": ["bleu"]})["reason"]
     tests = list(load_scigen("test-CL", data_dir).select(range(2)))
-    rows = [{"id": r["id"], "parsed": [{"fields": {"triples": [
-        {"reasoning": "r", "statement": r["label"], "verified": True},
-        {"reasoning": "r", "statement": "an unverified claim", "verified": False}]}}]} for r in tests]
+    rows = [
+        {
+            "id": r["id"],
+            "parsed": [
+                {
+                    "fields": {
+                        "triples": [
+                            {"reasoning": "r", "statement": r["label"], "verified": True},
+                            {
+                                "reasoning": "r",
+                                "statement": "an unverified claim",
+                                "verified": False,
+                            },
+                        ]
+                    }
+                }
+            ],
+        }
+        for r in tests
+    ]
     out = teacher_dir(cfg, "scigen", "test")
     out.mkdir(parents=True)
     (out / "teacher_outputs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -1,6 +1,8 @@
-"""Batch API path: request lines carry the cache keys; imported results make `generate` request nothing.
+"""Batch API path: request lines carry the cache keys; imported results make `generate` request
+nothing.
 
-The end-to-end tests run against tests/batch_server.py (files, batches, polling, downloads on loopback)."""
+The end-to-end tests run against tests/batch_server.py (files, batches, polling, downloads on
+loopback)."""
 
 from __future__ import annotations
 
@@ -17,14 +19,26 @@ EXAMPLES = [{"id": str(i), "input": f"How many legs do {i} ducks have?"} for i i
 
 
 def _answer(request: dict, ok: bool) -> dict:
-    body = {"choices": [{"message": {"content": "Each duck has 2 legs. The answer is 6."}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 9}}
-    return {"custom_id": request["custom_id"], "error": None if ok else {"message": "rate limited"},
-            "response": {"status_code": 200 if ok else 429, "body": body if ok else {}}}
+    body = {
+        "choices": [
+            {
+                "message": {"content": "Each duck has 2 legs. The answer is 6."},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 9},
+    }
+    return {
+        "custom_id": request["custom_id"],
+        "error": None if ok else {"message": "rate limited"},
+        "response": {"status_code": 200 if ok else 429, "body": body if ok else {}},
+    }
 
 
 def test_requests_then_import_fill_the_cache(tmp_path):
-    cfg = TeacherConfig(model="gpt-4o-mini", template="math_cot", cache_dir=str(tmp_path / "cache"), max_tokens=64)
+    cfg = TeacherConfig(
+        model="gpt-4o-mini", template="math_cot", cache_dir=str(tmp_path / "cache"), max_tokens=64
+    )
     requests_file, results_file = tmp_path / "requests.jsonl", tmp_path / "results.jsonl"
     assert write_batch_requests(cfg, EXAMPLES, requests_file) == 3
     requests = [json.loads(line) for line in requests_file.read_text().splitlines()]
@@ -40,21 +54,34 @@ def test_requests_then_import_fill_the_cache(tmp_path):
 
 
 def batch_cfg(server: BatchServer, tmp_path) -> TeacherConfig:
-    return TeacherConfig(model="gpt-4o-mini", base_url=server.base_url, template="math_cot", max_tokens=64,
-                         cache_dir=str(tmp_path / "cache"))
+    return TeacherConfig(
+        model="gpt-4o-mini",
+        base_url=server.base_url,
+        template="math_cot",
+        max_tokens=64,
+        cache_dir=str(tmp_path / "cache"),
+    )
 
 
 def test_run_batch_end_to_end_then_generate_requests_nothing_it_imported(tmp_path, caplog):
-    """Upload, create, poll (in progress twice), download, import: generate then asks only the failed line."""
-    examples = EXAMPLES + [{"id": "dup", "input": EXAMPLES[0]["input"]}]  # a duplicate prompt is asked once
-    with BatchServer(in_progress_polls=2, fail=lambda body: "2 ducks" in json.dumps(body)) as server:
+    """Upload, create, poll (in progress twice), download, import: generate then asks only the
+    failed line."""
+    # a duplicate prompt is asked once
+    examples = EXAMPLES + [{"id": "dup", "input": EXAMPLES[0]["input"]}]
+    with BatchServer(
+        in_progress_polls=2, fail=lambda body: "2 ducks" in json.dumps(body)
+    ) as server:
         cfg = batch_cfg(server, tmp_path)
         with caplog.at_level(logging.INFO, logger="distill_lib.teacher.batch_api"):
             result = run_batch(cfg, examples, tmp_path / "batch", poll_s=0.01, progress=False)
         assert result["status"] == "completed" and result["requests"] == 3
         assert (result["stored"], result["failed"]) == (2, 1)
-        assert server.routes == {"POST /v1/files": 1, "POST /v1/batches": 1, "GET /v1/batches/{id}": 3,
-                                 "GET /v1/files/{id}/content": 2}
+        assert server.routes == {
+            "POST /v1/files": 1,
+            "POST /v1/batches": 1,
+            "GET /v1/batches/{id}": 3,
+            "GET /v1/files/{id}/content": 2,
+        }
         assert "in_progress" in caplog.text and "completed" in caplog.text
         assert not server.requests  # no chat request yet: everything went through the batch
         report = generate(cfg, examples, tmp_path / "run", progress=False)
@@ -67,7 +94,9 @@ def test_run_batch_end_to_end_then_generate_requests_nothing_it_imported(tmp_pat
 def test_run_batch_resumes_the_pending_batch_instead_of_paying_twice(tmp_path):
     with BatchServer(in_progress_polls=5) as server:
         cfg = batch_cfg(server, tmp_path)
-        first = run_batch(cfg, EXAMPLES, tmp_path / "batch", poll_s=0.01, wait_s=0.0, progress=False)
+        first = run_batch(
+            cfg, EXAMPLES, tmp_path / "batch", poll_s=0.01, wait_s=0.0, progress=False
+        )
         assert first["status"] == "in_progress" and first["stored"] == 0
         second = run_batch(cfg, EXAMPLES, tmp_path / "batch", poll_s=0.01, progress=False)
         assert second["batch_id"] == first["batch_id"] and second["stored"] == 3

@@ -1,4 +1,5 @@
-"""Response cache: atomic entries, corrupt entries refetched, keys that change exactly when they should."""
+"""Response cache: atomic entries, corrupt entries refetched, keys that change exactly when they
+should."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ from distill_lib.teacher.generate import make_jobs
 
 teacher_generate = importlib.import_module("distill_lib.teacher.generate")
 
-EXAMPLES = [{"id": str(i), "input": f"item {i}?\nAnswer Choices:\n(a) yes\n(b) no", "label": "yes"}
-            for i in range(4)]
+EXAMPLES = [
+    {"id": str(i), "input": f"item {i}?\nAnswer Choices:\n(a) yes\n(b) no", "label": "yes"}
+    for i in range(4)
+]
 
 
 def cfg_for(server: FaultServer, tmp_path) -> TeacherConfig:
-    return TeacherConfig(model="m", base_url=server.base_url, template="cqa", cache_dir=str(tmp_path / "cache"))
+    return TeacherConfig(
+        model="m", base_url=server.base_url, template="cqa", cache_dir=str(tmp_path / "cache")
+    )
 
 
 def test_put_get_roundtrip_and_corruption_detected(tmp_path):
@@ -61,16 +66,27 @@ def test_template_version_enters_the_key(tmp_path, monkeypatch):
         bumped = dataclasses.replace(get_template("cqa"), version="cqa-999")
         monkeypatch.setattr(teacher_generate, "get_template", lambda name: bumped)
         report = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
-        assert report.summary["requests_made"] == 4 and report.summary["template_version"] == "cqa-999"
+        assert (
+            report.summary["requests_made"] == 4 and report.summary["template_version"] == "cqa-999"
+        )
 
 
 def test_key_depends_on_request_not_on_secret_or_url():
     template = get_template("cqa")
     base = TeacherConfig(model="m", template="cqa")
     keys = make_jobs(base, template, "m", ["p"])[0].keys
-    assert make_jobs(replace(base, base_url="http://other", api_key_env="X"), template, "m", ["p"])[0].keys == keys
-    for changed in (replace(base, temperature=0.7), replace(base, max_tokens=9), replace(base, stop=["##"]),
-                    replace(base, chat=False)):
+    assert (
+        make_jobs(replace(base, base_url="http://other", api_key_env="X"), template, "m", ["p"])[
+            0
+        ].keys
+        == keys
+    )
+    for changed in (
+        replace(base, temperature=0.7),
+        replace(base, max_tokens=9),
+        replace(base, stop=["##"]),
+        replace(base, chat=False),
+    ):
         assert make_jobs(changed, template, "m", ["p"])[0].keys != keys
     assert make_jobs(base, template, "m2", ["p"])[0].keys != keys
     assert make_jobs(base, template, "m", ["q"])[0].keys != keys
@@ -92,22 +108,45 @@ def test_prices_and_estimate():
 def test_keys_of_existing_caches_are_unchanged():
     """Pinned values: a change here would orphan every cache written before it."""
     template = dataclasses.replace(get_template("cqa"), version="cqa-1", stop=("\n\nQ:", "\nQ:"))
-    chat = make_jobs(TeacherConfig(model="gpt-4o-mini", template="cqa", n=2), template, "gpt-4o-mini",
-                     [[{"role": "user", "content": "Where is it?"}]])[0].keys
-    assert chat == ["88b4f2e694e5785e764b82f36bdd66aab6079cbd9626c2a3591bffae511ff06f",
-                    "33580bb23cec50600bdc9e3acc6e0ae48de92d18c91d6da0a6094056fefa75d6"]
-    completion = make_jobs(TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]), template, "m",
-                           ["Q: Where is it?\nA:"])[0].keys
+    chat = make_jobs(
+        TeacherConfig(model="gpt-4o-mini", template="cqa", n=2),
+        template,
+        "gpt-4o-mini",
+        [[{"role": "user", "content": "Where is it?"}]],
+    )[0].keys
+    assert chat == [
+        "88b4f2e694e5785e764b82f36bdd66aab6079cbd9626c2a3591bffae511ff06f",
+        "33580bb23cec50600bdc9e3acc6e0ae48de92d18c91d6da0a6094056fefa75d6",
+    ]
+    completion = make_jobs(
+        TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]),
+        template,
+        "m",
+        ["Q: Where is it?\nA:"],
+    )[0].keys
     assert completion == ["7287491db875bc6fb426b4ebb87de53eeb30de35c6e6d9a7a25f121b8ecbf2ee"]
-    with_options = make_jobs(TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]), template, "m",
-                             ["Q: Where is it?\nA:"], {"response_format": {"type": "json_object"}})[0].keys
+    with_options = make_jobs(
+        TeacherConfig(model="m", template="cqa", chat=False, stop=["##"]),
+        template,
+        "m",
+        ["Q: Where is it?\nA:"],
+        {"response_format": {"type": "json_object"}},
+    )[0].keys
     assert with_options != completion
 
 
 def test_duplicate_prompts_are_requested_once_and_every_row_gets_the_answer(tmp_path):
-    examples = [{"id": f"e{i}", "input": f"item {i % 10}?\nAnswer Choices:\n(a) yes\n(b) no", "label": "yes"}
-                for i in range(20)]
-    with FaultServer(reply=lambda prompt: f" {re.findall(r'item [0-9]+', prompt)[-1]}. So the answer is (a) yes.") as server:
+    examples = [
+        {
+            "id": f"e{i}",
+            "input": f"item {i % 10}?\nAnswer Choices:\n(a) yes\n(b) no",
+            "label": "yes",
+        }
+        for i in range(20)
+    ]
+    with FaultServer(
+        reply=lambda prompt: f" {re.findall(r'item [0-9]+', prompt)[-1]}. So the answer is (a) yes."
+    ) as server:
         report = generate(cfg_for(server, tmp_path), examples, tmp_path / "run", progress=False)
         assert sum(server.requests.values()) == 10 and report.summary["requests_made"] == 10
     assert [row["id"] for row in report.rows] == [f"e{i}" for i in range(20)]
@@ -131,12 +170,18 @@ def test_a_failed_cache_write_is_reported_and_the_run_goes_on(tmp_path, monkeypa
     with FaultServer() as server:
         cfg = cfg_for(server, tmp_path)
         report = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
-        rows = [json.loads(line) for line in (tmp_path / "run" / "teacher_outputs.jsonl").read_text().splitlines()]
-        assert len(rows) == 4 and all(row["status"] == "done" and row["completions"] for row in rows)
+        rows = [
+            json.loads(line)
+            for line in (tmp_path / "run" / "teacher_outputs.jsonl").read_text().splitlines()
+        ]
+        assert len(rows) == 4 and all(
+            row["status"] == "done" and row["completions"] for row in rows
+        )
         broken = [row for row in rows if row["cache_error"]]
         assert len(broken) == 1 and "No space left" in broken[0]["cache_error"]
         failures = report.summary["cache_write_failures"]
         assert failures == [{"id": broken[0]["id"], "reason": broken[0]["cache_error"]}]
         assert report.summary["done"] == 4 and report.summary["failed"] == 0
-        again = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)  # only the unsaved answer is asked again
+        # only the unsaved answer is asked again
+        again = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
         assert again.summary["requests_made"] == 1 and again.summary["cached"] == 3

@@ -38,13 +38,30 @@ def cached_texts(cache_dir: Path) -> dict[str, str]:
 def test_killed_run_resumes_without_losing_or_repaying(tmp_path):
     cache_dir, script = tmp_path / "cache", tmp_path / "child.py"
     script.write_text(CHILD)
-    with FaultServer(latency_s=0.05, reply=lambda prompt: f" {prompt[-12:]} So the answer is (a) yes.") as server:
+    with FaultServer(
+        latency_s=0.05, reply=lambda prompt: f" {prompt[-12:]} So the answer is (a) yes."
+    ) as server:
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-        child = subprocess.Popen([sys.executable, str(script), server.base_url, str(cache_dir), str(tmp_path / "r1"),
-                                  str(COUNT), str(CONCURRENCY)],
-                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                server.base_url,
+                str(cache_dir),
+                str(tmp_path / "r1"),
+                str(COUNT),
+                str(CONCURRENCY),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
-        while len(list(cache_dir.rglob("*.json"))) < 15 and time.monotonic() < deadline and child.poll() is None:
+        while (
+            len(list(cache_dir.rglob("*.json"))) < 15
+            and time.monotonic() < deadline
+            and child.poll() is None
+        ):
             time.sleep(0.02)
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -55,15 +72,21 @@ def test_killed_run_resumes_without_losing_or_repaying(tmp_path):
 
         server.reset_counts()
         examples = [{"id": str(i), "input": f"resume {i}?", "label": "yes"} for i in range(COUNT)]
-        cfg = TeacherConfig(model="m", base_url=server.base_url, template="cqa", concurrency=CONCURRENCY,
-                            cache_dir=str(cache_dir))
+        cfg = TeacherConfig(
+            model="m",
+            base_url=server.base_url,
+            template="cqa",
+            concurrency=CONCURRENCY,
+            cache_dir=str(cache_dir),
+        )
         report = generate(cfg, examples, tmp_path / "r2", progress=False)
 
     assert report.summary["cached"] == len(before) and report.summary["done"] == COUNT - len(before)
     assert report.summary["failed"] == 0 and report.summary["corrupt_cache_entries"] == 0
     after = cached_texts(cache_dir)
     assert len(after) == COUNT and all(after[k] == v for k, v in before.items())
-    # no prompt whose answer was cached is requested again; only the few in flight at the kill are repaid
+    # no prompt whose answer was cached is requested again; only the few in flight at the kill are
+    # repaid
     assert sum(server.requests.values()) == COUNT - len(before)
     repaid = [p for p in server.successes if first_run.get(p)]
     assert len(repaid) <= CONCURRENCY

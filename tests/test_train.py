@@ -1,4 +1,5 @@
-"""Trainer and generation: learning happens, resume reproduces an uninterrupted run, batching is invisible."""
+"""Trainer and generation: learning happens, resume reproduces an uninterrupted run, batching is
+invisible."""
 
 from __future__ import annotations
 
@@ -18,26 +19,52 @@ from distill_lib.runs import cell_dir, cell_key
 from distill_lib.train.batching import batch_stream, encode_row
 from distill_lib.train.loop import micro_batch_plan, train
 
-RECORDS = [{"input": f"what is {i} plus {i}", "input_b": "", "label": f"{2 * i}", "llm_label": f"{2 * i}",
-            "rationale": f"{i} and {i} make {2 * i}"} for i in range(24)]
+RECORDS = [
+    {
+        "input": f"what is {i} plus {i}",
+        "input_b": "",
+        "label": f"{2 * i}",
+        "llm_label": f"{2 * i}",
+        "rationale": f"{i} and {i} make {2 * i}",
+    }
+    for i in range(24)
+]
 
 
 def _features(tokenizer, is_seq2seq=True):
     method = build_method(MethodConfig(name="dss"))
-    return method, [[encode_row(r, tokenizer, is_seq2seq, 32, 16) for r in method.rows(rec)] for rec in RECORDS]
+    return method, [
+        [encode_row(r, tokenizer, is_seq2seq, 32, 16) for r in method.rows(rec)] for rec in RECORDS
+    ]
 
 
 def _cfg(**kw) -> TrainConfig:
-    base = dict(lr=3e-3, global_batch_size=8, per_device_batch_size=4, max_steps=6, eval_every=3, log_every=1,
-                save_checkpoints=True, seed=0)
+    base = dict(
+        lr=3e-3,
+        global_batch_size=8,
+        per_device_batch_size=4,
+        max_steps=6,
+        eval_every=3,
+        log_every=1,
+        save_checkpoints=True,
+        seed=0,
+    )
     return TrainConfig(**{**base, **kw})
 
 
 def test_loss_decreases_and_best_step_is_saved(tiny_tokenizer, tmp_path):
     method, features = _features(tiny_tokenizer)
     scores = iter([0.1, 0.5, 0.2, 0.3] * 5)
-    model, state = train(tiny_t5(tiny_tokenizer), tiny_tokenizer, True, features, method.weights,
-                         lambda m: next(scores), _cfg(max_steps=12, eval_every=3), tmp_path)
+    model, state = train(
+        tiny_t5(tiny_tokenizer),
+        tiny_tokenizer,
+        True,
+        features,
+        method.weights,
+        lambda m: next(scores),
+        _cfg(max_steps=12, eval_every=3),
+        tmp_path,
+    )
     assert state.losses[-1]["loss"] < state.losses[0]["loss"]
     assert state.best_step == 6 and (tmp_path / "best" / "config.json").exists()
     assert [h["step"] for h in state.history] == [3, 6, 9, 12]
@@ -46,23 +73,48 @@ def test_loss_decreases_and_best_step_is_saved(tiny_tokenizer, tmp_path):
 @pytest.mark.parametrize("build,is_seq2seq", [(tiny_t5, True), (tiny_causal, False)])
 def test_resume_equals_uninterrupted(tiny_tokenizer, tmp_path, build, is_seq2seq):
     method, features = _features(tiny_tokenizer, is_seq2seq)
-    full, _ = train(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, features, method.weights, lambda m: 0.0,
-                    _cfg(), tmp_path / "full")
+    full, _ = train(
+        build(tiny_tokenizer),
+        tiny_tokenizer,
+        is_seq2seq,
+        features,
+        method.weights,
+        lambda m: 0.0,
+        _cfg(),
+        tmp_path / "full",
+    )
     calls = {"n": 0}
 
-    def crash_on_second_evaluation(model):  # the run dies at step 6, after the step-3 checkpoint was written
+    # the run dies at step 6, after the step-3 checkpoint was written
+    def crash_on_second_evaluation(model):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return 0.0
 
     with pytest.raises(KeyboardInterrupt):
-        train(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, features, method.weights,
-              crash_on_second_evaluation, _cfg(), tmp_path / "resumed")
+        train(
+            build(tiny_tokenizer),
+            tiny_tokenizer,
+            is_seq2seq,
+            features,
+            method.weights,
+            crash_on_second_evaluation,
+            _cfg(),
+            tmp_path / "resumed",
+        )
     state = json.loads((tmp_path / "resumed" / "checkpoint" / "train_state.json").read_text())
     assert state["step"] == 3
-    resumed, rstate = train(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, features, method.weights,
-                            lambda m: 0.0, _cfg(), tmp_path / "resumed")
+    resumed, rstate = train(
+        build(tiny_tokenizer),
+        tiny_tokenizer,
+        is_seq2seq,
+        features,
+        method.weights,
+        lambda m: 0.0,
+        _cfg(),
+        tmp_path / "resumed",
+    )
     assert rstate.step == 6
     for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
@@ -72,15 +124,23 @@ def test_resume_equals_uninterrupted(tiny_tokenizer, tmp_path, build, is_seq2seq
 def test_batched_generation_equals_one_at_a_time(tiny_tokenizer, build, is_seq2seq):
     student = Student(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, "tiny")
     prompts = [Row(f"what is {i} " + "plus " * (i % 5), "") for i in range(9)]
-    batched = generate_texts(student, prompts, EvalConfig(batch_size=4, max_new_tokens=6), progress=False)
-    single = [generate_texts(student, [p], EvalConfig(batch_size=1, max_new_tokens=6), progress=False)[0]
-              for p in prompts]
+    batched = generate_texts(
+        student, prompts, EvalConfig(batch_size=4, max_new_tokens=6), progress=False
+    )
+    single = [
+        generate_texts(student, [p], EvalConfig(batch_size=1, max_new_tokens=6), progress=False)[0]
+        for p in prompts
+    ]
     assert batched == single
 
 
 def test_global_batch_plan():
-    assert micro_batch_plan(TrainConfig(global_batch_size=64, per_device_batch_size=16), world=2) == (16, 2)
-    assert micro_batch_plan(TrainConfig(global_batch_size=64, per_device_batch_size=64), world=1) == (64, 1)
+    assert micro_batch_plan(
+        TrainConfig(global_batch_size=64, per_device_batch_size=16), world=2
+    ) == (16, 2)
+    assert micro_batch_plan(
+        TrainConfig(global_batch_size=64, per_device_batch_size=64), world=1
+    ) == (64, 1)
     with pytest.raises(ValueError, match="not a multiple"):
         micro_batch_plan(TrainConfig(global_batch_size=10, per_device_batch_size=4), world=1)
 
@@ -90,23 +150,39 @@ def test_length_grouped_batches_cover_every_example_once_per_epoch():
     stream = batch_stream(lengths, 4, seed=0)
     epoch = [i for _ in range(10) for i in next(stream)]
     assert sorted(epoch) == list(range(40))
-    spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in
-              (epoch[k:k + 4] for k in range(0, 40, 4))]
+    spread = [
+        max(lengths[i] for i in b) - min(lengths[i] for i in b)
+        for b in (epoch[k : k + 4] for k in range(0, 40, 4))
+    ]
     assert sum(spread) < 40  # grouped: batches hold similar lengths
 
 
 def test_run_cell_writes_metrics_and_reads_them_back(tmp_path, monkeypatch, data_dir):
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
-    cfg = load_config("configs/dss.yaml", "smoke", {"data.dataset": "svamp", "method.name": "single_task",
-                                                    "train.max_steps": 4, "train.eval_every": 2,
-                                                    "data.train_limit": 32, "data.test_limit": 8,
-                                                    "data.valid_limit": 8})
+    cfg = load_config(
+        "configs/dss.yaml",
+        "smoke",
+        {
+            "data.dataset": "svamp",
+            "method.name": "single_task",
+            "train.max_steps": 4,
+            "train.eval_every": 2,
+            "data.train_limit": 32,
+            "data.test_limit": 8,
+            "data.valid_limit": 8,
+        },
+    )
     metrics = run_cell(cfg)
-    assert metrics["n_test"] == 8 and metrics["last_step"] == 4 and [h["step"] for h in metrics["history"]] == [2, 4]
+    assert (
+        metrics["n_test"] == 8
+        and metrics["last_step"] == 4
+        and [h["step"] for h in metrics["history"]] == [2, 4]
+    )
     assert metrics["best_step"] == max(metrics["history"], key=lambda h: h["valid"])["step"]
     cell = cell_dir(cfg)
     rows = [json.loads(line) for line in (cell / "predictions.jsonl").read_text().splitlines()]
-    recomputed = 100.0 * sum(r["correct"] for r in rows) / len(rows)  # the stored accuracy is the predictions'
+    # the stored accuracy is the predictions'
+    recomputed = 100.0 * sum(r["correct"] for r in rows) / len(rows)
     assert len(rows) == 8 and metrics["test_at_best"]["primary"] == pytest.approx(recomputed)
     assert cell.parent == tmp_path / "dss" / "smoke" / "cells" / "svamp" / "single_task"
     assert cell.name.startswith("seed0-") and metrics["cell"] == cell_key(cfg)

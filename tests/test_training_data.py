@@ -1,5 +1,5 @@
-"""Rows with an empty target are never trained on: dropped and counted, or refused when most are empty (a live
-teacher run that mostly failed)."""
+"""Rows with an empty target are never trained on: dropped and counted, or refused when most are
+empty (a live teacher run that mostly failed)."""
 
 from __future__ import annotations
 
@@ -13,33 +13,62 @@ from distill_lib.train.features import TrainingDataError, usable_rows
 
 
 def record(i: int, rationale: str) -> dict:
-    return {"id": str(i), "input": f"q{i}", "input_b": "", "label": "a", "llm_label": "a", "rationale": rationale}
+    return {
+        "id": str(i),
+        "input": f"q{i}",
+        "input_b": "",
+        "label": "a",
+        "llm_label": "a",
+        "rationale": rationale,
+    }
 
 
 def test_a_few_empty_rationales_are_dropped_and_counted():
     dss = build_method(MethodConfig(name="dss"))
-    rows, dropped = usable_rows(dss, [record(0, "because"), record(1, ""), record(2, "so"), record(3, " ")])
-    assert dropped == {1: 2} and [len(r) for r in rows] == [2, 1, 2, 1]  # the label row of 1 and 3 stays
+    rows, dropped = usable_rows(
+        dss, [record(0, "because"), record(1, ""), record(2, "so"), record(3, " ")]
+    )
+    # the label row of 1 and 3 stays
+    assert dropped == {1: 2} and [len(r) for r in rows] == [2, 1, 2, 1]
     assert all(row.target.strip() for r in rows for row in r)
 
 
 def test_mostly_empty_targets_are_refused():
     dss = build_method(MethodConfig(name="dss"))
-    with pytest.raises(TrainingDataError, match=r"3 of 4 training rows of task 1 have an empty target"):
+    with pytest.raises(
+        TrainingDataError, match=r"3 of 4 training rows of task 1 have an empty target"
+    ):
         usable_rows(dss, [record(0, "because"), record(1, ""), record(2, ""), record(3, "")])
 
 
 def test_a_mostly_failed_live_teacher_stops_training(tmp_path, monkeypatch, data_dir):
-    """17 of 20 live requests failed: their records have no rationale; the cell refuses to train on them."""
+    """17 of 20 live requests failed: their records have no rationale; the cell refuses to train on
+    them."""
     monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
-    cfg = load_config("configs/dss.yaml", "smoke", {"data.dataset": "cqa", "method.name": "dss",
-                                                    "teacher.source": "live", "data.train_limit": 20,
-                                                    "data.valid_limit": 4, "data.test_limit": 4})
+    cfg = load_config(
+        "configs/dss.yaml",
+        "smoke",
+        {
+            "data.dataset": "cqa",
+            "method.name": "dss",
+            "teacher.source": "live",
+            "data.train_limit": 20,
+            "data.valid_limit": 4,
+            "data.test_limit": 4,
+        },
+    )
     from distill_lib.papers.index import load_splits
 
     released = load_splits(cfg.replace({"teacher.source": "released"}))["train"]
-    answered = [{"id": r["id"], "rationale": r["rationale"], "llm_label": r["llm_label"], "source": "teacher"}
-                for r in list(released)[:3]]
+    answered = [
+        {
+            "id": r["id"],
+            "rationale": r["rationale"],
+            "llm_label": r["llm_label"],
+            "source": "teacher",
+        }
+        for r in list(released)[:3]
+    ]
     Dataset.from_list(answered).save_to_disk(str(teacher_dir(cfg, "cqa", "train")))
     from distill_lib.experiment import run_cell
 

@@ -5,21 +5,24 @@ import pytest
 from distill_lib.verify.answer import answers_match, extract_cot_answer, parse_number
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("So she has 9 apples. The answer is 9.", 9.0),
-    ("The answer is 1,200.", 1200.0),
-    ("The answer is $18.50 per day", 18.5),
-    ("Therefore, the answer is <203>.", 203.0),
-    ("He loses 5 dollars, so the answer is -5.", -5.0),
-    ("the answer is 3/4 of a cup", 0.75),
-    ("The answer is 12 kg, not 13 kg.", 12.0),
-    ("First 3 then 4. The answer is 7. Later text mentions 99.", 7.0),
-    ("The answer is 5. Actually, the answer is 6.", 6.0),
-    ("No cue here: 3 + 4 = 7 cookies.", 7.0),
-    ("3-4 apples", 4.0),
-    ("x-5 gives 2.", 2.0),
-    ("The answer is .5", 0.5),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("So she has 9 apples. The answer is 9.", 9.0),
+        ("The answer is 1,200.", 1200.0),
+        ("The answer is $18.50 per day", 18.5),
+        ("Therefore, the answer is <203>.", 203.0),
+        ("He loses 5 dollars, so the answer is -5.", -5.0),
+        ("the answer is 3/4 of a cup", 0.75),
+        ("The answer is 12 kg, not 13 kg.", 12.0),
+        ("First 3 then 4. The answer is 7. Later text mentions 99.", 7.0),
+        ("The answer is 5. Actually, the answer is 6.", 6.0),
+        ("No cue here: 3 + 4 = 7 cookies.", 7.0),
+        ("3-4 apples", 4.0),
+        ("x-5 gives 2.", 2.0),
+        ("The answer is .5", 0.5),
+    ],
+)
 def test_extracts_the_final_answer(text, expected):
     assert extract_cot_answer(text) == pytest.approx(expected)
 

@@ -1,14 +1,15 @@
-"""Train / test contamination: which training questions also appear in a benchmark, by normalised text.
+"""Train / test contamination: which training questions also appear in a benchmark, by normalised
+text.
 
-Normalisation (`normalise_text`): Unicode NFKC, lower-case, every run of characters that are not letters or
-digits becomes one space, then stripped. So "Janet’s ducks lay 16 eggs." and "janet s ducks lay 16 eggs" are the
-same question; "16" and "16.0" are not (numbers are compared as written).
+Normalisation (`normalise_text`): Unicode NFKC, lower-case, every run of characters that are not
+letters or digits becomes one space, then stripped. So "Janet’s ducks lay 16 eggs." and "janet s
+ducks lay 16 eggs" are the same question; "16" and "16.0" are not (numbers are compared as written).
 
-`overlapping(train_texts, benchmark_texts)` gives the indices of the training texts whose normalised form is a
-benchmark's normalised text.
+`overlapping(train_texts, benchmark_texts)` gives the indices of the training texts whose normalised
+form is a benchmark's normalised text.
 
-Deliberately left out: near-duplicate detection (n-gram or embedding similarity): only exact matches after
-normalisation are found, and a paraphrased benchmark question is not.
+Deliberately left out: near-duplicate detection (n-gram or embedding similarity): only exact matches
+after normalisation are found, and a paraphrased benchmark question is not.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ class DataUnavailable(FileNotFoundError):
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
-    """The configured data dir, else `../shared/data` beside the project when it exists, else None (hub)."""
+    """The configured data dir, else `../shared/data` beside the project when it exists, else None
+    (hub)."""
     if data_dir:
         path = Path(data_dir)
         path = path if path.is_absolute() else PROJECT_ROOT / path
@@ -44,18 +45,29 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
 
 def make_record(id: str, input: str, label: str, **extra: Any) -> dict[str, Any]:
     """A record dict with every shared column present (empty strings for what is absent)."""
-    record = {"id": str(id), "input": input, "label": label, "rationale": "", "llm_label": "", "format": "label",
-              "source": "gold"}
+    record = {
+        "id": str(id),
+        "input": input,
+        "label": label,
+        "rationale": "",
+        "llm_label": "",
+        "format": "label",
+        "source": "gold",
+    }
     record.update(extra)
     return record
 
 
 def limit_splits(splits: DatasetDict, cfg: DataConfig) -> DatasetDict:
-    """The first N rows of each split as configured; the train cap scales with `train_fraction` so that a
-    data-efficiency curve keeps its shape."""
+    """The first N rows of each split as configured; the train cap scales with `train_fraction` so
+    that a data-efficiency curve keeps its shape."""
     train_limit = cfg.train_limit
     if train_limit and cfg.train_fraction < 1.0:
         train_limit = max(1, round(train_limit * cfg.train_fraction))
     limits = {"train": train_limit, "valid": cfg.valid_limit, "test": cfg.test_limit}
-    return type(splits)({name: split.select(range(min(limits[name], len(split)))) if limits.get(name) else split
-                         for name, split in splits.items()})
+    return type(splits)(
+        {
+            name: split.select(range(min(limits[name], len(split)))) if limits.get(name) else split
+            for name, split in splits.items()
+        }
+    )

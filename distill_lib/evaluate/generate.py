@@ -1,8 +1,9 @@
-"""Batched generation: prompts sorted by length, padded per batch, decoded back in the original order.
+"""Batched generation: prompts sorted by length, padded per batch, decoded back in the original
+order.
 
-Seq2seq students pad on the right; causal students pad on the left and only the new tokens are decoded.
-Greedy by default (`num_beams=1`); beam search with a length penalty for SciGen. bf16 autocast when asked
-(the training precision, resolved by distill_lib.models.precision).
+Seq2seq students pad on the right; causal students pad on the left and only the new tokens are
+decoded. Greedy by default (`num_beams=1`); beam search with a length penalty for SciGen. bf16
+autocast when asked (the training precision, resolved by distill_lib.models.precision).
 
 Deliberately left out: scoring (each paper's scoring module).
 """
@@ -33,10 +34,17 @@ def _pad(batch: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor,
 
 
 @torch.no_grad()
-def generate_texts(student: Student, prompts: Sequence[Row], settings: EvalConfig, max_input: int = 1024,
-                   precision: str = "fp32", progress: bool = True) -> list[str]:
-    """Generated text for every prompt, in prompt order, decoded as `settings` say (batch size, new tokens,
-    beams, length penalty, no-repeat n-grams); `precision` 'bf16' generates under bf16 autocast."""
+def generate_texts(
+    student: Student,
+    prompts: Sequence[Row],
+    settings: EvalConfig,
+    max_input: int = 1024,
+    precision: str = "fp32",
+    progress: bool = True,
+) -> list[str]:
+    """Generated text for every prompt, in prompt order, decoded as `settings` say (batch size, new
+    tokens, beams, length penalty, no-repeat n-grams); `precision` 'bf16' generates under bf16
+    autocast."""
     model, tokenizer = student.model, student.tokenizer
     encoded = [encode_prompt(p, tokenizer, student.is_seq2seq, max_input) for p in prompts]
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
@@ -44,19 +52,33 @@ def generate_texts(student: Student, prompts: Sequence[Row], settings: EvalConfi
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    extra = {"no_repeat_ngram_size": settings.no_repeat_ngram_size} if settings.no_repeat_ngram_size else {}
+    extra = (
+        {"no_repeat_ngram_size": settings.no_repeat_ngram_size}
+        if settings.no_repeat_ngram_size
+        else {}
+    )
     bar = tqdm(total=len(order), desc="generate", disable=not progress, leave=False)
     for start in range(0, len(order), settings.batch_size):
-        index = order[start:start + settings.batch_size]
-        ids, mask = _pad([encoded[i] for i in index], tokenizer.pad_token_id, left=not student.is_seq2seq)
+        index = order[start : start + settings.batch_size]
+        ids, mask = _pad(
+            [encoded[i] for i in index], tokenizer.pad_token_id, left=not student.is_seq2seq
+        )
         with autocast(precision, device):
-            generated = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
-                                       max_new_tokens=settings.max_new_tokens, num_beams=settings.num_beams,
-                                       length_penalty=settings.length_penalty,
-                                       pad_token_id=tokenizer.pad_token_id, **extra)
+            generated = model.generate(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                do_sample=False,
+                max_new_tokens=settings.max_new_tokens,
+                num_beams=settings.num_beams,
+                length_penalty=settings.length_penalty,
+                pad_token_id=tokenizer.pad_token_id,
+                **extra,
+            )
         if not student.is_seq2seq:
-            generated = generated[:, ids.shape[1]:]
-        for i, text in zip(index, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True):
+            generated = generated[:, ids.shape[1] :]
+        for i, text in zip(
+            index, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True
+        ):
             outputs[i] = text.strip()
         bar.update(len(index))
     bar.close()

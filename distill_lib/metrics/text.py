@@ -1,15 +1,18 @@
 """Surface metrics for generated text against one reference per prediction: BLEU, METEOR, BERTScore.
 
   bleu       sacreBLEU corpus BLEU (13a tokenizer, exp smoothing), 0-100; always available offline.
-  meteor     NLTK `single_meteor_score(ref, pred, alpha=0.9, beta=3, gamma=0.5)` on whitespace tokens, averaged
-             (SciGen baselines/evaluate.py); needs WordNet (`make wordnet`). Without it: value None + reason.
-  bertscore  bert-score F1 (P and R in `details`) with a local model dir or a hub id; roberta-large with layer 17
-             is the paper setting. A model that cannot be loaded gives value None + reason.
-Every metric that may be unavailable returns a `MetricResult`, so a missing resource is reported, never
-silently replaced by a different metric.
+  meteor     NLTK `single_meteor_score(ref, pred, alpha=0.9, beta=3, gamma=0.5)` on whitespace
+             tokens, averaged (SciGen baselines/evaluate.py); needs WordNet (`make wordnet`).
+             Without it: value None + reason.
+  bertscore  bert-score F1 (P and R in `details`) with a local model dir or a hub id;
+             roberta-large with layer 17 is the paper setting. A model that cannot be loaded
+             gives value None + reason.
+Every metric that may be unavailable returns a `MetricResult`, so a missing resource is reported,
+never silently replaced by a different metric.
 
-Deliberately left out: BLEURT and MoverScore (see `not_computed` in distill_lib.papers.scigen.metrics), text
-normalisation (callers pass the text they want scored) and multi-reference scoring.
+Deliberately left out: BLEURT and MoverScore (see `not_computed` in
+distill_lib.papers.scigen.metrics), text normalisation (callers pass the text they want scored) and
+multi-reference scoring.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 from distill_lib.config import PROJECT_ROOT
 from distill_lib.hub import hub_unavailable
 
-NLTK_DATA_DIR = PROJECT_ROOT / "cache" / "nltk_data"  # written by scripts/setup_wordnet.sh (`make wordnet`)
+# written by scripts/setup_wordnet.sh (`make wordnet`)
+NLTK_DATA_DIR = PROJECT_ROOT / "cache" / "nltk_data"
 BERTSCORE_PAPER_MODEL = "roberta-large"
 
 
@@ -36,15 +40,19 @@ class MetricResult:
 
 def check_pairs(preds: list[str], refs: list[str]) -> None:
     if len(preds) != len(refs):
-        raise ValueError(f"{len(preds)} predictions but {len(refs)} references: they must be aligned one to one")
+        raise ValueError(
+            f"{len(preds)} predictions but {len(refs)} references: they must be aligned one to one"
+        )
     if not preds:
         raise ValueError("no predictions to score")
 
 
 def model_missing_reason(model: str | Path) -> str:
-    """'' if `model` may load: a local dir that exists, or a hub id that is cached or may be downloaded.
+    """'' if `model` may load: a local dir that exists, or a hub id that is cached or may be
+    downloaded.
 
-    A hub id missing from the local cache is reported at once when the hub cannot be used (distill_lib.hub).
+    A hub id missing from the local cache is reported at once when the hub cannot be used
+    (distill_lib.hub).
     """
     from huggingface_hub import constants, try_to_load_from_cache
 
@@ -55,11 +63,14 @@ def model_missing_reason(model: str | Path) -> str:
     if isinstance(cached, str):
         return ""
     reason = "HF_HUB_OFFLINE=1 is set" if constants.HF_HUB_OFFLINE else hub_unavailable()
-    return f"hub model '{name}' is not in the local Hugging Face cache and {reason}" if reason else ""
+    return (
+        f"hub model '{name}' is not in the local Hugging Face cache and {reason}" if reason else ""
+    )
 
 
 def bleu_with_signature(preds: list[str], refs: list[str]) -> tuple[float, str]:
-    """sacreBLEU corpus BLEU with default settings (0-100) and its signature, to record next to the score."""
+    """sacreBLEU corpus BLEU with default settings (0-100) and its signature, to record next to the
+    score."""
     import sacrebleu
 
     check_pairs(preds, refs)
@@ -91,8 +102,10 @@ def wordnet_missing_reason() -> str:
     try:
         nltk.data.find("corpora/wordnet")
     except LookupError:
-        return (f"WordNet data not found by NLTK (searched {list(nltk.data.path)}); run `make wordnet` "
-                f"(scripts/setup_wordnet.sh) and export NLTK_DATA={NLTK_DATA_DIR}")
+        return (
+            f"WordNet data not found by NLTK (searched {list(nltk.data.path)}); run `make wordnet` "
+            f"(scripts/setup_wordnet.sh) and export NLTK_DATA={NLTK_DATA_DIR}"
+        )
     return ""
 
 
@@ -105,29 +118,59 @@ def meteor(preds: list[str], refs: list[str]) -> MetricResult:
     reason = wordnet_missing_reason()
     if reason:
         return MetricResult("meteor", None, reason)
-    scores = [single_meteor_score(ref.split(), pred.split(), alpha=0.9, beta=3, gamma=0.5)
-              for pred, ref in zip(preds, refs, strict=True)]
+    scores = [
+        single_meteor_score(ref.split(), pred.split(), alpha=0.9, beta=3, gamma=0.5)
+        for pred, ref in zip(preds, refs, strict=True)
+    ]
     return MetricResult("meteor", sum(scores) / len(scores), details={"nltk": nltk.__version__})
 
 
-def bertscore(preds: list[str], refs: list[str], model: str | Path = BERTSCORE_PAPER_MODEL,
-              num_layers: int | None = None, batch_size: int = 64, idf: bool = False,
-              device: str | None = None) -> MetricResult:
-    """Mean BERTScore F1. `num_layers` is required unless bert-score knows the model (roberta-large: 17)."""
+def bertscore(
+    preds: list[str],
+    refs: list[str],
+    model: str | Path = BERTSCORE_PAPER_MODEL,
+    num_layers: int | None = None,
+    batch_size: int = 64,
+    idf: bool = False,
+    device: str | None = None,
+) -> MetricResult:
+    """Mean BERTScore F1. `num_layers` is required unless bert-score knows the model (roberta-large:
+    17)."""
     import bert_score
 
     check_pairs(preds, refs)
     model_name = str(model)
     if num_layers is None and model_name not in bert_score.utils.model2layers:
-        raise ValueError(f"bertscore: num_layers is required for model '{model_name}' (bert-score has no default)")
+        raise ValueError(
+            f"bertscore: num_layers is required for model '{model_name}' (bert-score has no "
+            "default)"
+        )
     reason = model_missing_reason(model)
     if reason:
         return MetricResult("bertscore", None, reason)
     try:
         (precision, recall, f1), model_hash = bert_score.score(
-            preds, refs, model_type=model_name, num_layers=num_layers, batch_size=batch_size, idf=idf,
-            device=device, lang="en", rescale_with_baseline=False, return_hash=True)
+            preds,
+            refs,
+            model_type=model_name,
+            num_layers=num_layers,
+            batch_size=batch_size,
+            idf=idf,
+            device=device,
+            lang="en",
+            rescale_with_baseline=False,
+            return_hash=True,
+        )
     except OSError as err:  # hub unreachable, missing weights or tokenizer files
-        return MetricResult("bertscore", None, f"could not load BERTScore model '{model_name}': {err}")
-    return MetricResult("bertscore", float(f1.mean()), details={
-        "precision": float(precision.mean()), "recall": float(recall.mean()), "hash": model_hash})
+        return MetricResult(
+            "bertscore", None, f"could not load BERTScore model '{model_name}': {err}"
+        )
+    return MetricResult(
+        "bertscore",
+        float(f1.mean()),
+        details={
+            "precision": float(precision.mean()),
+            "recall": float(recall.mean()),
+            "hash": model_hash,
+        },
+    )

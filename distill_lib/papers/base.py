@@ -1,18 +1,21 @@
 """What every paper package gives the shared layers: one small interface, a plain dataclass.
 
 - `methods`: method name -> class (distill_lib.methods.Method contract);
-- `load_splits(cfg)`: train / valid / test records (teacher outputs joined when `teacher.source: live`), before the
-  shared row limits;
+- `load_splits(cfg)`: train / valid / test records (teacher outputs joined when `teacher.source:
+  live`), before the shared row limits;
 - `score(cfg, records, texts, method, fmt)`: scores of generated texts, at least {'primary', 'n'};
-- `teacher_stage(cfg, stage_dir)`: the rationale / teacher-data stage (notebooks 02, 06, 10; `cli teacher`),
-  whose output the loaders read;
-- `render(frame, out, title, note)`: the results tables and figures from a frame of cells, and the README block
-  (None when the paper has no committed-results renderer yet);
-- `templates`: dataset -> teacher prompt template (the paper's templates/ folder, distill_lib.prompts);
-- `summarize(test_records, test_scores)`: what a cell's metrics keep beyond the accuracy (e.g. per benchmark);
-- `references()`: the paper's reference numbers with their sources, read from configs/references/<paper>.yaml.
-Typed options live in `distill_lib.papers.<name>.options` (DataOptions, MethodOptions, Extra), found by the config
-loader by that module name.
+- `teacher_stage(cfg, stage_dir)`: the rationale / teacher-data stage (notebooks 02, 06, 10; `cli
+  teacher`), whose output the loaders read;
+- `render(frame, out, title, note)`: the results tables and figures from a frame of cells, and the
+  README block (None when the paper has no committed-results renderer yet);
+- `templates`: dataset -> teacher prompt template (the paper's templates/ folder,
+  distill_lib.prompts);
+- `summarize(test_records, test_scores)`: what a cell's metrics keep beyond the accuracy (e.g. per
+  benchmark);
+- `references()`: the paper's reference numbers with their sources, read from
+  configs/references/<paper>.yaml.
+Typed options live in `distill_lib.papers.<name>.options` (DataOptions, MethodOptions, Extra), found
+by the config loader by that module name.
 
 Deliberately left out: any registration machinery; distill_lib.papers.index is a plain dict.
 """
@@ -39,5 +42,6 @@ class Paper:
     teacher_stage: Callable[[ExperimentConfig, Path], dict[str, Any]]
     render: Callable[..., str] | None = None
     templates: Mapping[str, str] = field(default_factory=dict)
-    references: Callable[[], Any] | None = None  # the reference numbers with sources (configs/references/)
+    # the reference numbers with sources (configs/references/)
+    references: Callable[[], Any] | None = None
     summarize: Callable[[list[dict], dict], dict] | None = None  # test scores a result record keeps

@@ -1,5 +1,5 @@
-"""The papers by experiment name (`cfg.name`), a plain dict, and the three calls the shared pipeline makes
-through it: the cell's paper, its method, its splits (with the configured row limits).
+"""The papers by experiment name (`cfg.name`), a plain dict, and the three calls the shared pipeline
+makes through it: the cell's paper, its method, its splits (with the configured row limits).
 
 Deliberately left out: anything a paper does itself (see distill_lib.papers.base.Paper).
 """
@@ -17,7 +17,9 @@ from distill_lib.papers.math.paper import PAPER as MATH
 from distill_lib.papers.scigen.paper import PAPER as SCIGEN
 
 PAPERS: dict[str, Paper] = {"dss": DSS, "math": MATH, "scigen": SCIGEN}
-METHOD_PAPER: dict[str, Paper] = {name: paper for paper in PAPERS.values() for name in paper.methods}
+METHOD_PAPER: dict[str, Paper] = {
+    name: paper for paper in PAPERS.values() for name in paper.methods
+}
 
 
 def paper_for(cfg: ExperimentConfig) -> Paper:
@@ -32,7 +34,8 @@ def build_method(cfg: MethodConfig) -> Method:
     if cfg.name not in METHOD_PAPER:
         raise KeyError(f"unknown method '{cfg.name}'; known: {sorted(METHOD_PAPER)}")
     paper = METHOD_PAPER[cfg.name]
-    if isinstance(cfg.options, dict):  # built by hand, not by load_config: type the options as the loader would
+    # built by hand, not by load_config: type the options as the loader would
+    if isinstance(cfg.options, dict):
         from distill_lib.config import typed_section
 
         cfg = typed_section(cfg, paper.name)

@@ -1,11 +1,14 @@
-"""Two sets of seed results compared in numbers and in one plain sentence, the same way for every paper.
+"""Two sets of seed results compared in numbers and in one plain sentence, the same way for every
+paper.
 
-`mean_std_cell(values)` formats seed results as `mean ± std (n)`; `compare(a, b)` gives each side's mean, seed standard deviation and n, the difference of means (b - a) and the
-standard error of that difference (None with one seed on either side). `claim(what, a_name, b_name, c)` says
-who is ahead, by how much, and whether that is larger than two standard errors of the difference or within
-them; with one seed it says there is no spread to compare with. Numbers are rounded to one decimal.
+`mean_std_cell(values)` formats seed results as `mean ± std (n)`; `compare(a, b)` gives each side's
+mean, seed standard deviation and n, the difference of means (b - a) and the standard error of that
+difference (None with one seed on either side). `claim(what, a_name, b_name, c)` says who is ahead,
+by how much, and whether that is larger than two standard errors of the difference or within them;
+with one seed it says there is no spread to compare with. Numbers are rounded to one decimal.
 
-Deliberately left out: significance tests beyond that rule of thumb (three seeds do not support more).
+Deliberately left out: significance tests beyond that rule of thumb (three seeds do not support
+more).
 """
 
 from __future__ import annotations
@@ -28,16 +31,29 @@ def mean_std_cell(values: Sequence[float]) -> str:
     if not values:
         return "n/a"
     std = _std(values)
-    return f"{sum(values) / len(values):.1f}{'' if math.isnan(std) else f' ± {std:.1f}'} ({len(values)})"
+    spread = "" if math.isnan(std) else f" ± {std:.1f}"
+    return f"{sum(values) / len(values):.1f}{spread} ({len(values)})"
 
 
 def compare(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
     a, b = list(a), list(b)
     mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-    se = math.sqrt(_std(a) ** 2 / len(a) + _std(b) ** 2 / len(b)) if min(len(a), len(b)) > 1 else None
-    return {"a mean": mean_a, "a std": _std(a), "a n": len(a), "b mean": mean_b, "b std": _std(b), "b n": len(b),
-            "difference": mean_b - mean_a, "se of difference": se,
-            "larger seed std": max(_std(a), _std(b)) if se is not None else None}
+    se = (
+        math.sqrt(_std(a) ** 2 / len(a) + _std(b) ** 2 / len(b))
+        if min(len(a), len(b)) > 1
+        else None
+    )
+    return {
+        "a mean": mean_a,
+        "a std": _std(a),
+        "a n": len(a),
+        "b mean": mean_b,
+        "b std": _std(b),
+        "b n": len(b),
+        "difference": mean_b - mean_a,
+        "se of difference": se,
+        "larger seed std": max(_std(a), _std(b)) if se is not None else None,
+    }
 
 
 def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
@@ -48,5 +64,7 @@ def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
     if se is None or se != se:  # None, or NaN after a trip through a DataFrame
         return f"{head}; one seed on a side, so there is no seed spread to compare with."
     verdict = "larger than" if se == 0 or abs(diff) >= 2 * se else "within"
-    return (f"{head}, {verdict} two standard errors of the difference ({se:.1f}; seed std up to "
-            f"{c['larger seed std']:.1f}, {c['a n']} and {c['b n']} seeds).")
+    return (
+        f"{head}, {verdict} two standard errors of the difference ({se:.1f}; seed std up to "
+        f"{c['larger seed std']:.1f}, {c['a n']} and {c['b n']} seeds)."
+    )

@@ -1,12 +1,13 @@
-"""Figures drawn from frames of cells, with one seaborn theme: grouped bars with error bars, curves over data
-fractions, student sizes or training steps, metric bars, and the teacher's verified yield.
+"""Figures drawn from frames of cells, with one seaborn theme: grouped bars with error bars, curves
+over data fractions, student sizes or training steps, metric bars, and the teacher's verified yield.
 
-Every figure says what it is: the caller's title (profile, student, metric) and, for runs whose numbers mean
-nothing (smoke), a `note` printed on the figure's face. Accuracy axes run 0-100; every bar carries its value so
-a zero bar is visible; a (group, hue) pair without a value is marked "n/a" where its bar would be.
+Every figure says what it is: the caller's title (profile, student, metric) and, for runs whose
+numbers mean nothing (smoke), a `note` printed on the figure's face. Accuracy axes run 0-100; every
+bar carries its value so a zero bar is visible; a (group, hue) pair without a value is marked "n/a"
+where its bar would be.
 
-Deliberately left out: reading runs (distill_lib.plots.results / records) and the papers' orders and reference
-numbers (callers pass them).
+Deliberately left out: reading runs (distill_lib.plots.results / records) and the papers' orders and
+reference numbers (callers pass them).
 """
 
 from __future__ import annotations
@@ -34,8 +35,18 @@ def theme() -> None:
 def _finish(fig: plt.Figure, title: str, note: str) -> plt.Figure:
     fig.suptitle(title, fontsize=9)
     if note:
-        fig.text(0.5, 0.5, note, ha="center", va="center", fontsize=11, color="red", alpha=0.35, rotation=20,
-                 wrap=True)
+        fig.text(
+            0.5,
+            0.5,
+            note,
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="red",
+            alpha=0.35,
+            rotation=20,
+            wrap=True,
+        )
     fig.tight_layout()
     return fig
 
@@ -46,16 +57,28 @@ def _order(values: Sequence[Any], preferred: Sequence[Any] | None) -> list[Any]:
     return first + [v for v in present if v not in first]
 
 
-def grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, title: str = "", ylabel: str = "",
-                 x_order: Sequence[str] | None = None, hue_order: Sequence[str] | None = None,
-                 reference: dict[str, float] | None = None, note: str = "", ylim: tuple[float, float] = ACCURACY
-                 ) -> plt.Figure:
-    """Bars of the mean of `y` per (x, hue) with the standard deviation over rows as error bars; every bar
-    labelled with its mean, missing pairs marked n/a; `reference` draws a dashed line per x value."""
+def grouped_bars(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str,
+    title: str = "",
+    ylabel: str = "",
+    x_order: Sequence[str] | None = None,
+    hue_order: Sequence[str] | None = None,
+    reference: dict[str, float] | None = None,
+    note: str = "",
+    ylim: tuple[float, float] = ACCURACY,
+) -> plt.Figure:
+    """Bars of the mean of `y` per (x, hue) with the standard deviation over rows as error bars;
+    every bar labelled with its mean, missing pairs marked n/a; `reference` draws a dashed line per
+    x value."""
     theme()
     xs, hues = _order(frame[x], x_order), _order(frame[hue], hue_order)
     fig, ax = plt.subplots(figsize=(2.2 + 1.5 * len(xs) * max(len(hues), 1) / 3, 3.8))
-    sns.barplot(data=frame, x=x, y=y, hue=hue, order=xs, hue_order=hues, errorbar="sd", capsize=0.1, ax=ax)
+    sns.barplot(
+        data=frame, x=x, y=y, hue=hue, order=xs, hue_order=hues, errorbar="sd", capsize=0.1, ax=ax
+    )
     for container in ax.containers:
         if hasattr(container, "patches"):
             ax.bar_label(container, fmt="%.1f", fontsize=6, padding=2)
@@ -64,19 +87,44 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, title: str = "",
     for i, xv in enumerate(xs):
         for j, hv in enumerate(hues):
             if (xv, hv) not in present:
-                ax.text(i - 0.4 + width * (j + 0.5), ylim[0] + 2, "n/a", ha="center", fontsize=6, rotation=90)
+                ax.text(
+                    i - 0.4 + width * (j + 0.5),
+                    ylim[0] + 2,
+                    "n/a",
+                    ha="center",
+                    fontsize=6,
+                    rotation=90,
+                )
         if reference and xv in reference:
             ax.hlines(reference[xv], i - 0.4, i + 0.4, colors="k", linestyles="--", linewidth=1)
     ax.set(ylim=ylim, ylabel=ylabel or y, xlabel="")
-    ax.legend(fontsize=6, ncol=min(len(hues), 4), loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
+    ax.legend(
+        fontsize=6,
+        ncol=min(len(hues), 4),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        frameon=False,
+    )
     return _finish(fig, title + ("  (dashed: teacher few-shot)" if reference else ""), note)
 
 
-def curves(frame: pd.DataFrame, x: str, y: str, hue: str, panel: str, title: str = "", xlabel: str = "",
-           ylabel: str = "", log_x: bool = False, reference: dict[str, float] | None = None, note: str = "",
-           panel_order: Sequence[str] | None = None, ylim: tuple[float, float] | None = ACCURACY) -> plt.Figure:
-    """One panel per value of `panel`, one line per `hue` over `x` (mean ± sd over rows); `reference` draws a
-    dashed horizontal line per panel."""
+def curves(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str,
+    panel: str,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    log_x: bool = False,
+    reference: dict[str, float] | None = None,
+    note: str = "",
+    panel_order: Sequence[str] | None = None,
+    ylim: tuple[float, float] | None = ACCURACY,
+) -> plt.Figure:
+    """One panel per value of `panel`, one line per `hue` over `x` (mean ± sd over rows);
+    `reference` draws a dashed horizontal line per panel."""
     theme()
     panels = _order(frame[panel], panel_order)
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), squeeze=False)
@@ -84,7 +132,9 @@ def curves(frame: pd.DataFrame, x: str, y: str, hue: str, panel: str, title: str
         part = frame[frame[panel] == value]
         sns.lineplot(data=part, x=x, y=y, hue=hue, marker="o", errorbar="sd", ax=ax)
         if reference and value in reference:
-            ax.axhline(reference[value], color="k", linestyle="--", linewidth=1, label="teacher few-shot")
+            ax.axhline(
+                reference[value], color="k", linestyle="--", linewidth=1, label="teacher few-shot"
+            )
         if log_x:
             ax.set_xscale("log")
         ax.set(title=str(value), xlabel=xlabel or x, ylabel=ylabel or y)
@@ -94,9 +144,11 @@ def curves(frame: pd.DataFrame, x: str, y: str, hue: str, panel: str, title: str
     return _finish(fig, title, note)
 
 
-def training_curves(history: pd.DataFrame, losses: pd.DataFrame, title: str = "", note: str = "") -> plt.Figure:
-    """Training loss and validation score against steps, one line per cell (`cell` column), the selected step
-    of each cell marked with a star."""
+def training_curves(
+    history: pd.DataFrame, losses: pd.DataFrame, title: str = "", note: str = ""
+) -> plt.Figure:
+    """Training loss and validation score against steps, one line per cell (`cell` column), the
+    selected step of each cell marked with a star."""
     theme()
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.0))
     if len(losses):
@@ -105,14 +157,17 @@ def training_curves(history: pd.DataFrame, losses: pd.DataFrame, title: str = ""
     if len(history):
         sns.lineplot(data=history, x="step", y="valid", hue="cell", marker="o", ax=right)
         best = history[history["selected"]]
-        right.scatter(best["step"], best["valid"], marker="*", s=120, color="k", zorder=5, label="selected")
+        right.scatter(
+            best["step"], best["valid"], marker="*", s=120, color="k", zorder=5, label="selected"
+        )
         right.legend(fontsize=6)
     right.set(title="validation subset", xlabel="step", ylabel="score", ylim=ACCURACY)
     return _finish(fig, title, note)
 
 
 def metric_bars(table: pd.DataFrame, title: str = "", note: str = "") -> plt.Figure:
-    """Grouped bars of the metrics that have values: one group per metric, one bar per system (table rows)."""
+    """Grouped bars of the metrics that have values: one group per metric, one bar per system (table
+    rows)."""
     theme()
     numeric = table.drop(columns=["seeds"], errors="ignore").apply(pd.to_numeric, errors="coerce")
     numeric = numeric.dropna(axis=1, how="all").dropna(axis=0, how="all")
@@ -120,17 +175,37 @@ def metric_bars(table: pd.DataFrame, title: str = "", note: str = "") -> plt.Fig
         fig, ax = plt.subplots(figsize=(4, 3))
         ax.text(0.5, 0.5, "no metric values", ha="center", va="center")
         return _finish(fig, title, note)
-    long = numeric.reset_index(names="system").melt(id_vars="system", var_name="metric", value_name="score")
-    return grouped_bars(long, "metric", "score", "system", title=title, ylabel="score", note=note,
-                        ylim=(0, max(100.0, float(long["score"].max()) * 1.1)))
+    long = numeric.reset_index(names="system").melt(
+        id_vars="system", var_name="metric", value_name="score"
+    )
+    return grouped_bars(
+        long,
+        "metric",
+        "score",
+        "system",
+        title=title,
+        ylabel="score",
+        note=note,
+        ylim=(0, max(100.0, float(long["score"].max()) * 1.1)),
+    )
 
 
-def yield_bars(yields: list[dict[str, Any]], title: str = "verified yield per format", note: str = ""
-               ) -> plt.Figure:
-    """Bars of the teacher's verified yield in % (rows: pool, format, yield in [0, 1]), one group per format."""
+def yield_bars(
+    yields: list[dict[str, Any]], title: str = "verified yield per format", note: str = ""
+) -> plt.Figure:
+    """Bars of the teacher's verified yield in % (rows: pool, format, yield in [0, 1]), one group
+    per format."""
     frame = pd.DataFrame(yields).assign(percent=lambda f: 100 * f["yield"])
-    return grouped_bars(frame, "format", "percent", "pool", title=title, ylabel="verified (%)", note=note,
-                        x_order=["cot", "pot", "eot"])
+    return grouped_bars(
+        frame,
+        "format",
+        "percent",
+        "pool",
+        title=title,
+        ylabel="verified (%)",
+        note=note,
+        x_order=["cot", "pot", "eot"],
+    )
 
 
 def save(fig: plt.Figure, path: Path) -> Path:

@@ -1,12 +1,15 @@
-"""Committed result records (results/<experiment>/<profile>/) as one table, checked to be one configuration.
+"""Committed result records (results/<experiment>/<profile>/) as one table, checked to be one
+configuration.
 
-`results_frame(experiment, profile)` flattens every record into a row (dataset, method, label source, seed,
-fraction, untrained, test accuracy at the best and last steps, n, wall time, precision, machine, commit).
-`check_one_configuration(records)` refuses to mix: the trained records must agree on every identity setting
-except the grid's axes (dataset, method, label source, seed, fraction), and so must the untrained ones;
-otherwise the error names the differing settings and an example record of each value.
+`results_frame(experiment, profile)` flattens every record into a row (dataset, method, label
+source, seed, fraction, untrained, test accuracy at the best and last steps, n, wall time,
+precision, machine, commit). `check_one_configuration(records)` refuses to mix: the trained records
+must agree on every identity setting except the grid's axes (dataset, method, label source, seed,
+fraction), and so must the untrained ones; otherwise the error names the differing settings and an
+example record of each value.
 
-Deliberately left out: the papers' layouts (distill_lib.papers.dss.report and the notebooks) and drawing.
+Deliberately left out: the papers' layouts (distill_lib.papers.dss.report and the notebooks) and
+drawing.
 """
 
 from __future__ import annotations
@@ -18,8 +21,14 @@ import pandas as pd
 
 from distill_lib.runs import read_results
 
-GRID_AXES = ("data.dataset", "method.name", "method.label_source", "train.seed", "data.train_fraction",
-             "student.name")
+GRID_AXES = (
+    "data.dataset",
+    "method.name",
+    "method.label_source",
+    "train.seed",
+    "data.train_fraction",
+    "student.name",
+)
 
 
 class MixedConfigurations(ValueError):
@@ -37,38 +46,64 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def check_one_configuration(records: list[dict[str, Any]]) -> None:
-    """Raise MixedConfigurations when records (trained, or untrained, separately) differ beyond the axes."""
+    """Raise MixedConfigurations when records (trained, or untrained, separately) differ beyond the
+    axes."""
     for untrained in (False, True):
         group = [r for r in records if bool(r["metrics"].get("untrained")) == untrained]
         if len(group) < 2:
             continue
-        flat = [{k: v for k, v in _flatten(r["identity"]).items() if k not in GRID_AXES} for r in group]
+        flat = [
+            {k: v for k, v in _flatten(r["identity"]).items() if k not in GRID_AXES} for r in group
+        ]
         keys = sorted(set().union(*flat))
         differing = [k for k in keys if len({f.get(k) for f in flat}) > 1]
         if differing:
             key = differing[0]
             examples = {f.get(key): r["key"] for f, r in zip(flat, group, strict=True)}
             raise MixedConfigurations(
-                f"{len(group)} {'untrained' if untrained else 'trained'} records differ in {differing}; e.g. "
-                f"{key}: " + "; ".join(f"{value} in {where}" for value, where in examples.items())
-                + ". Move the records of the other configuration to another results folder.")
+                f"{len(group)} {'untrained' if untrained else 'trained'} records differ in "
+                f"{differing}; e.g. "
+                f"{key}: "
+                + "; ".join(f"{value} in {where}" for value, where in examples.items())
+                + ". Move the records of the other configuration to another results folder."
+            )
 
 
 UNTRAINED = "untrained"
 
 
 def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
-    """One flat row of a cell's metrics; an untrained cell's method reads 'untrained', a method trained on the
-    teacher's labels '<method>-llm'; the validation history and losses ride along as lists."""
-    row = {k: m.get(k) for k in ("cell", "dataset", "method", "label_source", "seed", "fraction", "untrained",
-                                 "student", "student_params",
-                                 "best_step", "last_step", "n_train", "n_test", "train_wall_s", "cell_wall_s",
-                                 "train_tokens_per_s", "precision")}
+    """One flat row of a cell's metrics; an untrained cell's method reads 'untrained', a method
+    trained on the teacher's labels '<method>-llm'; the validation history and losses ride along as
+    lists."""
+    row = {
+        k: m.get(k)
+        for k in (
+            "cell",
+            "dataset",
+            "method",
+            "label_source",
+            "seed",
+            "fraction",
+            "untrained",
+            "student",
+            "student_params",
+            "best_step",
+            "last_step",
+            "n_train",
+            "n_test",
+            "train_wall_s",
+            "cell_wall_s",
+            "train_tokens_per_s",
+            "precision",
+        )
+    }
     row["untrained"] = bool(row["untrained"])
     if row["untrained"]:
         row["method"] = UNTRAINED
     elif row["label_source"] == "llm":
-        row["method"] = f"{row['method']}-llm"  # trained on the teacher's labels: the unlabelled setting
+        # trained on the teacher's labels: the unlabelled setting
+        row["method"] = f"{row['method']}-llm"
     row["history"], row["losses"] = m.get("history", []), m.get("losses", [])
     row["summary"] = m.get("summary", {})
     for when in ("test_at_best", "test_at_last", "valid_at_best"):
@@ -83,8 +118,13 @@ def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
 def record_row(record: dict[str, Any]) -> dict[str, Any]:
     """One flat row of a result record: its metrics, key, commit and machine."""
     machine = record.get("machine", {})
-    return {**metrics_row(record["metrics"]), "key": record["key"], "commit": record.get("commit"),
-            "cpu": machine.get("cpu"), "gpu": machine.get("gpu")}
+    return {
+        **metrics_row(record["metrics"]),
+        "key": record["key"],
+        "commit": record.get("commit"),
+        "cpu": machine.get("cpu"),
+        "gpu": machine.get("gpu"),
+    }
 
 
 def results_frame(experiment: str, profile: str, check: bool = True) -> pd.DataFrame:
@@ -96,10 +136,16 @@ def results_frame(experiment: str, profile: str, check: bool = True) -> pd.DataF
 
 
 def training_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(validation history with the selected step flagged, training losses), one `cell` label per row."""
+    """(validation history with the selected step flagged, training losses), one `cell` label per
+    row."""
     history, losses = [], []
     for row in frame.itertuples():
         label = f"{row.dataset}/{row.method}/seed{row.seed}"
-        history += [{**h, "cell": label, "selected": h["step"] == row.best_step} for h in (row.history or [])]
+        history += [
+            {**h, "cell": label, "selected": h["step"] == row.best_step}
+            for h in (row.history or [])
+        ]
         losses += [{**point, "cell": label} for point in (row.losses or [])]
-    return pd.DataFrame(history, columns=["step", "valid", "cell", "selected"]), pd.DataFrame(losses)
+    return pd.DataFrame(history, columns=["step", "valid", "cell", "selected"]), pd.DataFrame(
+        losses
+    )

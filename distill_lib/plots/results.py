@@ -1,9 +1,9 @@
 """Collect cell metrics into a DataFrame and shape the papers' tables.
 
-`collect_cells(cfg)` reads the `metrics.json` of every cell of the config's grid from its run folder (skipped
-cells leave a `skipped.json` with the reason, collected too; cells not run yet are absent); `cells_frame(cfg)` is
-what to report: committed results for a real profile, the run folder for smoke. `mean_std_table` pivots one metric
-into method x dataset cells formatted `mean ± std (n)`.
+`collect_cells(cfg)` reads the `metrics.json` of every cell of the config's grid from its run folder
+(skipped cells leave a `skipped.json` with the reason, collected too; cells not run yet are absent);
+`cells_frame(cfg)` is what to report: committed results for a real profile, the run folder for
+smoke. `mean_std_table` pivots one metric into method x dataset cells formatted `mean ± std (n)`.
 
 Deliberately left out: drawing (distill_lib.plots.figures) and anything that needs a model.
 """
@@ -36,27 +36,37 @@ SMOKE_NOTE = "SMOKE RUN: a tiny randomly initialised student; these numbers mean
 
 
 def smoke_note(cfg: ExperimentConfig) -> str:
-    """The label every artifact of a run whose numbers mean nothing carries on its face ('' for real runs)."""
+    """The label every artifact of a run whose numbers mean nothing carries on its face ('' for real
+    runs)."""
     return "" if records_results(cfg) else SMOKE_NOTE
 
 
 def cells_frame(cfg: ExperimentConfig) -> pd.DataFrame:
-    """The cells to report for cfg: its committed records in results/ for a real profile (so a fresh clone
-    shows them), its run folder otherwise (smoke)."""
+    """The cells to report for cfg: its committed records in results/ for a real profile (so a fresh
+    clone shows them), its run folder otherwise (smoke)."""
     if records_results(cfg):
         return results_frame(cfg.name, cfg.profile)
     return collect_cells(cfg)[0]
 
 
-def mean_std_table(frame: pd.DataFrame, metric: str = "test_at_best", fraction: float = 1.0,
-                   datasets: list[str] | None = None, methods: list[str] | None = None) -> pd.DataFrame:
+def mean_std_table(
+    frame: pd.DataFrame,
+    metric: str = "test_at_best",
+    fraction: float = 1.0,
+    datasets: list[str] | None = None,
+    methods: list[str] | None = None,
+) -> pd.DataFrame:
     """method x dataset table of `mean ± std (n seeds)` for one metric at one data fraction."""
     if frame.empty:
         return pd.DataFrame()
     rows = frame[frame["fraction"] == fraction]
     grouped = rows.groupby(["method", "dataset"])[metric].agg(["mean", "std", "count"])
-    cells = grouped.apply(lambda r: f"{r['mean']:.2f} ± {0.0 if pd.isna(r['std']) else r['std']:.2f} "
-                                    f"({int(r['count'])})", axis=1).unstack("dataset")
+    cells = grouped.apply(
+        lambda r: (
+            f"{r['mean']:.2f} ± {0.0 if pd.isna(r['std']) else r['std']:.2f} ({int(r['count'])})"
+        ),
+        axis=1,
+    ).unstack("dataset")
     if datasets:
         cells = cells.reindex(columns=[d for d in datasets if d in cells.columns])
     if methods:

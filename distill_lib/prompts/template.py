@@ -1,14 +1,15 @@
 """One few-shot prompt template, loaded from a YAML file in a paper's `templates/` folder.
 
-A template file holds: `version` (bump it whenever the rendered text changes: it enters the teacher's cache key),
-`format` (cot | pot | eot | text), `parser` (module:function[:argument], see parsers), `instruction`, `query` (the per-example layout
-up to where the teacher writes), `answer` (the layout of a demonstration's answer), `exemplars` (demonstrations
-written as example dicts), `separator` and `stop`. A demonstration is rendered as `query + answer`, so exemplars
-and the final query share one layout. Callers may pass one extra demonstration (`demo`, e.g. the SciGen one-shot
+A template file holds: `version` (bump it whenever the rendered text changes: it enters the
+teacher's cache key), `format` (cot | pot | eot | text), `parser` (module:function[:argument], see
+parsers), `instruction`, `query` (the per-example layout up to where the teacher writes), `answer`
+(the layout of a demonstration's answer), `exemplars` (demonstrations written as example dicts),
+`separator` and `stop`. A demonstration is rendered as `query + answer`, so exemplars and the final
+query share one layout. Callers may pass one extra demonstration (`demo`, e.g. the SciGen one-shot
 table from the TRAIN split); it is placed after the built-in exemplars.
 
-Example fields available to layouts: every key of the example, plus `input_oneline` (newlines as spaces) and, for
-SciGen demos, `demo_triples` (rendered from `demo["triples"]` when given).
+Example fields available to layouts: every key of the example, plus `input_oneline` (newlines as
+spaces) and, for SciGen demos, `demo_triples` (rendered from `demo["triples"]` when given).
 
 Deliberately left out: the choice of examples, tokenization and length limits.
 """
@@ -54,27 +55,39 @@ class Template:
         try:
             return layout.format_map(values)
         except KeyError as err:
-            raise TemplateError(f"template '{self.name}': {what} has no field {err} "
-                                f"(fields given: {sorted(example)})") from None
+            raise TemplateError(
+                f"template '{self.name}': {what} has no field {err} "
+                f"(fields given: {sorted(example)})"
+            ) from None
 
     def demonstration(self, example: dict[str, Any]) -> str:
         """One worked example: the query layout followed by the answer layout."""
-        return self._fill(self.query, example, "demonstration") + self._fill(self.answer, example, "demonstration")
+        return self._fill(self.query, example, "demonstration") + self._fill(
+            self.answer, example, "demonstration"
+        )
 
     def prompt_text(self, example: dict[str, Any], demo: dict[str, Any] | None = None) -> str:
         """The few-shot text without the instruction: demonstrations, then the example's query."""
         if self.demo_required and demo is None:
-            raise TemplateError(f"template '{self.name}' needs a demonstration (demo=...) from the train split")
+            raise TemplateError(
+                f"template '{self.name}' needs a demonstration (demo=...) from the train split"
+            )
         demos = [self.demonstration(d) for d in (*self.exemplars, *([demo] if demo else []))]
-        return self.separator.join([*demos, self._fill(self.query, example, f"example {example.get('id', '?')}")])
+        return self.separator.join(
+            [*demos, self._fill(self.query, example, f"example {example.get('id', '?')}")]
+        )
 
-    def render(self, example: dict[str, Any], demo: dict[str, Any] | None = None,
-               chat: bool = True) -> list[dict[str, str]] | str:
-        """Chat messages (system instruction + one user message, or one user message when the template says
-        `system_message: false`) or one completion prompt string."""
+    def render(
+        self, example: dict[str, Any], demo: dict[str, Any] | None = None, chat: bool = True
+    ) -> list[dict[str, str]] | str:
+        """Chat messages (system instruction + one user message, or one user message when the
+        template says `system_message: false`) or one completion prompt string."""
         text = self.prompt_text(example, demo)
         if chat and self.system_message:
-            return [{"role": "system", "content": self.instruction}, {"role": "user", "content": text}]
+            return [
+                {"role": "system", "content": self.instruction},
+                {"role": "user", "content": text},
+            ]
         joined = f"{self.instruction}\n\n{text}"
         return [{"role": "user", "content": joined}] if chat else joined
 
@@ -86,8 +99,10 @@ def derived_fields(example: dict[str, Any]) -> dict[str, str]:
     fields = {"input_oneline": " ".join(str(example.get("input", "")).split("\n"))}
     triples = example.get("triples") or []
     fields["demo_triples"] = "\n".join(
-        f"Reasoning {k}: {t['reasoning']}\nStatement {k}: {t['statement']}\nVerification {k}: {t['verification']}"
-        for k, t in enumerate(triples, start=1))
+        f"Reasoning {k}: {t['reasoning']}\nStatement {k}: {t['statement']}\nVerification {k}: "
+        f"{t['verification']}"
+        for k, t in enumerate(triples, start=1)
+    )
     return fields
 
 
@@ -102,8 +117,8 @@ def template_names() -> list[str]:
 
 @cache
 def get_template(name: str) -> Template:
-    """The template stored as `<name>.yaml` in a paper's templates folder; a clear error for unknown names,
-    missing keys or a parser that cannot be found."""
+    """The template stored as `<name>.yaml` in a paper's templates folder; a clear error for unknown
+    names, missing keys or a parser that cannot be found."""
     path = template_paths().get(name)
     if not name or path is None:
         raise TemplateError(f"unknown prompt template '{name}'; known: {template_names()}")
@@ -115,11 +130,31 @@ def get_template(name: str) -> Template:
         resolve_parser(data["parser"])
     except KeyError as err:
         raise TemplateError(f"{path}: {err.args[0]}") from None
-    known = {"version", "format", "parser", "instruction", "query", "answer", "exemplars", "separator", "stop",
-             "demo_required", "system_message"}
-    return Template(name=name, version=str(data["version"]), format=data["format"], parser=data["parser"],
-                    instruction=data["instruction"].strip(), query=data["query"], answer=data["answer"],
-                    exemplars=tuple(data.get("exemplars") or ()), separator=data.get("separator", "\n\n"),
-                    stop=tuple(data["stop"]), demo_required=bool(data.get("demo_required", False)),
-                    system_message=bool(data.get("system_message", True)),
-                    extra={k: v for k, v in data.items() if k not in known})
+    known = {
+        "version",
+        "format",
+        "parser",
+        "instruction",
+        "query",
+        "answer",
+        "exemplars",
+        "separator",
+        "stop",
+        "demo_required",
+        "system_message",
+    }
+    return Template(
+        name=name,
+        version=str(data["version"]),
+        format=data["format"],
+        parser=data["parser"],
+        instruction=data["instruction"].strip(),
+        query=data["query"],
+        answer=data["answer"],
+        exemplars=tuple(data.get("exemplars") or ()),
+        separator=data.get("separator", "\n\n"),
+        stop=tuple(data["stop"]),
+        demo_required=bool(data.get("demo_required", False)),
+        system_message=bool(data.get("system_message", True)),
+        extra={k: v for k, v in data.items() if k not in known},
+    )

@@ -1,17 +1,19 @@
 """A persistent per-request response cache: one JSON file per entry, written atomically.
 
-Why files and not sqlite: an entry is written to a temporary file in the same folder and moved into place with
-`os.replace`, which is atomic on POSIX, so a process killed at any moment (kill -9 included) leaves either the
-old state or the complete new entry, never a half-written one. Concurrent writers (several runs, threads) need
-no locks, and entries can be inspected, copied or deleted with ordinary tools. Each file also stores its own key
-and a sha256 of its payload; a truncated, corrupt or misplaced file is reported as a miss (and counted), so it is
-simply fetched again and overwritten. No fsync: the guarantee is against process death, not power loss.
+Why files and not sqlite: an entry is written to a temporary file in the same folder and moved into
+place with `os.replace`, which is atomic on POSIX, so a process killed at any moment (kill -9
+included) leaves either the old state or the complete new entry, never a half-written one.
+Concurrent writers (several runs, threads) need no locks, and entries can be inspected, copied or
+deleted with ordinary tools. Each file also stores its own key and a sha256 of its payload; a
+truncated, corrupt or misplaced file is reported as a miss (and counted), so it is simply fetched
+again and overwritten. No fsync: the guarantee is against process death, not power loss.
 
-The key is a sha256 of the canonical JSON of what decides the response: endpoint model, rendered prompt, mode
-(chat / completion), generation parameters, template name and version, and the sample index. Never the API key
-or the base URL (the same model behind a new port is the same request).
+The key is a sha256 of the canonical JSON of what decides the response: endpoint model, rendered
+prompt, mode (chat / completion), generation parameters, template name and version, and the sample
+index. Never the API key or the base URL (the same model behind a new port is the same request).
 
-Deliberately left out: eviction, size limits and caching failures (a failed request is retried next run).
+Deliberately left out: eviction, size limits and caching failures (a failed request is retried next
+run).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-_TMP_NUMBERS = itertools.count()  # with the pid, names this process's temporary files (O_EXCL guards the rest)
+# with the pid, names this process's temporary files (O_EXCL guards the rest)
+_TMP_NUMBERS = itertools.count()
 
 
 def canonical_json(value: Any) -> str:
@@ -31,7 +34,9 @@ def canonical_json(value: Any) -> str:
 
 
 def request_key(spec: dict[str, Any]) -> str:
-    """Stable cache key for one requested sample (see module docstring for what `spec` must hold)."""
+    """Stable cache key for one requested sample (see module docstring for what `spec` must
+    hold).
+    """
     return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
 
 
@@ -61,8 +66,12 @@ class ResponseCache:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             self.corrupt += 1
             return None
-        valid = (isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("payload"), dict)
-                 and stored.get("sha256") == _checksum(stored["payload"]))
+        valid = (
+            isinstance(stored, dict)
+            and stored.get("key") == key
+            and isinstance(stored.get("payload"), dict)
+            and stored.get("sha256") == _checksum(stored["payload"])
+        )
         if not valid:
             self.corrupt += 1
             return None
@@ -80,7 +89,8 @@ class ResponseCache:
         tmp, fd = _create_temporary(path)
         try:
             try:
-                os.write(fd, text)  # one unbuffered write: no file object, a fraction of mkstemp + fdopen's CPU
+                # one unbuffered write: no file object, a fraction of mkstemp + fdopen's CPU
+                os.write(fd, text)
             finally:
                 os.close(fd)
             os.replace(tmp, path)
@@ -93,7 +103,8 @@ class ResponseCache:
 
 
 def _create_temporary(path: Path) -> tuple[Path, int]:
-    """A new, exclusively created temporary file beside `path` (a name left by a dead process is skipped)."""
+    """A new, exclusively created temporary file beside `path` (a name left by a dead process is
+    skipped)."""
     while True:
         tmp = path.with_name(f".{path.stem[:8]}-{os.getpid()}-{next(_TMP_NUMBERS)}.tmp")
         try:

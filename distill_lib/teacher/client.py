@@ -1,27 +1,30 @@
-"""The teacher client: every request goes through the openai SDK (`AsyncOpenAI`, or `AsyncAzureOpenAI`).
+"""The teacher client: every request goes through the openai SDK (`AsyncOpenAI`, or
+`AsyncAzureOpenAI`).
 
 `TeacherClient.complete(prompt, n)` sends one chat (messages) or completion (string) request to any
-OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vllm serve, transformers serve, llama.cpp) and returns the
-choices' texts with token usage. Using the SDK gives the organisation / project headers from OPENAI_ORG_ID /
-OPENAI_PROJECT_ID (and OPENAI_CUSTOM_HEADERS), typed errors, the proxy named by HTTP(S)_PROXY / NO_PROXY, and
-`extra_body` / `response_format` pass-through (TeacherConfig has no field for them: they are arguments here and
-of `generate`). A base URL on an Azure OpenAI host (`*.openai.azure.com`, `*.cognitiveservices.azure.com`) gets
-`AsyncAzureOpenAI`, with `model` as the deployment and the API version from OPENAI_API_VERSION. The SDK
-sends through its aiohttp-backed HTTP client (the `openai[aiohttp]` extra), which costs less CPU per request
-than its default httpx one at high concurrency; without aiohttp the default is used. Requests use the typed
-`chat.completions.create` / `completions.create`; their argument transformation is a large share of the CPU per
-request (benchmarks/bench_teacher.py measures it against the concurrency target).
+OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vllm serve, transformers serve, llama.cpp) and
+returns the choices' texts with token usage. Using the SDK gives the organisation / project headers
+from OPENAI_ORG_ID / OPENAI_PROJECT_ID (and OPENAI_CUSTOM_HEADERS), typed errors, the proxy named by
+HTTP(S)_PROXY / NO_PROXY, and `extra_body` / `response_format` pass-through (TeacherConfig has no
+field for them: they are arguments here and of `generate`). A base URL on an Azure OpenAI host
+(`*.openai.azure.com`, `*.cognitiveservices.azure.com`) gets `AsyncAzureOpenAI`, with `model` as the
+deployment and the API version from OPENAI_API_VERSION. The SDK sends through its aiohttp-backed
+HTTP client (the `openai[aiohttp]` extra), which costs less CPU per request than its default httpx
+one at high concurrency; without aiohttp the default is used. Requests use the typed
+`chat.completions.create` / `completions.create`; their argument transformation is a large share of
+the CPU per request (benchmarks/bench_teacher.py measures it against the concurrency target).
 
-Retries live in one layer, this one: the SDK is built with `max_retries=0`. 429, 408, 409, 5xx, timeouts,
-dropped connections and malformed answers are retried with exponential backoff and jitter (RetryPolicy, so
-tests can shrink it), honouring Retry-After / retry-after-ms and x-should-retry; anything else (400, 401, 404,
-...) fails at once. A request that still fails raises RequestFailed with a readable reason (status and the
-server's message); secrets are scrubbed from every reason. `with_retries` gives the same policy to the Batch
-API calls (batch_api.py). Redirects are followed only within the base URL's origin: an answer from elsewhere
-would be cached as the teacher's, so a redirect to another origin fails the request (not retried).
+Retries live in one layer, this one: the SDK is built with `max_retries=0`. 429, 408, 409, 5xx,
+timeouts, dropped connections and malformed answers are retried with exponential backoff and jitter
+(RetryPolicy, so tests can shrink it), honouring Retry-After / retry-after-ms and x-should-retry;
+anything else (400, 401, 404, ...) fails at once. A request that still fails raises RequestFailed
+with a readable reason (status and the server's message); secrets are scrubbed from every reason.
+`with_retries` gives the same policy to the Batch API calls (batch_api.py). Redirects are followed
+only within the base URL's origin: an answer from elsewhere would be cached as the teacher's, so a
+redirect to another origin fails the request (not retried).
 
-Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n (runner.py);
-streaming; the SDK's own retries.
+Deliberately left out: caching, concurrency limits and n>1 fan-out for servers that ignore n
+(runner.py); streaming; the SDK's own retries.
 """
 
 from __future__ import annotations
@@ -82,11 +85,14 @@ class MalformedResponse(ValueError):
 
 
 class CrossOriginRedirect(openai.OpenAIError):
-    """The server redirected to another origin (an OpenAIError, so the SDK passes it on unchanged)."""
+    """The server redirected to another origin (an OpenAIError, so the SDK passes it on
+    unchanged).
+    """
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, or asyncio.run in a worker thread when this thread already runs a loop (Jupyter)."""
+    """asyncio.run, or asyncio.run in a worker thread when this thread already runs a loop
+    (Jupyter)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -97,17 +103,24 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or {"http": 80, "https": 443}.get(parts.scheme),
+    )
 
 
 async def refuse_cross_origin_redirect(response: Any) -> None:
-    """httpx response hook: a redirect whose target lies outside the request's origin ends the request."""
+    """httpx response hook: a redirect whose target lies outside the request's origin ends the
+    request."""
     location = response.headers.get("location")
     if response.status_code in REDIRECT_STATUS and location:
         target = urljoin(str(response.request.url), location)
         if origin(target) != origin(str(response.request.url)):
-            raise CrossOriginRedirect(f"HTTP {response.status_code} redirect to another origin "
-                                      f"({origin(target)[1]}) not followed")
+            raise CrossOriginRedirect(
+                f"HTTP {response.status_code} redirect to another origin "
+                f"({origin(target)[1]}) not followed"
+            )
 
 
 def is_azure(base_url: str | None) -> bool:
@@ -115,21 +128,31 @@ def is_azure(base_url: str | None) -> bool:
 
 
 def transport_client(**options: Any) -> Any:
-    """The SDK's aiohttp-backed HTTP client (less CPU per request), or its default httpx one without aiohttp."""
+    """The SDK's aiohttp-backed HTTP client (less CPU per request), or its default httpx one without
+    aiohttp."""
     try:
         return openai.DefaultAioHttpClient(**options)
     except RuntimeError:  # openai installed without its `aiohttp` extra
         return openai.DefaultAsyncHttpxClient(**options)
 
 
-def make_sdk_client(base_url: str | None, api_key: str, timeout_s: float,
-                    api_version: str | None = None) -> openai.AsyncOpenAI:
-    """The SDK client for one endpoint: no SDK retries, same-origin redirects only, env proxies honoured."""
-    http_client = transport_client(timeout=timeout_s, event_hooks={"response": [refuse_cross_origin_redirect]})
-    common: dict[str, Any] = {"api_key": api_key, "max_retries": 0, "timeout": timeout_s,
-                              "http_client": http_client}
+def make_sdk_client(
+    base_url: str | None, api_key: str, timeout_s: float, api_version: str | None = None
+) -> openai.AsyncOpenAI:
+    """The SDK client for one endpoint: no SDK retries, same-origin redirects only, env proxies
+    honoured."""
+    http_client = transport_client(
+        timeout=timeout_s, event_hooks={"response": [refuse_cross_origin_redirect]}
+    )
+    common: dict[str, Any] = {
+        "api_key": api_key,
+        "max_retries": 0,
+        "timeout": timeout_s,
+        "http_client": http_client,
+    }
     if not is_azure(base_url):
-        return openai.AsyncOpenAI(base_url=base_url or None, **common)  # None: OPENAI_BASE_URL, else OpenAI
+        # None: OPENAI_BASE_URL, else OpenAI
+        return openai.AsyncOpenAI(base_url=base_url or None, **common)
     version = api_version or os.environ.get("OPENAI_API_VERSION") or AZURE_API_VERSION
     parts = urlsplit(base_url)
     if parts.path.strip("/"):  # e.g. https://res.openai.azure.com/openai/deployments/<name>
@@ -154,29 +177,40 @@ def is_retryable(error: Exception) -> bool:
         if asked in ("true", "false"):
             return asked == "true"
         return error.status_code in RETRYABLE_STATUS or error.status_code >= 500
-    return isinstance(error, (openai.APIConnectionError, MalformedResponse))  # timeouts are connection errors
+    # timeouts are connection errors
+    return isinstance(error, (openai.APIConnectionError, MalformedResponse))
 
 
 def backoff_s(attempt: int, error: Exception, policy: RetryPolicy) -> float:
     asked = retry_after_s(error)
     if asked is not None:
         return min(max(asked, 0.0), policy.retry_after_cap_s)
-    ceiling = min(policy.cap_s, policy.base_s * 2 ** attempt)
-    return random.uniform(ceiling / 2, ceiling)  # "equal jitter": spread retries, keep a minimum wait
+    ceiling = min(policy.cap_s, policy.base_s * 2**attempt)
+    # "equal jitter": spread retries, keep a minimum wait
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def describe(error: Exception) -> str:
-    """A readable one-line reason: the status and the server's message, or the connection problem."""
+    """A readable one-line reason: the status and the server's message, or the connection
+    problem.
+    """
     if isinstance(error, openai.APIStatusError):
         message = re.sub(r"^Error code: \d+ - ", "", error.message)
         return f"{type(error).__name__}: HTTP {error.status_code}: {message}"
     cause = error.__cause__ or error.__context__
-    detail = f" ({type(cause).__name__}: {cause})" if isinstance(error, openai.APIConnectionError) and cause else ""
+    detail = (
+        f" ({type(cause).__name__}: {cause})"
+        if isinstance(error, openai.APIConnectionError) and cause
+        else ""
+    )
     return f"{type(error).__name__}: {error}{detail}"
 
 
-async def with_retries(send: Callable[[], Awaitable[T]], policy: RetryPolicy, secrets: tuple[str, ...] = ()) -> T:
-    """`await send()`, retried per the policy; raises RequestFailed (scrubbed reason, attempts made)."""
+async def with_retries(
+    send: Callable[[], Awaitable[T]], policy: RetryPolicy, secrets: tuple[str, ...] = ()
+) -> T:
+    """`await send()`, retried per the policy; raises RequestFailed (scrubbed reason, attempts
+    made)."""
     for attempt in range(policy.max_retries + 1):
         try:
             return await send()
@@ -188,14 +222,32 @@ async def with_retries(send: Callable[[], Awaitable[T]], policy: RetryPolicy, se
 
 
 class TeacherClient:
-    """Sends requests to one endpoint with fixed generation parameters; counts the HTTP requests it makes."""
+    """Sends requests to one endpoint with fixed generation parameters; counts the HTTP requests it
+    makes."""
 
-    def __init__(self, base_url: str | None, api_key: str, model: str, chat: bool = True, temperature: float = 0.0,
-                 max_tokens: int = 256, stop: list[str] | tuple[str, ...] = (), timeout_s: float = 60.0,
-                 retry: RetryPolicy | None = None, *, extra_body: dict[str, Any] | None = None,
-                 response_format: dict[str, Any] | None = None):
-        self.model, self.chat, self.temperature, self.max_tokens = model, chat, temperature, max_tokens
-        self.stop = list(dict.fromkeys(stop))[:4]  # OpenAI accepts at most 4; parsers cut at all of them
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str,
+        model: str,
+        chat: bool = True,
+        temperature: float = 0.0,
+        max_tokens: int = 256,
+        stop: list[str] | tuple[str, ...] = (),
+        timeout_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        *,
+        extra_body: dict[str, Any] | None = None,
+        response_format: dict[str, Any] | None = None,
+    ):
+        self.model, self.chat, self.temperature, self.max_tokens = (
+            model,
+            chat,
+            temperature,
+            max_tokens,
+        )
+        # OpenAI accepts at most 4; parsers cut at all of them
+        self.stop = list(dict.fromkeys(stop))[:4]
         self.retry = retry or RetryPolicy()
         self.secrets = (api_key,)
         self.requests_made = 0
@@ -212,15 +264,21 @@ class TeacherClient:
         return await with_retries(lambda: self._send_once(prompt, n), self.retry, self.secrets)
 
     def _arguments(self, n: int) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"model": self.model, "temperature": self.temperature,
-                                     "max_tokens": self.max_tokens, "n": n}
+        arguments: dict[str, Any] = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "n": n,
+        }
         if self.stop:
             arguments["stop"] = self.stop
         extra = dict(self.extra_body or {})
         if self.response_format is not None:
             if self.chat:
                 arguments["response_format"] = self.response_format
-            else:  # the SDK's completions.create has no such argument; compatible servers read it from the body
+            # the SDK's completions.create has no such argument; compatible servers read it from the
+            # body
+            else:
                 extra["response_format"] = self.response_format
         if extra:
             arguments["extra_body"] = extra
@@ -228,22 +286,33 @@ class TeacherClient:
 
     async def _send_once(self, prompt: list[dict[str, str]] | str, n: int) -> Completion:
         if self.chat and not isinstance(prompt, list):
-            raise TypeError("chat mode needs a list of messages; render the template with chat=True")
+            raise TypeError(
+                "chat mode needs a list of messages; render the template with chat=True"
+            )
         if not self.chat and not isinstance(prompt, str):
-            raise TypeError("completion mode needs a prompt string; render the template with chat=False")
+            raise TypeError(
+                "completion mode needs a prompt string; render the template with chat=False"
+            )
         self.requests_made += 1
         try:
             if self.chat:
-                response = await self.sdk.chat.completions.create(messages=prompt, **self._arguments(n))
+                response = await self.sdk.chat.completions.create(
+                    messages=prompt, **self._arguments(n)
+                )
             else:
                 response = await self.sdk.completions.create(prompt=prompt, **self._arguments(n))
-        except (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError) as error:
+        except (
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            openai.APIResponseValidationError,
+        ) as error:
             raise MalformedResponse(f"response is not a completion: {error}") from None
         return completion_from_response(response, self.chat)
 
 
 def completion_from_response(response: Any, chat: bool) -> Completion:
-    """Texts, finish reasons and usage of an SDK response; MalformedResponse when it has no usable choice."""
+    """Texts, finish reasons and usage of an SDK response; MalformedResponse when it has no usable
+    choice."""
     try:
         choices = list(response.choices or [])
         texts = [choice.message.content if chat else choice.text for choice in choices]
@@ -253,6 +322,11 @@ def completion_from_response(response: Any, chat: bool) -> Completion:
     if not texts or any(not isinstance(t, str) for t in texts):
         raise MalformedResponse(f"response has no usable choices: {str(response)[:200]}")
     usage = getattr(response, "usage", None)
-    return Completion(texts=texts, finish_reasons=reasons,
-                      usage={"prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
-                             "completion_tokens": getattr(usage, "completion_tokens", 0) or 0})
+    return Completion(
+        texts=texts,
+        finish_reasons=reasons,
+        usage={
+            "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
+            "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
+        },
+    )

@@ -1,15 +1,17 @@
-"""The async engine: fetch every missing sample of every job under a concurrency limit, caching as it goes.
+"""The async engine: fetch every missing sample of every job under a concurrency limit, caching as
+it goes.
 
-A job is one example's prompt and the cache keys of its n samples. Jobs with the same keys (duplicate prompts in
-one run) are fetched once: the first is sent, the others share its answers (or its failure) and say whose they
-are (`duplicate_of`). Each response is written to the cache the moment it arrives, so a killed run loses at
-most the requests in flight. A cache write that fails (disk full, permissions) is recorded on its job and the
-run goes on with the answer kept in memory. Servers that return fewer choices than asked (transformers serve
-ignores n) get further requests for the samples still missing. Failed requests are recorded on their job
-(reason and attempts) and never stop the others. A tqdm bar shows done / cached / failed and completion tokens
-per second.
+A job is one example's prompt and the cache keys of its n samples. Jobs with the same keys
+(duplicate prompts in one run) are fetched once: the first is sent, the others share its answers (or
+its failure) and say whose they are (`duplicate_of`). Each response is written to the cache the
+moment it arrives, so a killed run loses at most the requests in flight. A cache write that fails
+(disk full, permissions) is recorded on its job and the run goes on with the answer kept in memory.
+Servers that return fewer choices than asked (transformers serve ignores n) get further requests for
+the samples still missing. Failed requests are recorded on their job (reason and attempts) and never
+stop the others. A tqdm bar shows done / cached / failed and completion tokens per second.
 
-Deliberately left out: retries (client.py), rendering and parsing (distill_lib.prompts), files (generate.py).
+Deliberately left out: retries (client.py), rendering and parsing (distill_lib.prompts), files
+(generate.py).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ class Job:
     index: int
     prompt: list[dict[str, str]] | str
     keys: list[str]
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> cached or fetched payload
+    # key -> cached or fetched payload
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     from_cache: int = 0
     error: str = ""
-    cache_errors: list[str] = field(default_factory=list)  # cache writes that failed (answers kept in memory)
+    # cache writes that failed (answers kept in memory)
+    cache_errors: list[str] = field(default_factory=list)
     duplicate_of: int | None = None  # index of the job whose request this one shared
 
     @property
@@ -61,7 +65,8 @@ class RunStats:
 
 
 def fill_from_cache(jobs: list[Job], cache: ResponseCache) -> None:
-    looked_up: dict[str, dict[str, Any] | None] = {}  # each key read once, however many jobs share it
+    # each key read once, however many jobs share it
+    looked_up: dict[str, dict[str, Any] | None] = {}
     for job in jobs:
         for key in job.keys:
             if key not in looked_up:
@@ -72,8 +77,9 @@ def fill_from_cache(jobs: list[Job], cache: ResponseCache) -> None:
                 job.from_cache += 1
 
 
-async def _fetch_job(job: Job, client: TeacherClient, cache: ResponseCache, meta: dict[str, Any],
-                     stats: RunStats) -> None:
+async def _fetch_job(
+    job: Job, client: TeacherClient, cache: ResponseCache, meta: dict[str, Any], stats: RunStats
+) -> None:
     try:
         while missing := job.missing:
             completion = await client.complete(job.prompt, n=len(missing))
@@ -81,7 +87,12 @@ async def _fetch_job(job: Job, client: TeacherClient, cache: ResponseCache, meta
             stats.completion_tokens += completion.usage.get("completion_tokens", 0)
             for i, (key, text) in enumerate(zip(missing, completion.texts, strict=False)):
                 usage = completion.usage if i == 0 else {"prompt_tokens": 0, "completion_tokens": 0}
-                payload = {"text": text, "finish_reason": completion.finish_reasons[i], "usage": usage, **meta}
+                payload = {
+                    "text": text,
+                    "finish_reason": completion.finish_reasons[i],
+                    "usage": usage,
+                    **meta,
+                }
                 job.entries[key] = payload
                 _store(job, cache, key, payload)
     except RequestFailed as failure:
@@ -91,14 +102,17 @@ async def _fetch_job(job: Job, client: TeacherClient, cache: ResponseCache, meta
 def _store(job: Job, cache: ResponseCache, key: str, payload: dict[str, Any]) -> None:
     try:
         cache.put(key, payload)
-    except OSError as error:  # the answer stays in memory for this run's outputs; a rerun fetches it again
-        job.cache_errors.append(f"cache write failed for sample {job.keys.index(key)}: "
-                                f"{type(error).__name__}: {error}")
+    # the answer stays in memory for this run's outputs; a rerun fetches it again
+    except OSError as error:
+        job.cache_errors.append(
+            f"cache write failed for sample {job.keys.index(key)}: {type(error).__name__}: {error}"
+        )
         log.warning("teacher: %s", job.cache_errors[-1])
 
 
 def share(leader: Job, follower: Job) -> None:
-    """`follower` (same keys as `leader`) takes the leader's answers, failure and cache-write reports."""
+    """`follower` (same keys as `leader`) takes the leader's answers, failure and cache-write
+    reports."""
     follower.entries, follower.from_cache = dict(leader.entries), leader.from_cache
     follower.error, follower.cache_errors = leader.error, list(leader.cache_errors)
     follower.duplicate_of = leader.index
@@ -112,8 +126,14 @@ def by_keys(jobs: list[Job]) -> list[list[Job]]:
     return list(groups.values())
 
 
-async def run_jobs(jobs: list[Job], client: TeacherClient, cache: ResponseCache, concurrency: int,
-                   meta: dict[str, Any], progress: bool = True) -> RunStats:
+async def run_jobs(
+    jobs: list[Job],
+    client: TeacherClient,
+    cache: ResponseCache,
+    concurrency: int,
+    meta: dict[str, Any],
+    progress: bool = True,
+) -> RunStats:
     """Fetch what the cache lacks for every job; returns token and status counts."""
     if concurrency < 1:
         raise ValueError(f"teacher.concurrency must be >= 1, got {concurrency}")

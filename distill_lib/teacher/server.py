@@ -1,11 +1,12 @@
 """The embedded default teacher: `transformers serve` on a local model dir, and endpoint resolution.
 
-`EmbeddedServer(model_dir)` starts `transformers serve <dir> --host 127.0.0.1 --port <free port> --device cpu`
-in its own process group, waits until a one-token chat request through the openai SDK succeeds (/v1/models
-fails without a hub cache folder), yields the base URL, and always stops the whole group, also on exceptions.
-The server only accepts requests whose `model` equals the path given on its command line, so `Endpoint.model`
-is that path. `resolve_endpoint(cfg, profile)` picks OpenAI, a configured OpenAI-compatible URL or the
-embedded SmolLM2 (see its docstring). An Endpoint's repr leaves out its API key.
+`EmbeddedServer(model_dir)` starts `transformers serve <dir> --host 127.0.0.1 --port <free port>
+--device cpu` in its own process group, waits until a one-token chat request through the openai SDK
+succeeds (/v1/models fails without a hub cache folder), yields the base URL, and always stops the
+whole group, also on exceptions. The server only accepts requests whose `model` equals the path
+given on its command line, so `Endpoint.model` is that path. `resolve_endpoint(cfg, profile)` picks
+OpenAI, a configured OpenAI-compatible URL or the embedded SmolLM2 (see its docstring). An
+Endpoint's repr leaves out its API key.
 
 Deliberately left out: GPU settings, continuous batching and any model other than the one served.
 """
@@ -38,7 +39,8 @@ class Endpoint:
     base_url: str | None  # None: api.openai.com
     model: str
     api_key: str = field(repr=False)  # never printed (logs, tracebacks, notebooks)
-    cache_name: str = ""  # the model's name in cache keys when `model` is machine-specific (a local path)
+    # the model's name in cache keys when `model` is machine-specific (a local path)
+    cache_name: str = ""
 
 
 def free_port() -> int:
@@ -56,10 +58,14 @@ def transformers_cli() -> str:
 
 
 async def _probe(base_url: str, model: str, timeout_s: float) -> None:
-    """One one-token chat request; raises what the SDK raises when the server cannot answer it yet."""
+    """One one-token chat request; raises what the SDK raises when the server cannot answer it
+    yet.
+    """
     sdk = make_sdk_client(base_url, PLACEHOLDER_KEY, timeout_s)
     try:
-        await sdk.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=1)
+        await sdk.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=1
+        )
     finally:
         await sdk.close()
 
@@ -76,8 +82,13 @@ def answers(base_url: str, model: str, timeout_s: float = 30.0) -> bool:
 class EmbeddedServer:
     """Context manager: `with EmbeddedServer(dir) as base_url: ...` (base_url ends in /v1)."""
 
-    def __init__(self, model_dir: str | Path, port: int | None = None, ready_timeout_s: float = 180.0,
-                 log_path: str | Path | None = None):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        port: int | None = None,
+        ready_timeout_s: float = 180.0,
+        log_path: str | Path | None = None,
+    ):
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "config.json").exists():
             raise FileNotFoundError(f"{self.model_dir}: not a model dir (no config.json)")
@@ -85,14 +96,29 @@ class EmbeddedServer:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.ready_timeout_s = ready_timeout_s
-        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="serve-", suffix=".log")[1])
+        self.log_path = (
+            Path(log_path)
+            if log_path
+            else Path(tempfile.mkstemp(prefix="serve-", suffix=".log")[1])
+        )
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
-        command = [transformers_cli(), "serve", self.model, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--device", "cpu"]
+        command = [
+            transformers_cli(),
+            "serve",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--device",
+            "cpu",
+        ]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:
             self._wait_until_ready()
         except BaseException:
@@ -110,13 +136,17 @@ class EmbeddedServer:
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited with code {self.process.returncode}; "
-                                   f"log {self.log_path}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"transformers serve exited with code {self.process.returncode}; "
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
             if answers(self.base_url, self.model):
                 return
             time.sleep(0.5)
-        raise TimeoutError(f"transformers serve not ready after {self.ready_timeout_s:.0f}s on {self.base_url}; "
-                           f"log {self.log_path}:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"transformers serve not ready after {self.ready_timeout_s:.0f}s on {self.base_url}; "
+            f"log {self.log_path}:\n{self.log_tail()}"
+        )
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL after 10 s; safe to call twice."""
@@ -143,18 +173,24 @@ def embedded_model_dir() -> Path:
 def resolve_endpoint(cfg: TeacherConfig, profile: str = "smoke") -> Iterator[Endpoint]:
     """Where the teacher lives for this run.
 
-    - base_url "embedded", or base_url None with no API key in the environment outside the paper profile:
-      start `transformers serve` on the pip-shipped SmolLM2 (converted once to safetensors) for the run;
-    - base_url None with a key: OpenAI (the paper profile without a key is an error, never a silent fallback);
+    - base_url "embedded", or base_url None with no API key in the environment outside the paper
+      profile: start `transformers serve` on the pip-shipped SmolLM2 (converted once to safetensors)
+      for the run;
+    - base_url None with a key: OpenAI (the paper profile without a key is an error, never a silent
+      fallback);
     - any other base_url: that OpenAI-compatible server, with the key when set.
     """
     key = os.environ.get(cfg.api_key_env, "")
     if cfg.base_url == "embedded" or (cfg.base_url is None and not key and profile != "paper"):
         server = EmbeddedServer(embedded_model_dir())
         with server as server_url:
-            yield Endpoint(server_url, server.model, PLACEHOLDER_KEY, f"embedded:{Path(server.model).name}")
+            yield Endpoint(
+                server_url, server.model, PLACEHOLDER_KEY, f"embedded:{Path(server.model).name}"
+            )
     elif cfg.base_url is None and not key:
-        raise RuntimeError(f"profile '{profile}' calls OpenAI but ${cfg.api_key_env} is not set; set it, or use "
-                           "teacher.base_url: embedded for the local SmolLM2 teacher")
+        raise RuntimeError(
+            f"profile '{profile}' calls OpenAI but ${cfg.api_key_env} is not set; set it, or use "
+            "teacher.base_url: embedded for the local SmolLM2 teacher"
+        )
     else:
         yield Endpoint(cfg.base_url, cfg.model, key or PLACEHOLDER_KEY)

@@ -1,10 +1,10 @@
 """Featurization of method rows and length-grouped batching.
 
-`encode_row` tokenizes one Row for a seq2seq student (source -> input_ids, target -> labels) or a causal one
-(prompt + target in one sequence, prompt tokens masked from the loss with -100). `collate` pads dynamically
-(to the longest in the batch, never to the maximum length). `batch_stream` yields record-index batches forever,
-seeded; with grouping, each window of 50 batches is sorted by length so batches waste little padding, then the
-batch order is shuffled.
+`encode_row` tokenizes one Row for a seq2seq student (source -> input_ids, target -> labels) or a
+causal one (prompt + target in one sequence, prompt tokens masked from the loss with -100).
+`collate` pads dynamically (to the longest in the batch, never to the maximum length).
+`batch_stream` yields record-index batches forever, seeded; with grouping, each window of 50 batches
+is sorted by length so batches waste little padding, then the batch order is shuffled.
 
 Deliberately left out: the loss and the loop.
 """
@@ -24,7 +24,8 @@ CAUSAL_SEPARATOR = "\n"
 
 
 def source_text(row: Row, eos_token: str) -> str:
-    """The student's input text; a text pair (NLI) is joined with the EOS string, as the DSS reference does."""
+    """The student's input text; a text pair (NLI) is joined with the EOS string, as the DSS
+    reference does."""
     return row.source + eos_token + row.source_b if row.source_b else row.source
 
 
@@ -36,14 +37,22 @@ def encode_prompt(row: Row, tokenizer: Any, is_seq2seq: bool, max_input: int) ->
     return ids[-max_input:]  # keep the end of a long prompt: the question sits there
 
 
-def encode_row(row: Row, tokenizer: Any, is_seq2seq: bool, max_input: int, max_target: int) -> dict[str, Any]:
+def encode_row(
+    row: Row, tokenizer: Any, is_seq2seq: bool, max_input: int, max_target: int
+) -> dict[str, Any]:
     prompt = encode_prompt(row, tokenizer, is_seq2seq, max_input)
     if is_seq2seq:
-        target = tokenizer(text_target=row.target, truncation=True, max_length=max_target)["input_ids"]
+        target = tokenizer(text_target=row.target, truncation=True, max_length=max_target)[
+            "input_ids"
+        ]
         return {"input_ids": prompt, "labels": target, "task": row.task}
     target = tokenizer(row.target, add_special_tokens=False)["input_ids"][: max_target - 1]
     target = target + [tokenizer.eos_token_id]
-    return {"input_ids": prompt + target, "labels": [IGNORE] * len(prompt) + target, "task": row.task}
+    return {
+        "input_ids": prompt + target,
+        "labels": [IGNORE] * len(prompt) + target,
+        "task": row.task,
+    }
 
 
 def collate(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -61,17 +70,25 @@ def collate(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels, "tasks": tasks}
 
 
-def batch_stream(lengths: Sequence[int], batch_size: int, seed: int, group_by_length: bool = True,
-                 window: int = 50, drop_last: bool = False) -> Iterator[list[int]]:
+def batch_stream(
+    lengths: Sequence[int],
+    batch_size: int,
+    seed: int,
+    group_by_length: bool = True,
+    window: int = 50,
+    drop_last: bool = False,
+) -> Iterator[list[int]]:
     """Endless seeded stream of index batches; epoch e uses RandomState(seed + e).
 
-    `drop_last` drops the short batch at the end of each window, so every batch is full (the trainer needs
-    that to shard a global batch over processes); other examples cover those in later epochs.
+    `drop_last` drops the short batch at the end of each window, so every batch is full (the trainer
+    needs that to shard a global batch over processes); other examples cover those in later epochs.
     """
     n = len(lengths)
     if n == 0 or (drop_last and n < batch_size):
-        raise ValueError(f"{n} training records cannot fill one batch of {batch_size}: lower the batch size "
-                         "or use more data")
+        raise ValueError(
+            f"{n} training records cannot fill one batch of {batch_size}: lower the batch size "
+            "or use more data"
+        )
     epoch = 0
     while True:
         rng = np.random.RandomState(seed + epoch)
@@ -79,11 +96,13 @@ def batch_stream(lengths: Sequence[int], batch_size: int, seed: int, group_by_le
         batches = []
         span = batch_size * window if group_by_length else n
         for start in range(0, n, span):
-            chunk = order[start:start + span]
+            chunk = order[start : start + span]
             if group_by_length:
                 chunk = sorted(chunk, key=lambda i: -lengths[i])
             stop = len(chunk) - len(chunk) % batch_size if drop_last else len(chunk)
-            batches += [list(map(int, chunk[i:i + batch_size])) for i in range(0, stop, batch_size)]
+            batches += [
+                list(map(int, chunk[i : i + batch_size])) for i in range(0, stop, batch_size)
+            ]
         if group_by_length:
             rng.shuffle(batches)
         yield from batches

@@ -1,14 +1,15 @@
 """Checkpoints that a kill cannot corrupt, and a corrupt one that never blocks a cell.
 
-`save_checkpoint(acc, state, run_dir)`: the full training state (accelerate's `save_state`: weights, optimizer,
-scheduler, RNG) plus `train_state.json` and a `manifest.json` of every file's size are written into
-`checkpoint.tmp/`, which then replaces `checkpoint/` by renames (the old one is kept as `checkpoint.old/` until
-the new one is in place). `save_best(model, tokenizer, run_dir)` writes `best/` the same way.
+`save_checkpoint(acc, state, run_dir)`: the full training state (accelerate's `save_state`: weights,
+optimizer, scheduler, RNG) plus `train_state.json` and a `manifest.json` of every file's size are
+written into `checkpoint.tmp/`, which then replaces `checkpoint/` by renames (the old one is kept as
+`checkpoint.old/` until the new one is in place). `save_best(model, tokenizer, run_dir)` writes
+`best/` the same way.
 
-`load_checkpoint(acc, run_dir)` resumes from `checkpoint/`, else from `checkpoint.old/` (a kill between the two
-renames); a checkpoint whose files do not match its manifest, or that fails to load, is moved aside as
-`checkpoint.corrupt-<time>/` with the reason said, and `CheckpointSetAside` is raised: the model may be half
-loaded by then, so the caller restarts the cell from fresh weights.
+`load_checkpoint(acc, run_dir)` resumes from `checkpoint/`, else from `checkpoint.old/` (a kill
+between the two renames); a checkpoint whose files do not match its manifest, or that fails to load,
+is moved aside as `checkpoint.corrupt-<time>/` with the reason said, and `CheckpointSetAside` is
+raised: the model may be half loaded by then, so the caller restarts the cell from fresh weights.
 
 Deliberately left out: keeping several checkpoints (one resumable state per cell is enough here).
 """
@@ -28,8 +29,9 @@ from accelerate import Accelerator
 
 
 class _TiedWeightsNote(logging.Filter):
-    """Drops accelerate's note, at every save of a model with tied embeddings, that the shared output weights
-    were left out: they are restored from the input embeddings on load, so the note carries no information."""
+    """Drops accelerate's note, at every save of a model with tied embeddings, that the shared
+    output weights were left out: they are restored from the input embeddings on load, so the note
+    carries no information."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "Removed shared tensor" not in record.getMessage()
@@ -39,7 +41,9 @@ logging.getLogger("accelerate.utils.other").addFilter(_TiedWeightsNote())
 
 
 class CheckpointSetAside(RuntimeError):
-    """A checkpoint could not be used and was moved aside; the cell must restart from fresh weights."""
+    """A checkpoint could not be used and was moved aside; the cell must restart from fresh
+    weights.
+    """
 
 
 @dataclass
@@ -54,8 +58,11 @@ class TrainState:
 
 
 def _manifest(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def _swap_in(tmp: Path, target: Path) -> None:
@@ -97,13 +104,17 @@ def _problem(folder: Path) -> str | None:
     if not manifest_file.exists() or not (folder / "train_state.json").exists():
         return "no manifest.json / train_state.json (written before the checkpoint was complete)"
     expected, found = json.loads(manifest_file.read_text()), _manifest(folder)
-    differing = sorted(name for name in set(expected) | set(found) if expected.get(name) != found.get(name))
+    differing = sorted(
+        name for name in set(expected) | set(found) if expected.get(name) != found.get(name)
+    )
     return f"files differ from the manifest: {differing[:5]}" if differing else None
 
 
 def _set_aside(acc: Accelerator, folder: Path, reason: str) -> None:
     if acc.is_main_process:
-        aside = folder.with_name(f"checkpoint.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        aside = folder.with_name(
+            f"checkpoint.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        )
         folder.rename(aside)
         acc.print(f"checkpoint {folder} set aside as {aside.name}: {reason}")
     acc.wait_for_everyone()
@@ -112,7 +123,9 @@ def _set_aside(acc: Accelerator, folder: Path, reason: str) -> None:
 
 def load_checkpoint(acc: Accelerator, run_dir: Path) -> TrainState:
     """The resumed training state (TrainState() when there is no checkpoint)."""
-    folder = next((f for f in (run_dir / "checkpoint", run_dir / "checkpoint.old") if f.exists()), None)
+    folder = next(
+        (f for f in (run_dir / "checkpoint", run_dir / "checkpoint.old") if f.exists()), None
+    )
     if folder is None:
         return TrainState()
     reason = _problem(folder)

@@ -1,16 +1,18 @@
-"""One accelerate training loop for every paper: CPU, one GPU (bf16) or several (`accelerate launch`).
+"""One accelerate training loop for every paper: CPU, one GPU (bf16) or several (`accelerate
+launch`).
 
-- The batch size in the config is global; each process takes its shard of every global micro-batch and gradient
-  accumulation fills the gap to `global_batch_size`.
-- One forward pass per micro-batch covers every task of the method (DSS: label and rationale rows together),
-  with the per-task weighted loss of distill_lib.losses.
-- AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast where the hardware
-  has native bf16 (GPU, or a CPU with AVX512-BF16 / AMX; `train.precision: auto`).
-- Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`, and the
-  full training state to `checkpoint/` so a killed run resumes where it stopped (same data order); both are
-  written atomically (distill_lib.train.checkpoints).
+- The batch size in the config is global; each process takes its shard of every global micro-batch
+  and gradient accumulation fills the gap to `global_batch_size`.
+- One forward pass per micro-batch covers every task of the method (DSS: label and rationale rows
+  together), with the per-task weighted loss of distill_lib.losses.
+- AdamW (fused on GPU), linear decay after optional warmup, grad-norm clip, bf16 autocast where the
+  hardware has native bf16 (GPU, or a CPU with AVX512-BF16 / AMX; `train.precision: auto`).
+- Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`,
+  and the full training state to `checkpoint/` so a killed run resumes where it stopped (same data
+  order); both are written atomically (distill_lib.train.checkpoints).
 
-Deliberately left out: which paper or dataset is trained (the caller passes rows and an evaluation function).
+Deliberately left out: which paper or dataset is trained (the caller passes rows and an evaluation
+function).
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ Evaluator = Callable[[Any], float]
 
 
 def build_accelerator(cfg: TrainConfig) -> Accelerator:
-    """An Accelerator with bf16 autocast when the resolved precision is bf16 (GPU, or a CPU with native bf16).
+    """An Accelerator with bf16 autocast when the resolved precision is bf16 (GPU, or a CPU with
+    native bf16).
 
-    accelerate keeps one process-wide state; a cell asking for another precision than the previous one in the
-    same process (a notebook session, a test run) resets that state's precision instead of failing.
+    accelerate keeps one process-wide state; a cell asking for another precision than the previous
+    one in the same process (a notebook session, a test run) resets that state's precision instead
+    of failing.
     """
     mixed = "bf16" if resolve_precision(cfg.precision) == "bf16" else "no"
     if AcceleratorState._shared_state.get("_mixed_precision") not in (None, mixed):
@@ -52,29 +56,41 @@ def build_accelerator(cfg: TrainConfig) -> Accelerator:
 
 
 def process_state() -> PartialState:
-    """This process's place in the run (rank, main or not, device). Without a GPU it is created as a CPU state,
-    so that several processes (`torchrun` / `accelerate launch` on CPUs) form a gloo group, not one each."""
+    """This process's place in the run (rank, main or not, device). Without a GPU it is created as a
+    CPU state, so that several processes (`torchrun` / `accelerate launch` on CPUs) form a gloo
+    group, not one each."""
     return PartialState(cpu=not torch.cuda.is_available())
 
 
 def micro_batch_plan(cfg: TrainConfig, world: int) -> tuple[int, int]:
-    """(per-device micro-batch, accumulation steps) giving exactly cfg.global_batch_size examples per step."""
+    """(per-device micro-batch, accumulation steps) giving exactly cfg.global_batch_size examples
+    per step."""
     micro = min(cfg.per_device_batch_size, max(cfg.global_batch_size // world, 1))
     accumulation, rest = divmod(cfg.global_batch_size, micro * world)
     if rest or accumulation == 0:
-        raise ValueError(f"global_batch_size {cfg.global_batch_size} is not a multiple of per-device batch "
-                         f"{micro} x {world} processes")
+        raise ValueError(
+            f"global_batch_size {cfg.global_batch_size} is not a multiple of per-device batch "
+            f"{micro} x {world} processes"
+        )
     return micro, accumulation
 
 
-def forward_loss(model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, weights: Sequence[float],
-                 base_model: Any) -> torch.Tensor:
-    """Weighted per-task loss of one batch from a single forward pass, logits only at the target positions."""
+def forward_loss(
+    model: Any,
+    batch: dict[str, torch.Tensor],
+    is_seq2seq: bool,
+    weights: Sequence[float],
+    base_model: Any,
+) -> torch.Tensor:
+    """Weighted per-task loss of one batch from a single forward pass, logits only at the target
+    positions."""
     labels = batch["labels"] if is_seq2seq else next_token_labels(batch["labels"])
     scored = labels != IGNORE
     inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
     if is_seq2seq:
-        inputs["decoder_input_ids"] = base_model.prepare_decoder_input_ids_from_labels(labels=batch["labels"])
+        inputs["decoder_input_ids"] = base_model.prepare_decoder_input_ids_from_labels(
+            labels=batch["labels"]
+        )
     with logits_at(base_model, scored) as selected:
         logits = model(**inputs).logits
     if not selected:
@@ -83,8 +99,15 @@ def forward_loss(model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, w
     return weighted_task_loss(logits, labels[scored], tasks, weights)
 
 
-def _evaluate(acc: Accelerator, model: Any, state: TrainState, evaluate: Evaluator, run_dir: Path,
-              save: bool, tokenizer: Any) -> None:
+def _evaluate(
+    acc: Accelerator,
+    model: Any,
+    state: TrainState,
+    evaluate: Evaluator,
+    run_dir: Path,
+    save: bool,
+    tokenizer: Any,
+) -> None:
     score = evaluate(acc.unwrap_model(model))
     state.history.append({"step": state.step, "valid": score})
     if score > state.best_score:
@@ -95,29 +118,56 @@ def _evaluate(acc: Accelerator, model: Any, state: TrainState, evaluate: Evaluat
         save_checkpoint(acc, state, run_dir)
 
 
-def train(model: Any, tokenizer: Any, is_seq2seq: bool, features: Sequence[list[dict]], weights: Sequence[float],
-          evaluate: Evaluator, cfg: TrainConfig, run_dir: Path) -> tuple[Any, TrainState]:
-    """Train on `features` (per record, its encoded rows); returns the final model and the training state."""
+def train(
+    model: Any,
+    tokenizer: Any,
+    is_seq2seq: bool,
+    features: Sequence[list[dict]],
+    weights: Sequence[float],
+    evaluate: Evaluator,
+    cfg: TrainConfig,
+    run_dir: Path,
+) -> tuple[Any, TrainState]:
+    """Train on `features` (per record, its encoded rows); returns the final model and the training
+    state."""
     run_dir.mkdir(parents=True, exist_ok=True)
     acc = build_accelerator(cfg)
     set_seed(cfg.seed)
     micro, accumulation = micro_batch_plan(cfg, acc.num_processes)
     fused = torch.cuda.is_available()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused
+    )
     warmup = int(cfg.warmup_ratio * cfg.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
-    model, optimizer = acc.prepare(model, optimizer)  # the scheduler stays ours: one step per global step
+    # the scheduler stays ours: one step per global step
+    model, optimizer = acc.prepare(model, optimizer)
     acc.register_for_checkpointing(scheduler)
     state = load_checkpoint(acc, run_dir)
     lengths = [sum(len(r["input_ids"]) + len(r["labels"]) for r in rows) for rows in features]
-    stream = batch_stream(lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length, drop_last=True)
+    stream = batch_stream(
+        lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length, drop_last=True
+    )
     for _ in range(state.step * accumulation):  # replay the data order up to the resumed step
         next(stream)
-    bar = tqdm(total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process)
+    bar = tqdm(
+        total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process
+    )
     started = time.time() - state.wall_s
     model.train()
-    run = StepRun(acc, model, optimizer, scheduler, stream, features, accumulation, is_seq2seq, weights,
-                  tokenizer.pad_token_id, cfg.grad_clip)
+    run = StepRun(
+        acc,
+        model,
+        optimizer,
+        scheduler,
+        stream,
+        features,
+        accumulation,
+        is_seq2seq,
+        weights,
+        tokenizer.pad_token_id,
+        cfg.grad_clip,
+    )
     while state.step < cfg.max_steps:
         loss = optimizer_step(run, state)
         state.step += 1
@@ -150,20 +200,23 @@ class StepRun:
 
 
 def optimizer_step(run: StepRun, state: TrainState) -> float:
-    """One optimizer step over `run.accumulation` micro-batches; returns the mean loss (tokens into `state`)."""
+    """One optimizer step over `run.accumulation` micro-batches; returns the mean loss (tokens into
+    `state`)."""
     acc, model = run.acc, run.model
     total = 0.0
     base = acc.unwrap_model(model)
     for micro_step in range(run.accumulation):
-        index = next(run.stream)[acc.process_index::acc.num_processes]
+        index = next(run.stream)[acc.process_index :: acc.num_processes]
         rows = [row for i in index for row in run.features[i]]
         batch = {k: v.to(acc.device) for k, v in collate(rows, run.pad_id).items()}
-        targets = int((batch["labels"] != -100).sum()) if run.is_seq2seq else 0  # causal: targets are inputs
+        # causal: targets are inputs
+        targets = int((batch["labels"] != -100).sum()) if run.is_seq2seq else 0
         state.tokens += int(batch["attention_mask"].sum()) + targets
         last = micro_step == run.accumulation - 1
         with contextlib.nullcontext() if last else acc.no_sync(model), acc.autocast():
             loss = forward_loss(model, batch, run.is_seq2seq, run.weights, base)
-            acc.backward(loss / run.accumulation)  # gradients are all-reduced once, on the last micro-batch
+            # gradients are all-reduced once, on the last micro-batch
+            acc.backward(loss / run.accumulation)
         total += loss.item()
     if run.grad_clip:
         acc.clip_grad_norm_(model.parameters(), run.grad_clip)

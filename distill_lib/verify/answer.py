@@ -1,12 +1,12 @@
 """Reading a numeric answer out of chain-of-thought text, and comparing answers with gold.
 
-`extract_cot_answer` implements the spec rule (eotd.md §3): the number after the last "answer is" (this covers
-"The answer is N", "the answer is $1,200." and ReFT's "Therefore, the answer is <N>."), else the last number in
-the text. Numbers may carry thousands commas, a `$`, a sign, a unit after them, a trailing period, or be a simple
-fraction `a/b`.
+`extract_cot_answer` implements the spec rule (eotd.md §3): the number after the last "answer is"
+(this covers "The answer is N", "the answer is $1,200." and ReFT's "Therefore, the answer is <N>."),
+else the last number in the text. Numbers may carry thousands commas, a `$`, a sign, a unit after
+them, a trailing period, or be a simple fraction `a/b`.
 
-Deliberately left out: words for numbers ("five"), percent/unit conversion (50% reads as 50), mixed numbers
-("1 1/2" reads as 1/2), and any arithmetic on the text (the answer must be written out).
+Deliberately left out: words for numbers ("five"), percent/unit conversion (50% reads as 50), mixed
+numbers ("1 1/2" reads as 1/2), and any arithmetic on the text (the answer must be written out).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 
-# an optional sign (not a hyphen inside a word like "3-4" or "x-5"), an optional $, then digits with optional
-# thousands commas and decimals, then an optional "/ denominator"
+# an optional sign (not a hyphen inside a word like "3-4" or "x-5"), an optional $, then digits with
+# optional thousands commas and decimals, then an optional "/ denominator"
 NUMBER = re.compile(
     r"(?<![\w.)])(?P<sign>-)?\s?\$?\s?(?P<sign2>-)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
@@ -41,12 +41,13 @@ def parse_number(text: str) -> float | None:
 
 
 def extract_cot_answer(text: str) -> float | None:
-    """The number after the last "answer is", else the last number in the text; None when there is none."""
+    """The number after the last "answer is", else the last number in the text; None when there is
+    none."""
     if not isinstance(text, str) or not text:
         return None
     cues = list(ANSWER_CUE.finditer(text))
     if cues:
-        value = parse_number(text[cues[-1].end():])
+        value = parse_number(text[cues[-1].end() :])
         if value is not None:
             return value
     matches = list(NUMBER.finditer(text))
@@ -54,7 +55,9 @@ def extract_cot_answer(text: str) -> float | None:
 
 
 def answers_match(pred: float | None, gold: float | None, tol: float = 1e-3) -> bool:
-    """True when both are finite numbers with |pred - gold| < tol; a missing answer never matches."""
+    """True when both are finite numbers with |pred - gold| < tol; a missing answer never
+    matches.
+    """
     if pred is None or gold is None:
         return False
     if not (math.isfinite(pred) and math.isfinite(gold)):

@@ -1,7 +1,7 @@
 """Safe arithmetic evaluation of model output, never Python `eval`.
 
-Accepts numbers, + - * /, parentheses and unary minus (and `**` only when asked). Anything else is rejected.
-Used for SVAMP equation scoring (DSS) and by the math verifiers.
+Accepts numbers, + - * /, parentheses and unary minus (and `**` only when asked). Anything else is
+rejected. Used for SVAMP equation scoring (DSS) and by the math verifiers.
 
 Deliberately left out: variables, functions, and any Python semantics beyond arithmetic.
 """
@@ -12,16 +12,23 @@ import ast
 import math
 import operator
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 _MAX_CHARS = 500
 _MAX_ABS = 1e300
 
 
 def safe_eval(expression: str, allow_power: bool = False, python_and: bool = False) -> float | None:
-    """The value of an arithmetic expression, or None if it is not one (or divides by zero, or overflows).
+    """The value of an arithmetic expression, or None if it is not one (or divides by zero, or
+    overflows).
 
-    `python_and=True` also accepts `x and y` with Python's meaning (the last operand if all are non-zero), only
-    to reproduce the DSS reference's `eval`-based label accuracy on PaLM outputs such as `(29/2) and (30/2)`.
+    `python_and=True` also accepts `x and y` with Python's meaning (the last operand if all are
+    non-zero), only to reproduce the DSS reference's `eval`-based label accuracy on PaLM outputs
+    such as `(29/2) and (30/2)`.
     """
     if not isinstance(expression, str) or not expression.strip() or len(expression) > _MAX_CHARS:
         return None
@@ -54,7 +61,9 @@ def _eval_node(node: ast.AST, allow_power: bool, python_and: bool = False) -> fl
     raise ValueError(f"not arithmetic: {ast.dump(node)[:60]}")
 
 
-def numbers_close(a: float | None, b: float | None, rel_tol: float = 1e-6, abs_tol: float = 1e-6) -> bool:
+def numbers_close(
+    a: float | None, b: float | None, rel_tol: float = 1e-6, abs_tol: float = 1e-6
+) -> bool:
     """True when both are numbers within tolerance; a missing value never matches."""
     if a is None or b is None:
         return False

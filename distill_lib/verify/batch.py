@@ -1,20 +1,21 @@
 """Verifying many answers fast: a pool of pre-started worker processes, and `verify_many`.
 
-A worker is a separate Python process (`python -m distill_lib.verify.batch <kind> <memory_mb>`) that imports
-its verifier once (sympy for equations) and runs the WARM_UP texts itself, so that every lazy import has
-happened, then serves requests, one JSON line each, over stdin/stdout. For each request it forks a confined
-child (`isolation.run_isolated`: resource limits, no file system, a wall-clock deadline) that does the work, so
-one bad program or equation system cannot poison the next. Equation systems get the same confinement as
-programs although their text is filtered to arithmetic: SymPy's parser evaluates the code it builds from the
-text, so the filter is one layer, not the only one.
-Workers start with a scrubbed environment (`worker_env`: what Python needs to start and find this package, no
-API keys or other secrets of the parent), and the pool talks to them from one thread each; a worker that stops
-answering (it should not: the child carries the timeout) is killed after a grace period and replaced.
+A worker is a separate Python process (`python -m distill_lib.verify.batch <kind> <memory_mb>`) that
+imports its verifier once (sympy for equations) and runs the WARM_UP texts itself, so that every
+lazy import has happened, then serves requests, one JSON line each, over stdin/stdout. For each
+request it forks a confined child (`isolation.run_isolated`: resource limits, no file system, a
+wall-clock deadline) that does the work, so one bad program or equation system cannot poison the
+next. Equation systems get the same confinement as programs although their text is filtered to
+arithmetic: SymPy's parser evaluates the code it builds from the text, so the filter is one layer,
+not the only one. Workers start with a scrubbed environment (`worker_env`: what Python needs to
+start and find this package, no API keys or other secrets of the parent), and the pool talks to them
+from one thread each; a worker that stops answering (it should not: the child carries the timeout)
+is killed after a grace period and replaced.
 
 Kinds: "program" (PoT, `sandbox.execute_here`) and "equations" (EoT, `equations.solve_here`).
 
-Deliberately left out: caching of results, any scheduling beyond "next free worker", and a worker that runs
-requests in-process (cheaper, but without the child's limits).
+Deliberately left out: caching of results, any scheduling beyond "next free worker", and a worker
+that runs requests in-process (cheaper, but without the child's limits).
 """
 
 from __future__ import annotations
@@ -36,32 +37,64 @@ from pathlib import Path
 from distill_lib.verify.result import VerifyResult
 
 # kind -> (module, function): each request runs in a confined forked child of the worker
-HANDLERS = {"program": ("distill_lib.verify.sandbox", "execute_here"),
-            "equations": ("distill_lib.verify.equations", "solve_here")}
-# run once in the worker itself (trusted text) so that lazy imports happen before children lose file access:
-# one text per code path (each status, `^`, percent, functions, nonlinear solve, high-degree roots)
-WARM_UP = {"program": ["from fractions import Fraction\nimport math, statistics, decimal\nans = Fraction(1, 3)",
-                       "ans = 1 / 0", "ans = (", "ans = 'x'", "import os", "ans = " + "(" * 60 + ")" * 60],
-           "equations": ["x + 2y = 7\ny = 3 * 50% \nans = x", "x * y = 12\nx = 3.5\nans = sqrt(y)",
-                         "x**2 = 16\nans = x", "x + y = 1\nans = x", "x = 1\nx = 2\nans = x",
-                         "x^3 + x = 10\nans = floor(x) + ceiling(x) + abs(-x) + min(x, 2) + max(x, 3)",
-                         "x**2 + y**2 = 25\nx - y = 1\nans = x * y", "x**2 = -4\nans = x", "ans = 2**2000",
-                         "x**7 + x = 5\n2x**7 + 2x = 10\nans = x", "x**6 = 64\nans = x / 3", "y = sqrt(2)\nx**5 = 2.5 * y\nans = x",
-                         "x**6 = -1\nans = x", "x**500 = 2\nans = x", "x = 1 .real", "x = 3 +\nans = x",
-                         "ans = 1/x\nx = 0", "ans = " + "(" * 60 + ")" * 60]}
+HANDLERS = {
+    "program": ("distill_lib.verify.sandbox", "execute_here"),
+    "equations": ("distill_lib.verify.equations", "solve_here"),
+}
+# run once in the worker itself (trusted text) so that lazy imports happen before children lose file
+# access: one text per code path (each status, `^`, percent, functions, nonlinear solve, high-degree
+# roots)
+WARM_UP = {
+    "program": [
+        "from fractions import Fraction\nimport math, statistics, decimal\nans = Fraction(1, 3)",
+        "ans = 1 / 0",
+        "ans = (",
+        "ans = 'x'",
+        "import os",
+        "ans = " + "(" * 60 + ")" * 60,
+    ],
+    "equations": [
+        "x + 2y = 7\ny = 3 * 50% \nans = x",
+        "x * y = 12\nx = 3.5\nans = sqrt(y)",
+        "x**2 = 16\nans = x",
+        "x + y = 1\nans = x",
+        "x = 1\nx = 2\nans = x",
+        "x^3 + x = 10\nans = floor(x) + ceiling(x) + abs(-x) + min(x, 2) + max(x, 3)",
+        "x**2 + y**2 = 25\nx - y = 1\nans = x * y",
+        "x**2 = -4\nans = x",
+        "ans = 2**2000",
+        "x**7 + x = 5\n2x**7 + 2x = 10\nans = x",
+        "x**6 = 64\nans = x / 3",
+        "y = sqrt(2)\nx**5 = 2.5 * y\nans = x",
+        "x**6 = -1\nans = x",
+        "x**500 = 2\nans = x",
+        "x = 1 .real",
+        "x = 3 +\nans = x",
+        "ans = 1/x\nx = 0",
+        "ans = " + "(" * 60 + ")" * 60,
+    ],
+}
 START_TIMEOUT_S = 60.0
 GRACE_S = 10.0  # on top of the request's own timeout, before the pool gives up on a worker
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # what a worker inherits: Python's search path and locale, the temp dir; nothing else (no API keys).
-# LD_LIBRARY_PATH: a Python built with a shared libpython outside the default search path cannot start without it
+# LD_LIBRARY_PATH: a Python built with a shared libpython outside the default search path cannot
+# start without it
 PASSED_ENV = ("PATH", "PYTHONHASHSEED", "LANG", "TMPDIR", "LD_LIBRARY_PATH")
-WORKER_HOME = "/nonexistent"  # nothing of the user's home directory is needed, nor should be readable by name
+# nothing of the user's home directory is needed, nor should be readable by name
+WORKER_HOME = "/nonexistent"
 
 
 def worker_env() -> dict[str, str]:
     """The scrubbed environment a worker starts with."""
-    env = {name: value for name, value in os.environ.items() if name in PASSED_ENV or name.startswith("LC_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in PASSED_ENV or name.startswith("LC_")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])
+    )
     env.update(HOME=WORKER_HOME, OMP_NUM_THREADS="1")
     return env
 
@@ -71,7 +104,9 @@ class _Worker:
 
     def __init__(self, kind: str, memory_mb: int) -> None:
         command = [sys.executable, "-m", "distill_lib.verify.batch", kind, str(memory_mb)]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_env())
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_env()
+        )
         self.buffer = b""
         ready = self._read_line(time.monotonic() + START_TIMEOUT_S)
         if ready != b"ready":
@@ -82,7 +117,9 @@ class _Worker:
         line = json.dumps({"text": text, "timeout_s": timeout_s, "memory_mb": memory_mb}) + "\n"
         self.process.stdin.write(line.encode())
         self.process.stdin.flush()
-        return VerifyResult.from_dict(json.loads(self._read_line(time.monotonic() + timeout_s + GRACE_S)))
+        return VerifyResult.from_dict(
+            json.loads(self._read_line(time.monotonic() + timeout_s + GRACE_S))
+        )
 
     def _read_line(self, deadline: float) -> bytes:
         fd = self.process.stdout.fileno()
@@ -111,20 +148,28 @@ class _Worker:
 class VerifierPool:
     """`workers` pre-started verifier processes of one kind; `run` and `map` are thread-safe."""
 
-    def __init__(self, kind: str = "program", workers: int = 2, timeout_s: float = 5.0,
-                 memory_mb: int = 512) -> None:
-        """memory_mb: the default memory cap of each request's child, above what the worker maps (`run` may
-        override it)."""
+    def __init__(
+        self, kind: str = "program", workers: int = 2, timeout_s: float = 5.0, memory_mb: int = 512
+    ) -> None:
+        """memory_mb: the default memory cap of each request's child, above what the worker maps
+        (`run` may override it)."""
         if kind not in HANDLERS:
             raise ValueError(f"unknown verifier kind {kind!r}; expected one of {sorted(HANDLERS)}")
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self.kind, self.workers, self.timeout_s, self.memory_mb = kind, workers, timeout_s, memory_mb
+        self.kind, self.workers, self.timeout_s, self.memory_mb = (
+            kind,
+            workers,
+            timeout_s,
+            memory_mb,
+        )
         self.idle: queue.Queue[_Worker] = queue.Queue()
         for _ in range(workers):
             self.idle.put(_Worker(kind, memory_mb))
 
-    def run(self, text: str, timeout_s: float | None = None, memory_mb: int | None = None) -> VerifyResult:
+    def run(
+        self, text: str, timeout_s: float | None = None, memory_mb: int | None = None
+    ) -> VerifyResult:
         """Verify one text on the next free worker."""
         if not isinstance(text, str):
             return VerifyResult(None, "error", f"expected a string, got {type(text).__name__}")
@@ -132,7 +177,8 @@ class VerifierPool:
         memory_mb = self.memory_mb if memory_mb is None else memory_mb
         worker = self.idle.get()
         try:
-            if worker.process.poll() is not None:  # a replacement that failed to start earlier: try again
+            # a replacement that failed to start earlier: try again
+            if worker.process.poll() is not None:
                 worker = _Worker(self.kind, self.memory_mb)
             return worker.request(text, timeout_s, memory_mb)
         except (TimeoutError, EOFError, BrokenPipeError, ValueError, OSError) as err:
@@ -166,7 +212,8 @@ _SHARED: dict[tuple, VerifierPool] = {}
 
 
 def shared_pool(kind: str, workers: int = 1, timeout_s: float = 5.0) -> VerifierPool:
-    """A process-wide pool of `kind`, started on first use, kept warm between calls and closed at exit."""
+    """A process-wide pool of `kind`, started on first use, kept warm between calls and closed at
+    exit."""
     key = (kind, workers, timeout_s)
     if key not in _SHARED:
         _SHARED[key] = VerifierPool(kind, workers=workers, timeout_s=timeout_s)
@@ -174,18 +221,26 @@ def shared_pool(kind: str, workers: int = 1, timeout_s: float = 5.0) -> Verifier
     return _SHARED[key]
 
 
-def verify_many(fmt: str, texts: Sequence[str], workers: int = 2, timeout_s: float = 5.0) -> list[VerifyResult]:
-    """Answers for many teacher outputs of one format: cot (extraction), pot (sandbox), eot (solver)."""
+def verify_many(
+    fmt: str, texts: Sequence[str], workers: int = 2, timeout_s: float = 5.0
+) -> list[VerifyResult]:
+    """Answers for many teacher outputs of one format: cot (extraction), pot (sandbox), eot
+    (solver)."""
     if fmt == "cot":
         from distill_lib.verify.answer import extract_cot_answer
 
         answers = [extract_cot_answer(text) for text in texts]
-        return [VerifyResult(a, "ok") if a is not None else VerifyResult(None, "no_answer", "no number in text")
-                for a in answers]
+        return [
+            VerifyResult(a, "ok")
+            if a is not None
+            else VerifyResult(None, "no_answer", "no number in text")
+            for a in answers
+        ]
     kinds = {"pot": "program", "eot": "equations"}
     if fmt not in kinds:
         raise ValueError(f"unknown format {fmt!r}; expected cot, pot or eot")
-    return shared_pool(kinds[fmt], workers, timeout_s).map(texts)  # warm workers: no 1 s start per call
+    # warm workers: no 1 s start per call
+    return shared_pool(kinds[fmt], workers, timeout_s).map(texts)
 
 
 def serve(kind: str, memory_mb: int) -> None:
@@ -197,13 +252,16 @@ def serve(kind: str, memory_mb: int) -> None:
     for text in WARM_UP[kind]:
         handler(text)
     empty_root()
-    gc.freeze()  # children share these objects; keeping the collector off them avoids copy-on-write faults
+    # children share these objects; keeping the collector off them avoids copy-on-write faults
+    gc.freeze()
     out = sys.stdout.buffer
     out.write(b"ready\n")
     out.flush()
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        result = run_isolated(handler, request["text"], request["timeout_s"], request.get("memory_mb", memory_mb))
+        result = run_isolated(
+            handler, request["text"], request["timeout_s"], request.get("memory_mb", memory_mb)
+        )
         out.write(json.dumps(result.to_dict()).encode() + b"\n")
         out.flush()
 

@@ -1,32 +1,36 @@
 """Solving an Equation-of-Thought answer: a system of equations over named variables, read `ans`.
 
 Implements eotd.md §2.4 (the XoT approach, in our own code):
-  0. size first: a system longer than the text limit, with a line longer than the line limit, or with brackets
-     nested deeper than the nesting limit (distill_lib.verify.limits) is `too_complex`, before it is parsed;
-  1. lines are stripped; empty lines, lines starting with `%` or `#`, and lines without `=` are skipped;
+  0. size first: a system longer than the text limit, with a line longer than the line limit, or
+     with brackets nested deeper than the nesting limit (distill_lib.verify.limits) is
+     `too_complex`, before it is parsed;
+  1. lines are stripped; empty lines, lines starting with `%` or `#`, and lines without `=` are
+     skipped;
   2. `$` is removed; a line splits at its first `=`, and the right side is cut at any further `=`;
-  3. light fixes: thousands separators go (`1,200` -> `1200`), `N%` -> `(N/100)`, a number directly followed by a
-     name or `(` becomes a product (`3x` -> `3*x`, `3(10)` -> `3*(10)`);
-  4. each side is parsed by SymPy's `parse_expr` with the standard transformations plus `convert_xor` (`^` is a
-     power, as teachers write it: `2^3` is 8, never Python's xor) and `implicit_multiplication` only (never
-     `split_symbols`, so `pencil_per_box` stays one symbol). Every name in the text is passed in `local_dict`
-     as a plain Symbol (so `E`, `I`, `S`, `N`, `beta` are unknowns, not constants or functions), except
-     `sqrt floor ceiling abs min max`; Python keywords used as names (`lambda`) get a trailing `_`.
-     The text is checked first: ASCII arithmetic, names and parentheses only; no `__`; no attribute access,
-     i.e. no dot followed (spaces allowed) by a name, whatever stands before it (`x.real`, `1 .evalf(50)`,
-     `2. real`), while a dot inside a number (`2.5`, `.5`, `1.5e3`) stays. The parse runs with empty builtins.
-     SymPy's parser still evaluates the code it builds from the text, so the whole solve runs in a confined
-     forked child like a program (distill_lib.verify.isolation), not only under a deadline;
+  3. light fixes: thousands separators go (`1,200` -> `1200`), `N%` -> `(N/100)`, a number directly
+     followed by a name or `(` becomes a product (`3x` -> `3*x`, `3(10)` -> `3*(10)`);
+  4. each side is parsed by SymPy's `parse_expr` with the standard transformations plus
+     `convert_xor` (`^` is a power, as teachers write it: `2^3` is 8, never Python's xor) and
+     `implicit_multiplication` only (never `split_symbols`, so `pencil_per_box` stays one symbol).
+     Every name in the text is passed in `local_dict` as a plain Symbol (so `E`, `I`, `S`, `N`,
+     `beta` are unknowns, not constants or functions), except `sqrt floor ceiling abs min max`;
+     Python keywords used as names (`lambda`) get a trailing `_`. The text is checked first: ASCII
+     arithmetic, names and parentheses only; no `__`; no attribute access, i.e. no dot followed
+     (spaces allowed) by a name, whatever stands before it (`x.real`, `1 .evalf(50)`, `2. real`),
+     while a dot inside a number (`2.5`, `.5`, `1.5e3`) stays. The parse runs with empty builtins.
+     SymPy's parser still evaluates the code it builds from the text, so the whole solve runs in a
+     confined forked child like a program (distill_lib.verify.isolation), not only under a deadline;
   5. trivially true equations are dropped; a trivially false one makes the system unsolvable;
-  6. `ans` must occur; the system is solved (distill_lib.verify.solver: linear substitution, real roots of
-     high-degree polynomials in one unknown, then `sympy.solve`) and `ans` is read from the first solution;
-     it must be a real number that fits a float (`2**2000` is `non_numeric`, as in the program path).
-Named failures: unparsable, no_answer (no `ans`), unsolvable, underdetermined, non_numeric, too_complex, timeout
-and memory (the child's deadline and memory cap, see `distill_lib.verify.batch`). Long details keep their head
-(the line) and their tail (the cause).
+  6. `ans` must occur; the system is solved (distill_lib.verify.solver: linear substitution, real
+     roots of high-degree polynomials in one unknown, then `sympy.solve`) and `ans` is read from the
+     first solution; it must be a real number that fits a float (`2**2000` is `non_numeric`, as in
+     the program path).
+Named failures: unparsable, no_answer (no `ans`), unsolvable, underdetermined, non_numeric,
+too_complex, timeout and memory (the child's deadline and memory cap, see
+`distill_lib.verify.batch`). Long details keep their head (the line) and their tail (the cause).
 
-Deliberately left out: inequalities, units, and choosing among several solutions (the first one counts, as in
-XoT; for a polynomial of degree above 4 in one unknown, its smallest real root).
+Deliberately left out: inequalities, units, and choosing among several solutions (the first one
+counts, as in XoT; for a polynomial of degree above 4 in one unknown, its smallest real root).
 """
 
 from __future__ import annotations
@@ -43,9 +47,17 @@ ALLOWED_TEXT = re.compile(r"[A-Za-z0-9_ \t.+\-*/()^]*")
 ATTRIBUTE_ACCESS = re.compile(r"\.\s*[A-Za-z_]")  # any dot before a name; `2.5` and `.5` stay
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
-NUMBER_BEFORE_NAME = re.compile(r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)")
-FUNCTION_NAMES = {"sqrt": "sqrt", "floor": "floor", "ceiling": "ceiling", "abs": "Abs", "min": "Min",
-                  "max": "Max"}
+NUMBER_BEFORE_NAME = re.compile(
+    r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)"
+)
+FUNCTION_NAMES = {
+    "sqrt": "sqrt",
+    "floor": "floor",
+    "ceiling": "ceiling",
+    "abs": "Abs",
+    "min": "Min",
+    "max": "Max",
+}
 
 
 class _Unparsable(ValueError):
@@ -71,7 +83,8 @@ def _light_fixes(side: str) -> str:
 
 
 def _safe_names(side: str, line_number: int) -> str:
-    """The side with keyword names renamed; raises _Unparsable for anything but plain arithmetic text."""
+    """The side with keyword names renamed; raises _Unparsable for anything but plain arithmetic
+    text."""
     if not side or ALLOWED_TEXT.fullmatch(side) is None:
         raise _Unparsable(f"line {line_number}: {side!r} has characters outside arithmetic")
     if "__" in side or ATTRIBUTE_ACCESS.search(side):
@@ -80,9 +93,9 @@ def _safe_names(side: str, line_number: int) -> str:
 
 
 def parse_system(text: str) -> list:
-    """One SymPy residual `lhs - rhs` (meaning `= 0`) per equation line, trivially true ones (residual 0)
-    dropped; raises _Unparsable naming the line. Residuals rather than `Eq` objects: same meaning, and
-    `Eq`'s evaluation costs more than the rest of the solve."""
+    """One SymPy residual `lhs - rhs` (meaning `= 0`) per equation line, trivially true ones
+    (residual 0) dropped; raises _Unparsable naming the line. Residuals rather than `Eq` objects:
+    same meaning, and `Eq`'s evaluation costs more than the rest of the solve."""
     import sympy
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -92,21 +105,36 @@ def parse_system(text: str) -> list:
     )
 
     transformations = standard_transformations + (convert_xor, implicit_multiplication)
-    global_dict = {name: getattr(sympy, name) for name in ("Integer", "Float", "Rational", "Symbol", "Lambda",
-                                                           "factorial", "factorial2")}
+    global_dict = {
+        name: getattr(sympy, name)
+        for name in ("Integer", "Float", "Rational", "Symbol", "Lambda", "factorial", "factorial2")
+    }
     global_dict.update({name: getattr(sympy, target) for name, target in FUNCTION_NAMES.items()})
     global_dict["__builtins__"] = {}
     equations = []
     for number, left, right in equation_sides(text):
         left, right = _safe_names(left, number), _safe_names(right, number)
-        local_dict = {name: sympy.Symbol(name) for name in NAME.findall(left + " " + right)
-                      if name not in FUNCTION_NAMES}
+        local_dict = {
+            name: sympy.Symbol(name)
+            for name in NAME.findall(left + " " + right)
+            if name not in FUNCTION_NAMES
+        }
         try:
-            lhs, rhs = (parse_expr(side, local_dict=local_dict, global_dict=global_dict,
-                                   transformations=transformations) for side in (left, right))
+            lhs, rhs = (
+                parse_expr(
+                    side,
+                    local_dict=local_dict,
+                    global_dict=global_dict,
+                    transformations=transformations,
+                )
+                for side in (left, right)
+            )
             residual = lhs - rhs
-        except Exception as err:  # parse_expr raises many types (SyntaxError, TokenError, TypeError ...)
-            raise _Unparsable(f"line {number}: {left} = {right}: {type(err).__name__}: {err}") from None
+        # parse_expr raises many types (SyntaxError, TokenError, TypeError ...)
+        except Exception as err:
+            raise _Unparsable(
+                f"line {number}: {left} = {right}: {type(err).__name__}: {err}"
+            ) from None
         if not isinstance(residual, sympy.Expr):
             raise _Unparsable(f"line {number}: {left} = {right} is not an arithmetic equation")
         if residual != 0:
@@ -115,7 +143,8 @@ def parse_system(text: str) -> list:
 
 
 def solve_here(text: str) -> VerifyResult:
-    """Parse and solve in this process (no time bound); the pool runs it in a confined child under a deadline."""
+    """Parse and solve in this process (no time bound); the pool runs it in a confined child under a
+    deadline."""
     import sympy
 
     from distill_lib.verify.solver import Unsolved, solve_residuals
@@ -143,15 +172,20 @@ def _answer(value: object) -> VerifyResult:
         shown = printable(value) if value is not None else "?"
         return VerifyResult(None, "underdetermined", shorten(f"ans = {shown}"))
     if not value.is_real:
-        return VerifyResult(None, "non_numeric", shorten(f"ans = {printable(value)} is not a real number"))
+        return VerifyResult(
+            None, "non_numeric", shorten(f"ans = {printable(value)} is not a real number")
+        )
     try:
         return number_result(float(value))
     except (TypeError, ValueError, OverflowError) as err:
-        return VerifyResult(None, "non_numeric", shorten(f"ans = {printable(value)} is not a float: {err}"))
+        return VerifyResult(
+            None, "non_numeric", shorten(f"ans = {printable(value)} is not a float: {err}")
+        )
 
 
 class EquationPool(VerifierPool):
-    """Pre-started workers that solve equation systems: `with EquationPool(2) as pool: pool.map(texts)`."""
+    """Pre-started workers that solve equation systems: `with EquationPool(2) as pool:
+    pool.map(texts)`."""
 
     def __init__(self, workers: int = 2, timeout_s: float = 5.0, memory_mb: int = 512) -> None:
         super().__init__("equations", workers=workers, timeout_s=timeout_s, memory_mb=memory_mb)

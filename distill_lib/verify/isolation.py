@@ -1,23 +1,25 @@
 """The process isolation every verifier shares: a confined forked child per request.
 
-`run_isolated(handler, text, timeout_s, memory_mb)` runs `handler(text)` in a forked child with resource limits:
-RLIMIT_AS (memory_mb above what the parent already maps), RLIMIT_CPU, RLIMIT_FSIZE=0 (no file contents),
-RLIMIT_NOFILE=3 (no new files or sockets), RLIMIT_NPROC=0 (no fork). stdin/stdout/stderr go to /dev/null, every
-other descriptor is closed, and the parent kills the child at the wall-clock deadline.
+`run_isolated(handler, text, timeout_s, memory_mb)` runs `handler(text)` in a forked child with
+resource limits: RLIMIT_AS (memory_mb above what the parent already maps), RLIMIT_CPU,
+RLIMIT_FSIZE=0 (no file contents), RLIMIT_NOFILE=3 (no new files or sockets), RLIMIT_NPROC=0 (no
+fork). stdin/stdout/stderr go to /dev/null, every other descriptor is closed, and the parent kills
+the child at the wall-clock deadline.
 
 The child also loses the file system: it changes into an empty directory (made once per process by
-`empty_root`, mode 0o555, and removed at once while a descriptor keeps it: nothing can ever be created in a
-removed directory, and a killed worker leaves nothing behind). When started as root it then chroots into that
-directory and drops to uid/gid 65534 (nobody; root ignores RLIMIT_NPROC), so it can open, create or link nothing
-anywhere: no directories or symlinks in /tmp, which RLIMIT_FSIZE alone would allow. Without root (or where the
-chroot is not permitted) only relative paths lead into the empty directory: absolute paths stay reachable with
-the caller's own rights (reading files, making directories and symlinks where that user may), and only the
-checks before running (the program policy, the equation filter) keep untrusted text from doing so.
-Because the child cannot import anything that is not loaded yet, callers warm their code up first
+`empty_root`, mode 0o555, and removed at once while a descriptor keeps it: nothing can ever be
+created in a removed directory, and a killed worker leaves nothing behind). When started as root it
+then chroots into that directory and drops to uid/gid 65534 (nobody; root ignores RLIMIT_NPROC), so
+it can open, create or link nothing anywhere: no directories or symlinks in /tmp, which RLIMIT_FSIZE
+alone would allow. Without root (or where the chroot is not permitted) only relative paths lead into
+the empty directory: absolute paths stay reachable with the caller's own rights (reading files,
+making directories and symlinks where that user may), and only the checks before running (the
+program policy, the equation filter) keep untrusted text from doing so. Because the child cannot
+import anything that is not loaded yet, callers warm their code up first
 (distill_lib.verify.batch.WARM_UP).
 
-Deliberately left out: what is checked before running (distill_lib.verify.sandbox, .equations), the worker
-pool (distill_lib.verify.batch), and seccomp/namespaces (not in the standard library).
+Deliberately left out: what is checked before running (distill_lib.verify.sandbox, .equations), the
+worker pool (distill_lib.verify.batch), and seccomp/namespaces (not in the standard library).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def running_as_root() -> bool:
 
 
 def empty_root() -> int:
-    """A descriptor of an empty, read-only directory that no longer has a path (made once per process)."""
+    """A descriptor of an empty, read-only directory that no longer has a path (made once per
+    process)."""
     if not _EMPTY_ROOT:
         path = tempfile.mkdtemp(prefix="verify-root-")
         os.chmod(path, 0o555)
@@ -68,7 +71,8 @@ def _enter_empty_root(root_fd: int) -> None:
 
 
 def _confine_child(result_fd: int, root_fd: int, timeout_s: float, memory_mb: int) -> None:
-    """In the forked child: silence stdio, leave the file system, close descriptors, set resource limits."""
+    """In the forked child: silence stdio, leave the file system, close descriptors, set resource
+    limits."""
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -78,14 +82,25 @@ def _confine_child(result_fd: int, root_fd: int, timeout_s: float, memory_mb: in
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 65_536)
     cpu_s = math.ceil(timeout_s) + 1
-    for limit, value in ((resource.RLIMIT_AS, mapped + memory_mb * 2**20), (resource.RLIMIT_CPU, cpu_s),
-                         (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_NOFILE, 3), (resource.RLIMIT_NPROC, 0),
-                         (resource.RLIMIT_CORE, 0)):
+    for limit, value in (
+        (resource.RLIMIT_AS, mapped + memory_mb * 2**20),
+        (resource.RLIMIT_CPU, cpu_s),
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_NOFILE, 3),
+        (resource.RLIMIT_NPROC, 0),
+        (resource.RLIMIT_CORE, 0),
+    ):
         resource.setrlimit(limit, (value, value))
 
 
-def _child_main(handler: Callable[[str], VerifyResult], text: str, result_fd: int, root_fd: int,
-                timeout_s: float, memory_mb: int) -> None:
+def _child_main(
+    handler: Callable[[str], VerifyResult],
+    text: str,
+    result_fd: int,
+    root_fd: int,
+    timeout_s: float,
+    memory_mb: int,
+) -> None:
     try:
         _confine_child(result_fd, root_fd, timeout_s, memory_mb)
         result = handler(text)
@@ -100,8 +115,9 @@ def _child_main(handler: Callable[[str], VerifyResult], text: str, result_fd: in
         os._exit(0)
 
 
-def run_isolated(handler: Callable[[str], VerifyResult], text: str, timeout_s: float,
-                 memory_mb: int) -> VerifyResult:
+def run_isolated(
+    handler: Callable[[str], VerifyResult], text: str, timeout_s: float, memory_mb: int
+) -> VerifyResult:
     """Run `handler(text)` in a confined forked child; kill it at the wall-clock deadline."""
     root_fd = empty_root()
     read_fd, write_fd = os.pipe()
@@ -120,7 +136,9 @@ def run_isolated(handler: Callable[[str], VerifyResult], text: str, timeout_s: f
     try:
         return VerifyResult.from_dict(json.loads(payload))
     except (ValueError, KeyError, TypeError):
-        signal_note = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {status}"
+        signal_note = (
+            f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {status}"
+        )
         return VerifyResult(None, "error", f"child died without a result ({signal_note})")
 
 

@@ -1,13 +1,15 @@
-"""Size limits checked before a verifier parses anything: text length, line length and nesting depth.
+"""Size limits checked before a verifier parses anything: text length, line length and nesting
+depth.
 
-Parsers and solvers recurse over nested input (Python's parser and compiler, SymPy's parser and its tree walks),
-so deep nesting either costs a whole timeout or ends in a RecursionError/MemoryError that says nothing about the
-cause. These checks are cheap scans of the text (and, for programs, of the parsed tree, iteratively) that give
-such input its own status, `too_complex`, with the limit that was passed. The limits are far above what teacher
-programs and equation systems use: they bound pathological input, never a real answer.
+Parsers and solvers recurse over nested input (Python's parser and compiler, SymPy's parser and its
+tree walks), so deep nesting either costs a whole timeout or ends in a RecursionError/MemoryError
+that says nothing about the cause. These checks are cheap scans of the text (and, for programs, of
+the parsed tree, iteratively) that give such input its own status, `too_complex`, with the limit
+that was passed. The limits are far above what teacher programs and equation systems use: they bound
+pathological input, never a real answer.
 
-Deliberately left out: limits on run time and memory (distill_lib.verify.isolation) and on polynomial degree
-(distill_lib.verify.solver).
+Deliberately left out: limits on run time and memory (distill_lib.verify.isolation) and on
+polynomial degree (distill_lib.verify.solver).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from itertools import accumulate
 MAX_TEXT_CHARS = 20_000
 MAX_LINE_CHARS = 1_000  # equation lines only (a program line may hold a long list of numbers)
 MAX_NESTING = 50  # open brackets at once: ( [ {
-MAX_AST_DEPTH = 100  # levels of the parsed program: each operator, call, block and expression adds one
+# levels of the parsed program: each operator, call, block and expression adds one
+MAX_AST_DEPTH = 100
 BRACKET = re.compile(r"[()\[\]{}]")
 
 
@@ -28,13 +31,18 @@ class TooComplex(ValueError):
 
 
 def nesting_depth(text: str) -> int:
-    """The largest number of brackets open at once (quotes and comments not understood: an upper bound)."""
+    """The largest number of brackets open at once (quotes and comments not understood: an upper
+    bound)."""
     steps = [1 if bracket in "([{" else -1 for bracket in BRACKET.findall(text)]
     return max(accumulate(steps, initial=0))
 
 
-def size_violation(text: str, max_chars: int = MAX_TEXT_CHARS, max_line_chars: int | None = None,
-                   max_nesting: int = MAX_NESTING) -> str | None:
+def size_violation(
+    text: str,
+    max_chars: int = MAX_TEXT_CHARS,
+    max_line_chars: int | None = None,
+    max_nesting: int = MAX_NESTING,
+) -> str | None:
     """Why `text` is too large to take on (length, a line's length, bracket nesting), or None."""
     if len(text) > max_chars:
         return f"text of {len(text)} characters, above the limit of {max_chars}"
@@ -49,7 +57,8 @@ def size_violation(text: str, max_chars: int = MAX_TEXT_CHARS, max_line_chars: i
 
 
 def ast_depth_violation(tree: ast.AST, max_depth: int = MAX_AST_DEPTH) -> str | None:
-    """Why the parsed tree is too deep (chains like `- - - 1` or `1 + 1 + ... + 1` nest without brackets)."""
+    """Why the parsed tree is too deep (chains like `- - - 1` or `1 + 1 + ... + 1` nest without
+    brackets)."""
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()

@@ -1,13 +1,14 @@
 """The outcome of one verification: a numeric answer, or a named reason why there is none.
 
-Every verifier (CoT extraction, the program sandbox, the equation solver) returns a VerifyResult, so callers
-count failures by `status` instead of catching exceptions. `number_result` turns a computed value into `ok` or
-`non_numeric` the same way for every verifier (a value that is not a finite float is not an answer), and
-`shorten` cuts a long failure detail in the middle, so that both where it happened (the head) and why (the
-tail, where exception messages put their cause) survive; `printable` shows a value in a detail even where
-`str` refuses (integers past Python's digit limit).
+Every verifier (CoT extraction, the program sandbox, the equation solver) returns a VerifyResult, so
+callers count failures by `status` instead of catching exceptions. `number_result` turns a computed
+value into `ok` or `non_numeric` the same way for every verifier (a value that is not a finite float
+is not an answer), and `shorten` cuts a long failure detail in the middle, so that both where it
+happened (the head) and why (the tail, where exception messages put their cause) survive;
+`printable` shows a value in a detail even where `str` refuses (integers past Python's digit limit).
 
-Deliberately left out: comparing the answer with gold (see `distill_lib.verify.answer.answers_match`).
+Deliberately left out: comparing the answer with gold (see
+`distill_lib.verify.answer.answers_match`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# too_complex: the text is longer or more deeply nested than the limits (distill_lib.verify.limits), or an
-# equation's polynomial degree is above what the solver takes on; checked before any work is done
-STATUSES = ("ok", "timeout", "error", "no_answer", "non_numeric", "forbidden", "memory", "unparsable",
-            "unsolvable", "underdetermined", "too_complex")
+# too_complex: the text is longer or more deeply nested than the limits (distill_lib.verify.limits),
+# or an equation's polynomial degree is above what the solver takes on; checked before any work is
+# done
+STATUSES = (
+    "ok",
+    "timeout",
+    "error",
+    "no_answer",
+    "non_numeric",
+    "forbidden",
+    "memory",
+    "unparsable",
+    "unsolvable",
+    "underdetermined",
+    "too_complex",
+)
 DETAIL_CHARS = 300
 ELLIPSIS = " ... "
 
@@ -33,7 +46,9 @@ class VerifyResult:
         if self.status not in STATUSES:
             raise ValueError(f"unknown verify status {self.status!r}; expected one of {STATUSES}")
         if (self.status == "ok") != (self.answer is not None):
-            raise ValueError(f"status {self.status!r} with answer {self.answer!r}: only 'ok' carries an answer")
+            raise ValueError(
+                f"status {self.status!r} with answer {self.answer!r}: only 'ok' carries an answer"
+            )
 
     @property
     def ok(self) -> bool:
@@ -48,16 +63,19 @@ class VerifyResult:
 
 
 def shorten(text: str, limit: int = DETAIL_CHARS) -> str:
-    """`text` if it fits in `limit` characters, else its head and its tail joined by " ... " (limit in all)."""
+    """`text` if it fits in `limit` characters, else its head and its tail joined by " ... " (limit
+    in all)."""
     if len(text) <= limit:
         return text
     keep = limit - len(ELLIPSIS)
     head = keep // 2
-    return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
+    return text[:head] + ELLIPSIS + text[len(text) - (keep - head) :]
 
 
 def printable(value: object) -> str:
-    """`str(value)`, or a note where Python refuses to print it (an integer above its digit limit)."""
+    """`str(value)`, or a note where Python refuses to print it (an integer above its digit
+    limit).
+    """
     try:
         return str(value)
     except ValueError as err:
@@ -65,7 +83,8 @@ def printable(value: object) -> str:
 
 
 def number_result(value: float, what: str = "answer") -> VerifyResult:
-    """`ok` for a finite float; `non_numeric` for inf or nan (say, an integer too large for a float)."""
+    """`ok` for a finite float; `non_numeric` for inf or nan (say, an integer too large for a
+    float)."""
     if not math.isfinite(value):
         return VerifyResult(None, "non_numeric", f"{what} is {value}: not a finite number")
     return VerifyResult(value, "ok")

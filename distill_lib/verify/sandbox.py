@@ -1,26 +1,28 @@
 """Running untrusted programs (PoT answers) safely: the program policy and its execution.
 
-First, size: `parse_program` refuses text past the limits of distill_lib.verify.limits (length, bracket
-nesting, depth of the parsed tree) with status `too_complex`, before the parser or compiler recurse into it.
-Then layers, each enough to stop the common escapes on its own:
-  1. `check_program`: an AST policy. Only math-type imports (math, fractions, decimal, statistics, itertools,
-     functools, operator); no names or attributes that start with `_` (`__class__`, `__globals__`, ...), and no
-     identifier anywhere in the tree that starts with `__` (those the AST keeps as plain strings too: names
-     bound by `as`, parameters, keyword arguments); no eval/exec/compile/open/getattr/...; no frame/code
-     attributes (`gi_frame`, `f_globals`); no `str.format`, `attrgetter`/`methodcaller`; no string constants
-     containing `__`; no class definitions and no `match` statements (a class pattern `case C(attr=x)` looks
-     an attribute up by a name that is only a string in the tree).
-  2. `execute_here`: restricted builtins; imports go through a whitelist that hands out a namespace of the
-     module's public non-module attributes (so `fractions.sys` does not exist).
-  3. distill_lib.verify.isolation.run_isolated: the code runs in a confined forked child (resource limits,
-     no root, an empty root directory, no descriptors, a wall-clock kill); see that module.
+First, size: `parse_program` refuses text past the limits of distill_lib.verify.limits (length,
+bracket nesting, depth of the parsed tree) with status `too_complex`, before the parser or compiler
+recurse into it. Then layers, each enough to stop the common escapes on its own:
+  1. `check_program`: an AST policy. Only math-type imports (math, fractions, decimal, statistics,
+     itertools, functools, operator); no names or attributes that start with `_` (`__class__`,
+     `__globals__`, ...), and no identifier anywhere in the tree that starts with `__` (those the
+     AST keeps as plain strings too: names bound by `as`, parameters, keyword arguments); no
+     eval/exec/compile/open/getattr/...; no frame/code attributes (`gi_frame`, `f_globals`); no
+     `str.format`, `attrgetter`/`methodcaller`; no string constants containing `__`; no class
+     definitions and no `match` statements (a class pattern `case C(attr=x)` looks an attribute up
+     by a name that is only a string in the tree).
+  2. `execute_here`: restricted builtins; imports go through a whitelist that hands out a namespace
+     of the module's public non-module attributes (so `fractions.sys` does not exist).
+  3. distill_lib.verify.isolation.run_isolated: the code runs in a confined forked child (resource
+     limits, no root, an empty root directory, no descriptors, a wall-clock kill); see that module.
 
-Program styles: top-level `ans = ...` (PoT), or `def solution(): ... return result` / `def solve(): ...` (ReFT,
-GSM8K release), called when `ans` is not set. `run_program` uses a shared one-worker pool; `ProgramPool` is the
-pre-forked pool for throughput (see `distill_lib.verify.batch`).
+Program styles: top-level `ans = ...` (PoT), or `def solution(): ... return result` / `def solve():
+...` (ReFT, GSM8K release), called when `ans` is not set. `run_program` uses a shared one-worker
+pool; `ProgramPool` is the pre-forked pool for throughput (see `distill_lib.verify.batch`).
 
-Deliberately left out: seccomp/namespaces (not in the standard library), network namespaces (sockets cannot be
-imported or opened), and any output other than the numeric answer (prints go to /dev/null).
+Deliberately left out: seccomp/namespaces (not in the standard library), network namespaces (sockets
+cannot be imported or opened), and any output other than the numeric answer (prints go to
+/dev/null).
 """
 
 from __future__ import annotations
@@ -37,37 +39,125 @@ from distill_lib.verify.batch import VerifierPool, shared_pool
 from distill_lib.verify.limits import TooComplex, ast_depth_violation, size_violation
 from distill_lib.verify.result import VerifyResult, number_result, shorten
 
-ALLOWED_MODULES = ("math", "fractions", "decimal", "statistics", "itertools", "functools", "operator")
-# What each importable module exposes: an explicit allow-list (None: every public non-module name). Anything
-# that reads or writes attributes named by a string (functools.update_wrapper / wraps, operator.attrgetter /
-# methodcaller, ...) would let a program build `"_" * 2 + "globals" + ...` at run time and walk out.
+ALLOWED_MODULES = (
+    "math",
+    "fractions",
+    "decimal",
+    "statistics",
+    "itertools",
+    "functools",
+    "operator",
+)
+# What each importable module exposes: an explicit allow-list (None: every public non-module name).
+# Anything that reads or writes attributes named by a string (functools.update_wrapper / wraps,
+# operator.attrgetter / methodcaller, ...) would let a program build `"_" * 2 + "globals" + ...` at
+# run time and walk out.
 ALLOWED_NAMES: dict[str, set[str] | None] = {
-    "math": None, "itertools": None,
+    "math": None,
+    "itertools": None,
     "fractions": {"Fraction"},
-    "decimal": {"Decimal", "getcontext", "localcontext", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN",
-                "ROUND_UP", "ROUND_FLOOR", "ROUND_CEILING", "ROUND_HALF_DOWN", "InvalidOperation"},
-    "statistics": {"mean", "fmean", "median", "median_low", "median_high", "mode", "multimode", "stdev", "pstdev",
-                   "variance", "pvariance", "geometric_mean", "harmonic_mean", "quantiles", "StatisticsError"},
+    "decimal": {
+        "Decimal",
+        "getcontext",
+        "localcontext",
+        "ROUND_HALF_UP",
+        "ROUND_HALF_EVEN",
+        "ROUND_DOWN",
+        "ROUND_UP",
+        "ROUND_FLOOR",
+        "ROUND_CEILING",
+        "ROUND_HALF_DOWN",
+        "InvalidOperation",
+    },
+    "statistics": {
+        "mean",
+        "fmean",
+        "median",
+        "median_low",
+        "median_high",
+        "mode",
+        "multimode",
+        "stdev",
+        "pstdev",
+        "variance",
+        "pvariance",
+        "geometric_mean",
+        "harmonic_mean",
+        "quantiles",
+        "StatisticsError",
+    },
     "functools": {"reduce", "partial", "lru_cache", "cache", "cmp_to_key"},
-    "operator": {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "eq", "ne", "lt",
-                 "le", "gt", "ge", "and_", "or_", "xor", "not_", "index", "itemgetter", "getitem", "contains",
-                 "countOf", "indexOf"},
+    "operator": {
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "neg",
+        "pos",
+        "abs",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "and_",
+        "or_",
+        "xor",
+        "not_",
+        "index",
+        "itemgetter",
+        "getitem",
+        "contains",
+        "countOf",
+        "indexOf",
+    },
 }
-BANNED_NAMES = {"eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-                "hasattr", "input", "breakpoint", "help", "dir", "type", "object", "super", "memoryview",
-                "exit", "quit", "classmethod", "staticmethod", "property", "attrgetter", "methodcaller"}
+BANNED_NAMES = {
+    "eval",
+    "exec",
+    "compile",
+    "open",
+    "globals",
+    "locals",
+    "vars",
+    "getattr",
+    "setattr",
+    "delattr",
+    "hasattr",
+    "input",
+    "breakpoint",
+    "help",
+    "dir",
+    "type",
+    "object",
+    "super",
+    "memoryview",
+    "exit",
+    "quit",
+    "classmethod",
+    "staticmethod",
+    "property",
+    "attrgetter",
+    "methodcaller",
+}
 BANNED_ATTRIBUTES = {"format", "format_map", "attrgetter", "methodcaller", "mro", "with_traceback"}
 BANNED_ATTRIBUTE_PREFIXES = ("_", "gi_", "f_", "tb_", "co_", "cr_", "ag_", "func_")
-# `match` class patterns look attributes up by name (`case C(attr=x)`), a name the AST holds as a plain string;
-# teacher math programs never need a match statement, so it is refused whole with the other statements
+# `match` class patterns look attributes up by name (`case C(attr=x)`), a name the AST holds as a
+# plain string; teacher math programs never need a match statement, so it is refused whole with the
+# other statements
 BANNED_STATEMENTS = (ast.ClassDef, ast.AsyncFunctionDef, ast.Global, ast.Nonlocal, ast.Match)
-# AST fields that hold identifiers as plain strings (Python's ASDL `identifier`); none may start with `__`
+# AST fields that hold identifiers as plain strings (Python's ASDL `identifier`); none may start
+# with `__`
 IDENTIFIER_FIELDS = {"id", "attr", "name", "asname", "arg", "names", "kwd_attrs", "rest", "module"}
 
 
 def parse_program(code: str) -> ast.Module:
-    """The program's tree; raises TooComplex past the size limits (distill_lib.verify.limits), SyntaxError
-    for what does not parse."""
+    """The program's tree; raises TooComplex past the size limits (distill_lib.verify.limits),
+    SyntaxError for what does not parse."""
     reason = size_violation(code)
     if reason:
         raise TooComplex(reason)
@@ -82,8 +172,8 @@ def parse_program(code: str) -> ast.Module:
 
 
 def check_program(code: str) -> str | None:
-    """Why the program is forbidden (or too complex to check), or None when the AST policy allows it (a
-    SyntaxError propagates)."""
+    """Why the program is forbidden (or too complex to check), or None when the AST policy allows it
+    (a SyntaxError propagates)."""
     try:
         return policy_violation(parse_program(code))
     except TooComplex as err:
@@ -106,11 +196,15 @@ def _node_violation(node: ast.AST) -> str | None:
         return f"{type(node).__name__} statement"
     if isinstance(node, ast.Name) and _is_banned_name(node.id):
         return f"use of {node.id}"
-    if isinstance(node, ast.Attribute) and (node.attr in BANNED_ATTRIBUTES
-                                            or node.attr.startswith(BANNED_ATTRIBUTE_PREFIXES)):
+    if isinstance(node, ast.Attribute) and (
+        node.attr in BANNED_ATTRIBUTES or node.attr.startswith(BANNED_ATTRIBUTE_PREFIXES)
+    ):
         return f"attribute .{node.attr}"
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and (
-            "__" in node.value if isinstance(node.value, str) else b"__" in node.value):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (str, bytes))
+        and ("__" in node.value if isinstance(node.value, str) else b"__" in node.value)
+    ):
         return "string constant containing '__'"
     dunder = next((name for name in _identifiers(node) if name.startswith("__")), None)
     return f"identifier {dunder} in {type(node).__name__}" if dunder else None
@@ -123,17 +217,27 @@ def _import_violation(node: ast.Import | ast.ImportFrom) -> str | None:
     if node.level or node.module not in ALLOWED_MODULES:
         return f"import from {node.module or '.'}"
     allowed = ALLOWED_NAMES[node.module]
-    bad = [a.name for a in node.names if a.name == "*" or _is_banned_name(a.name)
-           or (allowed is not None and a.name not in allowed)]
+    bad = [
+        a.name
+        for a in node.names
+        if a.name == "*"
+        or _is_banned_name(a.name)
+        or (allowed is not None and a.name not in allowed)
+    ]
     return f"import of {', '.join(bad)} from {node.module}" if bad else None
 
 
 def _identifiers(node: ast.AST) -> Iterator[str]:
-    """Every identifier the node holds as a plain string (names bound by `as`, parameters, keyword arguments,
-    match-pattern attributes, ...): such strings never appear as an ast.Name or ast.Attribute node."""
+    """Every identifier the node holds as a plain string (names bound by `as`, parameters, keyword
+    arguments, match-pattern attributes, ...): such strings never appear as an ast.Name or
+    ast.Attribute node."""
     for field, value in ast.iter_fields(node):
         if field in IDENTIFIER_FIELDS:
-            yield from (item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str))
+            yield from (
+                item
+                for item in (value if isinstance(value, list) else [value])
+                if isinstance(item, str)
+            )
 
 
 def _is_banned_name(name: str) -> bool:
@@ -141,35 +245,84 @@ def _is_banned_name(name: str) -> bool:
 
 
 def _public_namespace(module: types.ModuleType) -> types.SimpleNamespace:
-    """The module's allowed attributes (ALLOWED_NAMES; never modules or banned names), as a plain namespace."""
+    """The module's allowed attributes (ALLOWED_NAMES; never modules or banned names), as a plain
+    namespace."""
     allowed = ALLOWED_NAMES[module.__name__]
-    return types.SimpleNamespace(**{
-        name: value for name, value in vars(module).items()
-        if not name.startswith("_") and name not in BANNED_NAMES and not isinstance(value, types.ModuleType)
-        and (allowed is None or name in allowed)})
+    return types.SimpleNamespace(
+        **{
+            name: value
+            for name, value in vars(module).items()
+            if not name.startswith("_")
+            and name not in BANNED_NAMES
+            and not isinstance(value, types.ModuleType)
+            and (allowed is None or name in allowed)
+        }
+    )
 
 
-MODULE_NAMESPACES = {name: _public_namespace(importlib.import_module(name)) for name in ALLOWED_MODULES}
+MODULE_NAMESPACES = {
+    name: _public_namespace(importlib.import_module(name)) for name in ALLOWED_MODULES
+}
 
 
-def _restricted_import(name: str, globals=None, locals=None, fromlist=(), level=0) -> types.SimpleNamespace:
+def _restricted_import(
+    name: str, globals=None, locals=None, fromlist=(), level=0
+) -> types.SimpleNamespace:
     if level or name not in MODULE_NAMESPACES:
         raise ImportError(f"import of {name} is not allowed")
     return MODULE_NAMESPACES[name]
 
 
-SAFE_BUILTINS = {name: getattr(builtins, name)
-                 for name in ("abs", "all", "any", "bool", "complex", "dict", "divmod", "enumerate", "filter",
-                              "float", "frozenset", "int", "isinstance", "len", "list", "map", "max", "min",
-                              "pow", "print", "range", "reversed", "round", "set", "slice", "sorted", "str",
-                              "sum", "tuple", "zip", "Exception", "ArithmeticError", "ZeroDivisionError",
-                              "ValueError", "TypeError", "IndexError", "KeyError", "OverflowError",
-                              "StopIteration")}
+SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in (
+        "abs",
+        "all",
+        "any",
+        "bool",
+        "complex",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "frozenset",
+        "int",
+        "isinstance",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "pow",
+        "print",
+        "range",
+        "reversed",
+        "round",
+        "set",
+        "slice",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "zip",
+        "Exception",
+        "ArithmeticError",
+        "ZeroDivisionError",
+        "ValueError",
+        "TypeError",
+        "IndexError",
+        "KeyError",
+        "OverflowError",
+        "StopIteration",
+    )
+}
 SAFE_BUILTINS["__import__"] = _restricted_import
 
 
 def to_number(value: object) -> VerifyResult:
-    """`ok` with a float for int/float/Fraction/Decimal values; `non_numeric` for anything else or inf/nan."""
+    """`ok` with a float for int/float/Fraction/Decimal values; `non_numeric` for anything else or
+    inf/nan."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, Decimal)):
         return VerifyResult(None, "non_numeric", f"answer is a {type(value).__name__}")
     try:
@@ -179,7 +332,8 @@ def to_number(value: object) -> VerifyResult:
 
 
 def execute_here(code: str) -> VerifyResult:
-    """Check and run a program in this process with restricted builtins; only call inside `run_isolated`."""
+    """Check and run a program in this process with restricted builtins; only call inside
+    `run_isolated`."""
     try:
         tree = parse_program(code)
     except TooComplex as err:
@@ -191,7 +345,8 @@ def execute_here(code: str) -> VerifyResult:
         return VerifyResult(None, "forbidden", shorten(reason))
     namespace: dict = {"__builtins__": SAFE_BUILTINS, "__name__": "__program__"}
     try:
-        exec(compile(tree, "<program>", "exec"), namespace)  # noqa: S102 -- checked code, isolated child
+        # noqa: S102 -- checked code, isolated child
+        exec(compile(tree, "<program>", "exec"), namespace)
         return _answer(namespace)
     except MemoryError:
         return VerifyResult(None, "memory", "MemoryError")
@@ -207,7 +362,9 @@ def _answer(namespace: dict) -> VerifyResult:
         return to_number(namespace["ans"])
     entry = next((namespace[n] for n in ("solution", "solve") if callable(namespace.get(n))), None)
     if entry is None:
-        return VerifyResult(None, "no_answer", "no `ans` variable and no solution()/solve() function")
+        return VerifyResult(
+            None, "no_answer", "no `ans` variable and no solution()/solve() function"
+        )
     return to_number(entry())
 
 
@@ -219,5 +376,6 @@ class ProgramPool(VerifierPool):
 
 
 def run_program(code: str, timeout_s: float = 5.0, memory_mb: int = 512) -> VerifyResult:
-    """Execute one untrusted program in the sandbox and return its numeric `ans` (or a named failure)."""
+    """Execute one untrusted program in the sandbox and return its numeric `ans` (or a named
+    failure)."""
     return shared_pool("program").run(code, timeout_s=timeout_s, memory_mb=memory_mb)

@@ -1,20 +1,23 @@
 """Solving a parsed equation system: residuals (`lhs - rhs`, meaning `= 0`) to one value per symbol.
 
 `solve_residuals` works in three steps, repeated on what is left:
-  1. `propagate_linear`: values fixed by single-unknown linear equations, substituted until nothing changes (the
-     same answer `sympy.solve` gives, much faster; most teacher systems end here);
+  1. `propagate_linear`: values fixed by single-unknown linear equations, substituted until nothing
+     changes (the same answer `sympy.solve` gives, much faster; most teacher systems end here);
   2. a polynomial in one unknown of degree above SYMPY_DEGREE (4): its real roots, exactly, from the
-     polynomial with its coefficients made rational (floats by their decimal text, other constants to 30
-     digits), smallest first; each root is substituted and the rest solved, and the first root that gives a
-     solution counts. This step exists because `sympy.solve` on a system returns no solution at all for
-     polynomials it cannot solve in radicals (degree 5 and up, e.g. `x**5 + x = 5`) and spends minutes on
-     large ones it can (`x**60 = 1`). Polynomials of degree above MAX_DEGREE are `too_complex` (measured
-     from the expression's structure, before anything is expanded); one without real roots is `non_numeric`;
+     polynomial with its coefficients made rational (floats by their decimal text, other constants
+     to 30 digits), smallest first; each root is substituted and the rest solved, and the first root
+     that gives a solution counts. This step exists because `sympy.solve` on a system returns no
+     solution at all for polynomials it cannot solve in radicals (degree 5 and up, e.g. `x**5 + x =
+     5`) and spends minutes on large ones it can (`x**60 = 1`). Polynomials of degree above
+     MAX_DEGREE are `too_complex` (measured from the expression's structure, before anything is
+     expanded); one without real roots is `non_numeric`;
   3. `sympy.solve` on whatever remains, the first solution counting (as in XoT).
-Failures raise `Unsolved(status, detail)` with a VerifyResult status: unsolvable, non_numeric, too_complex.
+Failures raise `Unsolved(status, detail)` with a VerifyResult status: unsolvable, non_numeric,
+too_complex.
 
-Deliberately left out: choosing among several solutions by any rule other than "first" (smallest real root in
-step 2, sympy's order in step 3), numeric solvers for non-polynomial equations, and inequalities.
+Deliberately left out: choosing among several solutions by any rule other than "first" (smallest
+real root in step 2, sympy's order in step 3), numeric solvers for non-polynomial equations, and
+inequalities.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from distill_lib.verify.result import printable, shorten
 SYMPY_DEGREE = 4
 MAX_DEGREE = 100
 ROOT_DIGITS = 30
-ZERO_DIGITS = 50  # an exact non-rational constant counts as zero when it is below 10**-(ZERO_DIGITS - 10)
+# an exact non-rational constant counts as zero when it is below 10**-(ZERO_DIGITS - 10)
+ZERO_DIGITS = 50
 
 
 class Unsolved(Exception):
@@ -38,8 +42,8 @@ class Unsolved(Exception):
 
 
 def solve_residuals(residuals: list) -> dict:
-    """One solution of `residual = 0` for every residual: symbol -> value (values may hold free symbols when
-    the system is underdetermined). Raises Unsolved."""
+    """One solution of `residual = 0` for every residual: symbol -> value (values may hold free
+    symbols when the system is underdetermined). Raises Unsolved."""
     propagated = propagate_linear(residuals)
     if propagated is None:
         raise Unsolved("unsolvable", "an equation is never true")
@@ -53,10 +57,10 @@ def solve_residuals(residuals: list) -> dict:
 
 
 def propagate_linear(residuals: list) -> tuple[dict, list] | None:
-    """Values fixed by single-unknown linear equations, repeated until nothing changes, and the residuals left
-    after substituting them; None when some equation becomes a false statement like `3 = 4`. A linear
-    equation in one unknown has exactly one solution, so this gives the same answer as solving the whole
-    system, only much faster than `sympy.solve` on it."""
+    """Values fixed by single-unknown linear equations, repeated until nothing changes, and the
+    residuals left after substituting them; None when some equation becomes a false statement like
+    `3 = 4`. A linear equation in one unknown has exactly one solution, so this gives the same
+    answer as solving the whole system, only much faster than `sympy.solve` on it."""
     known: dict = {}
     progress = True
     while progress:
@@ -80,8 +84,9 @@ def propagate_linear(residuals: list) -> tuple[dict, list] | None:
 
 
 def is_zero(constant: sympy.Expr) -> bool:
-    """Whether a constant residual is zero: exactly for rationals and floats (as before), numerically for exact
-    non-rational constants such as a polynomial evaluated at one of its roots, which SymPy does not simplify."""
+    """Whether a constant residual is zero: exactly for rationals and floats (as before),
+    numerically for exact non-rational constants such as a polynomial evaluated at one of its roots,
+    which SymPy does not simplify."""
     if constant == 0:
         return True
     if constant.is_Rational or constant.has(sympy.Float):
@@ -90,8 +95,8 @@ def is_zero(constant: sympy.Expr) -> bool:
 
 
 def degree_bound(expr: sympy.Expr, symbols: set) -> int | None:
-    """The total degree of `expr` in `symbols` from its structure (nothing expanded), or None when it is not a
-    polynomial in them (a negative or symbolic power, a function of them)."""
+    """The total degree of `expr` in `symbols` from its structure (nothing expanded), or None when
+    it is not a polynomial in them (a negative or symbolic power, a function of them)."""
     if not expr.free_symbols & symbols:
         return 0
     if expr.is_Symbol:
@@ -108,7 +113,8 @@ def degree_bound(expr: sympy.Expr, symbols: set) -> int | None:
 
 
 def _high_degree_univariate(residuals: list) -> tuple | None:
-    """(residual, symbol, degree) for the first polynomial in one unknown of degree above SYMPY_DEGREE."""
+    """(residual, symbol, degree) for the first polynomial in one unknown of degree above
+    SYMPY_DEGREE."""
     for residual in residuals:
         if len(residual.free_symbols) == 1:
             degree = degree_bound(residual, residual.free_symbols)
@@ -117,8 +123,11 @@ def _high_degree_univariate(residuals: list) -> tuple | None:
     return None
 
 
-def _solve_by_real_roots(residuals: list, residual: sympy.Expr, symbol: sympy.Symbol, degree: int) -> dict:
-    """Step 2: try the real roots of `residual` in `symbol`, smallest first, solving the rest for each."""
+def _solve_by_real_roots(
+    residuals: list, residual: sympy.Expr, symbol: sympy.Symbol, degree: int
+) -> dict:
+    """Step 2: try the real roots of `residual` in `symbol`, smallest first, solving the rest for
+    each."""
     first_failure = None
     for root in real_roots(residual, symbol, degree):
         others = [other.xreplace({symbol: root}) for other in residuals if other is not residual]
@@ -132,11 +141,16 @@ def _solve_by_real_roots(residuals: list, residual: sympy.Expr, symbol: sympy.Sy
 def real_roots(residual: sympy.Expr, symbol: sympy.Symbol, degree: int) -> list:
     """The distinct real roots of a polynomial in `symbol`, ascending, exact; raises Unsolved."""
     if degree > MAX_DEGREE:
-        raise Unsolved("too_complex", f"{printable(residual)} = 0 has degree {degree} in {symbol}; the solver "
-                                      f"takes polynomials up to degree {MAX_DEGREE}")
+        raise Unsolved(
+            "too_complex",
+            f"{printable(residual)} = 0 has degree {degree} in {symbol}; the solver "
+            f"takes polynomials up to degree {MAX_DEGREE}",
+        )
     coefficients = [_rational(c) for c in sympy.Poly(residual, symbol).all_coeffs()]
     if None in coefficients:
-        raise Unsolved("non_numeric", f"{printable(residual)} = 0 has coefficients that are not real numbers")
+        raise Unsolved(
+            "non_numeric", f"{printable(residual)} = 0 has coefficients that are not real numbers"
+        )
     roots = list(dict.fromkeys(sympy.Poly(coefficients, symbol).real_roots(radicals=False)))
     if not roots:
         raise Unsolved("non_numeric", f"{printable(residual)} = 0 has no real root")
@@ -144,7 +158,8 @@ def real_roots(residual: sympy.Expr, symbol: sympy.Symbol, degree: int) -> list:
 
 
 def _rational(coefficient: sympy.Expr) -> sympy.Rational | None:
-    """A rational with the coefficient's value: exact for rationals, a float's decimal text, else 30 digits."""
+    """A rational with the coefficient's value: exact for rationals, a float's decimal text, else 30
+    digits."""
     if coefficient.is_Rational:
         return coefficient
     if coefficient.is_Float:
@@ -163,8 +178,11 @@ def _sympy_solve(residuals: list) -> dict:
     if not solutions:
         degrees = [degree_bound(residual, set(symbols)) for residual in residuals]
         if None not in degrees and max(degrees) > SYMPY_DEGREE:
-            raise Unsolved("unsolvable", f"sympy.solve found no solution of this polynomial system in several "
-                                         f"unknowns of degree {max(degrees)}; above degree {SYMPY_DEGREE} it may "
-                                         "miss roots that exist")
+            raise Unsolved(
+                "unsolvable",
+                f"sympy.solve found no solution of this polynomial system in several "
+                f"unknowns of degree {max(degrees)}; above degree {SYMPY_DEGREE} it may "
+                "miss roots that exist",
+            )
         raise Unsolved("unsolvable", "the system has no solution")
     return solutions[0]

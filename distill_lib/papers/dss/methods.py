@@ -1,11 +1,14 @@
 """Distilling step-by-step methods: standard finetuning and distillation, step-by-step, single-task.
 
 - `standard_ft`: input -> gold label; `standard_distill`: input -> the teacher's label.
-- `dss`: two tasks with prefixes, `predict: x -> y` (weight alpha) and `explain: x -> r` (weight 1 - alpha),
-  from one forward pass; `method.label_source: llm` trains the label task on the teacher's labels.
-- `single_task`: one target `{rationale} So the answer is {label}`; the label is the text after the last marker.
+- `dss`: two tasks with prefixes, `predict: x -> y` (weight alpha) and `explain: x -> r` (weight 1 -
+  alpha), from one forward pass; `method.label_source: llm` trains the label task on the teacher's
+  labels.
+- `single_task`: one target `{rationale} So the answer is {label}`; the label is the text after the
+  last marker.
 
-Deliberately left out: tokenization, the loss and the loop (distill_lib.train), scoring (papers.dss.scoring).
+Deliberately left out: tokenization, the loss and the loop (distill_lib.train), scoring
+(papers.dss.scoring).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ class StandardDistillation(StandardFinetuning):
 
 
 class DistillingStepByStep(StandardFinetuning):
-    """Label task (weight alpha) and rationale task (weight 1 - alpha), told apart by their prefixes."""
+    """Label task (weight alpha) and rationale task (weight 1 - alpha), told apart by their
+    prefixes."""
 
     def __init__(self, cfg: MethodConfig):
         super().__init__(cfg)
@@ -49,8 +53,10 @@ class DistillingStepByStep(StandardFinetuning):
 
     def rows(self, record: dict[str, Any]) -> list[Row]:
         pair = record.get("input_b", "")
-        return [Row(self.cfg.label_prefix + record["input"], record[self.label_key], 0, pair),
-                Row(self.cfg.rationale_prefix + record["input"], record["rationale"], 1, pair)]
+        return [
+            Row(self.cfg.label_prefix + record["input"], record[self.label_key], 0, pair),
+            Row(self.cfg.rationale_prefix + record["input"], record["rationale"], 1, pair),
+        ]
 
     def prompt(self, record: dict[str, Any], fmt: str = "label") -> Row:
         return Row(self.cfg.label_prefix + record["input"], "", 0, record.get("input_b", ""))
@@ -70,5 +76,9 @@ class SingleTask(StandardFinetuning):
         return label[:-1] if label.endswith(".") else label
 
 
-METHODS: dict[str, type[Method]] = {"standard_ft": StandardFinetuning, "standard_distill": StandardDistillation,
-                                    "dss": DistillingStepByStep, "single_task": SingleTask}
+METHODS: dict[str, type[Method]] = {
+    "standard_ft": StandardFinetuning,
+    "standard_distill": StandardDistillation,
+    "dss": DistillingStepByStep,
+    "single_task": SingleTask,
+}

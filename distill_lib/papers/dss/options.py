@@ -1,4 +1,5 @@
-"""Distilling step-by-step options, checked when the config loads (`data.options`, `method.options`, `extra`)."""
+"""Distilling step-by-step options, checked when the config loads (`data.options`, `method.options`,
+`extra`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class MethodOptions:
 
 @dataclass
 class Extra:
-    teacher_preview: list[str] = field(default_factory=list)  # datasets also sent to the live teacher (shown only)
-    teacher_datasets: list[str] = field(default_factory=list)  # the rationale stage's datasets (empty: the grid's)
-    exact_svamp: bool = False  # SVAMP scored by exact float equality, as the reference's eval (else isclose 1e-6)
+    # datasets also sent to the live teacher (shown only)
+    teacher_preview: list[str] = field(default_factory=list)
+    # the rationale stage's datasets (empty: the grid's)
+    teacher_datasets: list[str] = field(default_factory=list)
+    # SVAMP scored by exact float equality, as the reference's eval (else isclose 1e-6)
+    exact_svamp: bool = False

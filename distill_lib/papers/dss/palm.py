@@ -1,11 +1,13 @@
 """Released PaLM-540B outputs of the Distilling step-by-step release: reading and parsing.
 
-Each `<ds>/llm/{split}_CoT_{i}.json` is a JSON array of raw few-shot-CoT continuations, aligned by index with the
-split file; chunks are concatenated in numeric order. `parse_palm_output` applies the reference loader's rules
-(see ../shared/data/README.md "Parse rules" and the parity tests), including its quirks: a failed parse gives a
-blank rationale and label, and malformed labels are kept as they are.
+Each `<ds>/llm/{split}_CoT_{i}.json` is a JSON array of raw few-shot-CoT continuations, aligned by
+index with the split file; chunks are concatenated in numeric order. `parse_palm_output` applies the
+reference loader's rules (see ../shared/data/README.md "Parse rules" and the parity tests),
+including its quirks: a failed parse gives a blank rationale and label, and malformed labels are
+kept as they are.
 
-Deliberately left out: scoring against gold (distill_lib.papers.dss.data) and any cleaning beyond the reference's.
+Deliberately left out: scoring against gold (distill_lib.papers.dss.data) and any cleaning beyond
+the reference's.
 """
 
 from __future__ import annotations
@@ -65,13 +67,15 @@ def parse_palm_output(dataset: str, text: str) -> tuple[str, str]:
 
 
 def read_palm_outputs(data_dir: Path, dataset: str, split: str) -> list[str]:
-    """All raw completions for one split, chunks `{split}_CoT_{i}.json` concatenated in numeric order."""
+    """All raw completions for one split, chunks `{split}_CoT_{i}.json` concatenated in numeric
+    order."""
     folder = data_dir / "dss" / dataset / "llm"
     chunks = sorted(folder.glob(f"{split}_CoT_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
     if not chunks:
         raise DataUnavailable(
             f"no PaLM outputs for {dataset}/{split}: looked for {folder}/{split}_CoT_*.json "
-            "(they ship in datasets.zip of google-research/distilling-step-by-step)")
+            "(they ship in datasets.zip of google-research/distilling-step-by-step)"
+        )
     outputs: list[str] = []
     for chunk in chunks:
         try:
@@ -80,13 +84,15 @@ def read_palm_outputs(data_dir: Path, dataset: str, split: str) -> list[str]:
             raise ValueError(f"{chunk}: not valid JSON ({err})") from None
         bad = next((i for i, s in enumerate(items) if not isinstance(s, str)), None)
         if not isinstance(items, list) or bad is not None:
-            raise ValueError(f"{chunk}: expected a JSON array of strings (entry {bad} is not a string)")
+            raise ValueError(
+                f"{chunk}: expected a JSON array of strings (entry {bad} is not a string)"
+            )
         outputs.extend(items)
     return outputs
 
 
 def parse_teacher(dataset: str, text: str) -> Parsed:
-    """A live teacher's completion read with the release's rules (the templates' parser), so live and released
-    PaLM output go through one parser."""
+    """A live teacher's completion read with the release's rules (the templates' parser), so live
+    and released PaLM output go through one parser."""
     rationale, label = parse_palm_output(dataset, text)
     return Parsed(rationale, label, ok=bool(rationale.strip() and label.strip()))

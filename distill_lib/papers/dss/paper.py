@@ -20,5 +20,13 @@ def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
     return run_rationale_stage(cfg, stage_dir, PAPER, datasets, cfg.extra.teacher_preview)
 
 
-PAPER = Paper(name="dss", methods=METHODS, load_splits=load_splits, score=score, teacher_stage=teacher_stage,
-              render=render_dss, references=references, templates={name: name for name in DSS_DATASETS})
+PAPER = Paper(
+    name="dss",
+    methods=METHODS,
+    load_splits=load_splits,
+    score=score,
+    teacher_stage=teacher_stage,
+    render=render_dss,
+    references=references,
+    templates={name: name for name in DSS_DATASETS},
+)

@@ -1,13 +1,13 @@
 """The DSS results in the paper's layout, from a frame of cells (committed results or a run folder).
 
-- `dss_table`: method x dataset, `mean ± std (n seeds)` of test accuracy at the best-validation step, the
-  untrained row first, then the paper's T5-Base rows and the PaLM-540B few-shot row, each labelled (the numbers
-  and their sources: configs/references/dss.yaml).
-- `dss_vs_standard`: DSS minus standard finetuning per dataset, set against the seed spread (the larger of the
-  two seed standard deviations, and the standard error of the difference of means).
+- `dss_table`: method x dataset, `mean ± std (n seeds)` of test accuracy at the best-validation
+  step, the untrained row first, then the paper's T5-Base rows and the PaLM-540B few-shot row, each
+  labelled (the numbers and their sources: configs/references/dss.yaml).
+- `dss_vs_standard`: DSS minus standard finetuning per dataset, set against the seed spread (the
+  larger of the two seed standard deviations, and the standard error of the difference of means).
 - `claim_sentences`: one plain sentence per dataset from those numbers (nothing typed by hand).
-- `render_dss(frame, out)`: writes the tables (Markdown + CSV) and the figures into `out`, and returns the
-  Markdown block for the README.
+- `render_dss(frame, out)`: writes the tables (Markdown + CSV) and the figures into `out`, and
+  returns the Markdown block for the README.
 
 Deliberately left out: reading the records (distill_lib.plots.records) and training anything.
 """
@@ -37,7 +37,8 @@ def references() -> dict[str, Any]:
 
 
 def dss_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:
-    """method x dataset at the full training set, plus the paper's reference rows (labelled as such)."""
+    """method x dataset at the full training set, plus the paper's reference rows (labelled as
+    such)."""
     refs = references()
     full = frame[frame["fraction"] == 1.0]
     datasets = [d for d in NAMES if d in set(full["dataset"])]
@@ -47,18 +48,24 @@ def dss_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame
     rows = {}
     for method in methods:
         label = "untrained (step 0)" if method == UNTRAINED else f"ours: {method}"
-        rows[label] = {columns[d]: mean_std_cell(full[(full.method == method) & (full.dataset == d)][metric])
-                       for d in datasets}
+        rows[label] = {
+            columns[d]: mean_std_cell(full[(full.method == method) & (full.dataset == d)][metric])
+            for d in datasets
+        }
     for method, numbers in refs["t5_base"]["test_accuracy"].items():
-        rows[f"{refs['t5_base']['label']}: {method}"] = {columns[d]: f"{numbers[d]:.1f}" for d in datasets}
+        rows[f"{refs['t5_base']['label']}: {method}"] = {
+            columns[d]: f"{numbers[d]:.1f}" for d in datasets
+        }
     palm = refs["palm_few_shot"]
     rows[palm["label"]] = {columns[d]: f"{palm['test_accuracy'][d]:.1f}" for d in datasets}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def dss_vs_standard(frame: pd.DataFrame, metric: str = "test_at_best", base: str = "standard_ft",
-                    other: str = "dss") -> pd.DataFrame:
-    """Per dataset: both methods' mean, seed std and n, the difference, and the difference's standard error."""
+def dss_vs_standard(
+    frame: pd.DataFrame, metric: str = "test_at_best", base: str = "standard_ft", other: str = "dss"
+) -> pd.DataFrame:
+    """Per dataset: both methods' mean, seed std and n, the difference, and the difference's
+    standard error."""
     full = frame[frame["fraction"] == 1.0]
     rows = []
     for dataset in [d for d in NAMES if d in set(full["dataset"])]:
@@ -66,12 +73,21 @@ def dss_vs_standard(frame: pd.DataFrame, metric: str = "test_at_best", base: str
         b = full[(full.dataset == dataset) & (full.method == other)][metric]
         if len(a) and len(b):
             c = compare(a.tolist(), b.tolist())
-            rows.append({"dataset": dataset, **{k.replace("a ", f"{base} ").replace("b ", f"{other} "): v
-                                                for k, v in c.items()}})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    **{
+                        k.replace("a ", f"{base} ").replace("b ", f"{other} "): v
+                        for k, v in c.items()
+                    },
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def claim_sentences(comparison: pd.DataFrame, base: str = "standard_ft", other: str = "dss") -> list[str]:
+def claim_sentences(
+    comparison: pd.DataFrame, base: str = "standard_ft", other: str = "dss"
+) -> list[str]:
     """One sentence per dataset: who is ahead, by how much, against the seed spread."""
     sentences = []
     for row in comparison.to_dict(orient="records"):
@@ -80,45 +96,108 @@ def claim_sentences(comparison: pd.DataFrame, base: str = "standard_ft", other: 
     return sentences
 
 
-def split_axes(frame: pd.DataFrame, cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(the profile's student on gold labels, the model-size axis, the unlabelled setting) of a frame."""
+def split_axes(
+    frame: pd.DataFrame, cfg: ExperimentConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the profile's student on gold labels, the model-size axis, the unlabelled setting) of a
+    frame."""
     gold = frame["label_source"].fillna("gold") != "llm"
     main = frame[gold & (frame["student"] == cfg.student.name)]
     grid = cfg.grid
-    sizes = frame[gold & (frame["fraction"] == 1.0) & frame["dataset"].isin(grid.student_datasets)
-                  & frame["method"].isin(grid.student_methods)] if grid.students else frame.iloc[0:0]
+    sizes = (
+        frame[
+            gold
+            & (frame["fraction"] == 1.0)
+            & frame["dataset"].isin(grid.student_datasets)
+            & frame["method"].isin(grid.student_methods)
+        ]
+        if grid.students
+        else frame.iloc[0:0]
+    )
     unlabelled = frame[~gold & (frame["student"] == cfg.student.name)]
     return main, sizes, unlabelled
 
 
-def _figures(main: pd.DataFrame, sizes: pd.DataFrame, unlabelled: pd.DataFrame, out: Path, title: str,
-             note: str) -> None:
+def _figures(
+    main: pd.DataFrame,
+    sizes: pd.DataFrame,
+    unlabelled: pd.DataFrame,
+    out: Path,
+    title: str,
+    note: str,
+) -> None:
     palm = references()["palm_few_shot"]["test_accuracy"]
     names = {"x_order": list(NAMES), "hue_order": list(METHOD_ORDER)}
     accuracy = "test accuracy (%), best-validation step"
     full = main[main["fraction"] == 1.0]
-    save(grouped_bars(full, "dataset", "test_at_best", "method", f"{title}\n{accuracy}", accuracy, reference=palm,
-                      note=note, **names), out / "method_by_dataset.png")
+    save(
+        grouped_bars(
+            full,
+            "dataset",
+            "test_at_best",
+            "method",
+            f"{title}\n{accuracy}",
+            accuracy,
+            reference=palm,
+            note=note,
+            **names,
+        ),
+        out / "method_by_dataset.png",
+    )
     trained = main[main["method"] != UNTRAINED]
     curve = trained[trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1]
-    for part, name, what in ((curve, "data_fraction", "gold labels"), (unlabelled, "unlabelled", "teacher labels")):
+    for part, name, what in (
+        (curve, "data_fraction", "gold labels"),
+        (unlabelled, "unlabelled", "teacher labels"),
+    ):
         if len(part):
             frame = part.assign(percent=100 * part["fraction"])
-            save(curves(frame, "percent", "test_at_best", "method", "dataset", f"{title}: {what}, {accuracy}",
-                        "% of the training set", accuracy, note=note, panel_order=list(NAMES)),
-                 out / f"{name}.png")
+            save(
+                curves(
+                    frame,
+                    "percent",
+                    "test_at_best",
+                    "method",
+                    "dataset",
+                    f"{title}: {what}, {accuracy}",
+                    "% of the training set",
+                    accuracy,
+                    note=note,
+                    panel_order=list(NAMES),
+                ),
+                out / f"{name}.png",
+            )
     if sizes["student"].nunique() > 1:
-        save(curves(sizes, "student_params", "test_at_best", "method", "dataset",
-                    f"{title}: {accuracy} against student size", "student parameters", accuracy, log_x=True,
-                    reference=palm, note=note, panel_order=list(NAMES)), out / "model_size.png")
+        save(
+            curves(
+                sizes,
+                "student_params",
+                "test_at_best",
+                "method",
+                "dataset",
+                f"{title}: {accuracy} against student size",
+                "student parameters",
+                accuracy,
+                log_x=True,
+                reference=palm,
+                note=note,
+                panel_order=list(NAMES),
+            ),
+            out / "model_size.png",
+        )
     history, losses = training_frames(trained[trained["fraction"] == 1.0])
-    save(training_curves(history, losses, f"{title}: training curves", note), out / "training_curves.png")
+    save(
+        training_curves(history, losses, f"{title}: training curves", note),
+        out / "training_curves.png",
+    )
 
 
 def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:
-    """Tables and figures into `out`; returns the README's Markdown block (table + comparison sentences).
+    """Tables and figures into `out`; returns the README's Markdown block (table + comparison
+    sentences).
 
-    `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and is printed on every figure.
+    `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and is printed on
+    every figure.
     """
     main, sizes, unlabelled = split_axes(frame, cfg)
     table = dss_table(main)
@@ -126,12 +205,20 @@ def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str 
     write_table(numeric_table(main), out / "dss_results_numeric", note)
     comparison = dss_vs_standard(main)
     write_table(comparison.round(2), out / "dss_vs_standard_ft", note)
-    _figures(main, sizes, unlabelled, out, f"{cfg.name} / {cfg.profile}: student {cfg.student.name}", note)
+    _figures(
+        main,
+        sizes,
+        unlabelled,
+        out,
+        f"{cfg.name} / {cfg.profile}: student {cfg.student.name}",
+        note,
+    )
     sentences = "\n".join(f"- {s}" for s in claim_sentences(comparison))
     return f"{table.to_markdown()}\n\n{sentences}\n"
 
 
 def numeric_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:
-    """method, dataset, fraction: mean, std and n of `metric` over seeds, as numbers (for CSV readers)."""
+    """method, dataset, fraction: mean, std and n of `metric` over seeds, as numbers (for CSV
+    readers)."""
     grouped = frame.groupby(["method", "dataset", "fraction"])[metric]
     return grouped.agg(["mean", "std", "count"]).rename(columns={"count": "n"}).round(3)

@@ -1,10 +1,12 @@
-"""The DSS notebooks' evaluation and figure steps as library calls (notebooks 04 and 05 only display).
+"""The DSS notebooks' evaluation and figure steps as library calls (notebooks 04 and 05 only
+display).
 
-- `evaluation_stage(cfg, stage_dir)`: the cells of the grid in the run folder, test accuracy at the best and at
-  the last step (mean ± std over seeds), skipped cells with reasons; written to stage_dir/metrics.json.
+- `evaluation_stage(cfg, stage_dir)`: the cells of the grid in the run folder, test accuracy at the
+  best and at the last step (mean ± std over seeds), skipped cells with reasons; written to
+  stage_dir/metrics.json.
 - `figures_stage(cfg, stage_dir)`: the results table, the comparison sentences and the figures into
-  figures/<experiment>/<profile>/ from the committed results (real profiles) or the run folder (smoke, every
-  artifact labelled as meaningless); the figure list into stage_dir/metrics.json.
+  figures/<experiment>/<profile>/ from the committed results (real profiles) or the run folder
+  (smoke, every artifact labelled as meaningless); the figure list into stage_dir/metrics.json.
 
 Deliberately left out: training (distill_lib.experiment) and the table layout (papers.dss.report).
 """
@@ -34,11 +36,20 @@ class Evaluation:
 def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> Evaluation:
     cells, skipped = collect_cells(cfg)
     order = {"datasets": cfg.grid.datasets, "methods": [UNTRAINED, *cfg.grid.methods]}
-    result = Evaluation(cells, skipped, mean_std_table(cells, "test_at_best", **order),
-                        mean_std_table(cells, "test_at_last", **order))
-    write_json(stage_dir / "metrics.json", {"test_at_best": result.at_best.to_dict(),
-                                            "test_at_last": result.at_last.to_dict(),
-                                            "skipped": skipped.to_dict(orient="records")})
+    result = Evaluation(
+        cells,
+        skipped,
+        mean_std_table(cells, "test_at_best", **order),
+        mean_std_table(cells, "test_at_last", **order),
+    )
+    write_json(
+        stage_dir / "metrics.json",
+        {
+            "test_at_best": result.at_best.to_dict(),
+            "test_at_last": result.at_last.to_dict(),
+            "skipped": skipped.to_dict(orient="records"),
+        },
+    )
     return result
 
 

@@ -10,7 +10,14 @@ from distill_lib.papers.math.scoring import score
 from distill_lib.papers.math.splits import load_math_splits
 from distill_lib.papers.math.stage import run_teacher_stage
 
-PAPER = Paper(name="math", methods=METHODS, load_splits=load_math_splits, score=score,
-              teacher_stage=run_teacher_stage, references=references, summarize=summarize,
-              render=render_math,
-              templates={"cot": "math_cot", "pot": "math_pot", "eot": "math_eot"})
+PAPER = Paper(
+    name="math",
+    methods=METHODS,
+    load_splits=load_math_splits,
+    score=score,
+    teacher_stage=run_teacher_stage,
+    references=references,
+    summarize=summarize,
+    render=render_math,
+    templates={"cot": "math_cot", "pot": "math_pot", "eot": "math_eot"},
+)

@@ -1,6 +1,6 @@
-"""Math teacher completions (the math templates' parser): the rationale is the text itself (steps, program or
-equations, cut before any next "Question:"); the label stays '' because answers are verified elsewhere
-(distill_lib.verify). `ok` only says the text has the format's expected ending.
+"""Math teacher completions (the math templates' parser): the rationale is the text itself (steps,
+program or equations, cut before any next "Question:"); the label stays '' because answers are
+verified elsewhere (distill_lib.verify). `ok` only says the text has the format's expected ending.
 
 Deliberately left out: verification (papers.math.stage, distill_lib.verify).
 """

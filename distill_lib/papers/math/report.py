@@ -1,13 +1,16 @@
-"""Math evaluation read back from a cell's `predictions.jsonl`: accuracy per benchmark and thought format, and
-the two labelled ETD extensions (eotd.md §2.6: NOT the paper's method, which reports each thought separately).
+"""Math evaluation read back from a cell's `predictions.jsonl`: accuracy per benchmark and thought
+format, and the two labelled ETD extensions (eotd.md §2.6: NOT the paper's method, which reports
+each thought separately).
 
-- fallback: take the PoT answer; when its verification failed (no answer), the EoT answer; then the CoT answer.
-- vote: majority over the three verified answers (answers within 1e-3 count as equal); ties go to the
-  answer with the best priority pot > eot > cot; no answer at all counts as wrong.
-Rows come from `distill_lib.experiment` (id, format, prediction, label, correct, answer); math test ids are
-`<benchmark>/<id>` (distill_lib.papers.math.splits), so every number here can be split by benchmark.
-`math_results(cfg)` gathers the math cells of cfg's grid into one long table; `paper_vs_ours` sets it beside the spec's
-reference points (configs/references/math.yaml, each with its source tag).
+- fallback: take the PoT answer; when its verification failed (no answer), the EoT answer; then the
+  CoT answer.
+- vote: majority over the three verified answers (answers within 1e-3 count as equal); ties go to
+  the answer with the best priority pot > eot > cot; no answer at all counts as wrong.
+Rows come from `distill_lib.experiment` (id, format, prediction, label, correct, answer); math test
+ids are `<benchmark>/<id>` (distill_lib.papers.math.splits), so every number here can be split by
+benchmark. `math_results(cfg)` gathers the math cells of cfg's grid into one long table;
+`paper_vs_ours` sets it beside the spec's reference points (configs/references/math.yaml, each with
+its source tag).
 
 Deliberately left out: generation and verification (the cell already stored the verified answers).
 """
@@ -60,34 +63,64 @@ def _by_example(rows: list[dict[str, Any]]) -> dict[str, tuple[float, dict[str, 
 
 
 def ensemble_scores(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """{benchmark: {"fallback": acc %, "vote": acc %, "n": examples}} plus "all" over every example."""
+    """{benchmark: {"fallback": acc %, "vote": acc %, "n": examples}} plus "all" over every
+    example.
+    """
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: {"fallback": [], "vote": []})
     for example_id, (gold, answers) in _by_example(rows).items():
         for name, pick in (("fallback", fallback_answer), ("vote", vote_answer)):
             correct = answers_match(pick(answers), gold)
             hits[benchmark_of(example_id)][name].append(correct)
             hits["all"][name].append(correct)
-    return {bench: {name: 100.0 * sum(v) / max(len(v), 1) for name, v in scores.items()}
-            | {"n": len(scores["vote"])} for bench, scores in hits.items()}
+    return {
+        bench: {name: 100.0 * sum(v) / max(len(v), 1) for name, v in scores.items()}
+        | {"n": len(scores["vote"])}
+        for bench, scores in hits.items()
+    }
 
 
 def accuracy_by_benchmark(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Long table: benchmark, format, accuracy %, n (from the stored `correct` flags)."""
-    frame = pd.DataFrame([{"benchmark": benchmark_of(r["id"]), "format": r["format"],
-                           "correct": bool(r.get("correct"))} for r in rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "benchmark": benchmark_of(r["id"]),
+                "format": r["format"],
+                "correct": bool(r.get("correct")),
+            }
+            for r in rows
+        ]
+    )
     if frame.empty:
         return pd.DataFrame(columns=["benchmark", "format", "accuracy", "n"])
-    table = frame.groupby(["benchmark", "format"], sort=False)["correct"].agg(["mean", "count"]).reset_index()
-    return table.assign(accuracy=100.0 * table["mean"]).rename(columns={"count": "n"}).drop(columns="mean")
+    table = (
+        frame.groupby(["benchmark", "format"], sort=False)["correct"]
+        .agg(["mean", "count"])
+        .reset_index()
+    )
+    return (
+        table.assign(accuracy=100.0 * table["mean"])
+        .rename(columns={"count": "n"})
+        .drop(columns="mean")
+    )
 
 
 def summarize(records: list[dict[str, Any]], scores: dict[str, Any]) -> dict[str, Any]:
-    """What a cell's result record keeps of its test scores: accuracy (%) per benchmark and thought, n per
-    benchmark, and for a cell tested on several thoughts the labelled fallback* / vote* extensions."""
-    rows = [{"id": r["id"], "format": fmt, "label": r["label"], "correct": value["correct"][i],
-             "answer": value["answers"][i]}
-            for fmt, value in scores.items() if isinstance(value, dict) and "answers" in value
-            for i, r in enumerate(records)]
+    """What a cell's result record keeps of its test scores: accuracy (%) per benchmark and thought,
+    n per benchmark, and for a cell tested on several thoughts the labelled fallback* / vote*
+    extensions."""
+    rows = [
+        {
+            "id": r["id"],
+            "format": fmt,
+            "label": r["label"],
+            "correct": value["correct"][i],
+            "answer": value["answers"][i],
+        }
+        for fmt, value in scores.items()
+        if isinstance(value, dict) and "answers" in value
+        for i, r in enumerate(records)
+    ]
     return summary_of_rows(rows)
 
 
@@ -106,9 +139,11 @@ def summary_of_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def math_results(cfg: ExperimentConfig, extensions: bool = True) -> pd.DataFrame:
-    """Every finished cell of cfg's grid as rows: pool, method, seed, benchmark, thought, accuracy, n.
+    """Every finished cell of cfg's grid as rows: pool, method, seed, benchmark, thought, accuracy,
+    n.
 
-    ETD-style cells (more than one format) also get the labelled rows thought = "fallback*" and "vote*".
+    ETD-style cells (more than one format) also get the labelled rows thought = "fallback*" and
+    "vote*".
     """
     frames = []
     for cell in grid_cells(cfg):
@@ -118,20 +153,34 @@ def math_results(cfg: ExperimentConfig, extensions: bool = True) -> pd.DataFrame
         rows = read_math_predictions(path)
         table = accuracy_by_benchmark(rows).rename(columns={"format": "thought"})
         if extensions and len({r["format"] for r in rows}) > 1:
-            extra = [{"benchmark": bench, "thought": f"{name}*", "accuracy": scores[name], "n": scores["n"]}
-                     for bench, scores in ensemble_scores(rows).items() if bench != "all"
-                     for name in ("fallback", "vote")]
+            extra = [
+                {
+                    "benchmark": bench,
+                    "thought": f"{name}*",
+                    "accuracy": scores[name],
+                    "n": scores["n"],
+                }
+                for bench, scores in ensemble_scores(rows).items()
+                if bench != "all"
+                for name in ("fallback", "vote")
+            ]
             table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-        frames.append(table.assign(pool=cell.data.dataset, method=cell.method.name, seed=cell.train.seed))
+        frames.append(
+            table.assign(pool=cell.data.dataset, method=cell.method.name, seed=cell.train.seed)
+        )
     columns = ["pool", "method", "seed", "benchmark", "thought", "accuracy", "n"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
 
 
 REFERENCES = PROJECT_ROOT / "configs" / "references" / "math.yaml"
 
 
 def references() -> list[dict[str, Any]]:
-    """The spec's reference points with their sources (configs/references/math.yaml); none is ours."""
+    """The spec's reference points with their sources (configs/references/math.yaml); none is
+    ours.
+    """
     return yaml.safe_load(REFERENCES.read_text())
 
 
@@ -139,8 +188,11 @@ def paper_vs_ours(results: pd.DataFrame, pool: str | None = None) -> pd.DataFram
     """The spec's reference points beside our mean over seeds (n/a where we have no such cell)."""
     rows = []
     for ref in references():
-        mine = results[(results["method"] == ref["method"]) & (results["thought"] == ref["thought"])
-                       & (results["benchmark"] == ref["benchmark"])]
+        mine = results[
+            (results["method"] == ref["method"])
+            & (results["thought"] == ref["thought"])
+            & (results["benchmark"] == ref["benchmark"])
+        ]
         if pool is not None:
             mine = mine[mine["pool"] == pool]
         ours = round(float(mine["accuracy"].mean()), 2) if len(mine) else None

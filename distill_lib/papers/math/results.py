@@ -1,14 +1,18 @@
-"""The math results in the layout of the EoTD paper's main table, from a frame of cells (committed records).
+"""The math results in the layout of the EoTD paper's main table, from a frame of cells (committed
+records).
 
-- `math_table`: one row per method and tested thought (CoTD / PoTD / EoTD on their own thought, ETD on each
-  thought and the labelled fallback* / vote* extensions, the untrained student on each thought), one column per
-  benchmark (`mean ± std (n seeds)` of test accuracy, the number of test questions in the header), then the
-  reference rows, labelled as other models (configs/references/math.yaml).
-- `claim_sentences`: programs vs chain-of-thought, equations vs chain-of-thought, ETD vs the single-thought
-  students, per benchmark, against the seed spread (distill_lib.plots.compare).
-- `render_math(frame, out, cfg, note)`: the tables and the accuracy figure into `out`; returns the README block.
+- `math_table`: one row per method and tested thought (CoTD / PoTD / EoTD on their own thought, ETD
+  on each thought and the labelled fallback* / vote* extensions, the untrained student on each
+  thought), one column per benchmark (`mean ± std (n seeds)` of test accuracy, the number of test
+  questions in the header), then the reference rows, labelled as other models
+  (configs/references/math.yaml).
+- `claim_sentences`: programs vs chain-of-thought, equations vs chain-of-thought, ETD vs the
+  single-thought students, per benchmark, against the seed spread (distill_lib.plots.compare).
+- `render_math(frame, out, cfg, note)`: the tables and the accuracy figure into `out`; returns the
+  README block.
 
-Deliberately left out: scoring (papers.math.scoring / report) and the teacher data's yield (notebook 06).
+Deliberately left out: scoring (papers.math.scoring / report) and the teacher data's yield (notebook
+06).
 """
 
 from __future__ import annotations
@@ -38,14 +42,26 @@ def long_results(frame: pd.DataFrame) -> pd.DataFrame:
         summary = cell.summary or {}
         for bench, by_thought in summary.get("accuracy", {}).items():
             for thought, accuracy in by_thought.items():
-                rows.append({"method": cell.method, "seed": cell.seed, "benchmark": bench, "thought": thought,
-                             "accuracy": accuracy, "n": summary["n"][bench]})
+                rows.append(
+                    {
+                        "method": cell.method,
+                        "seed": cell.seed,
+                        "benchmark": bench,
+                        "thought": thought,
+                        "accuracy": accuracy,
+                        "n": summary["n"][bench],
+                    }
+                )
     return pd.DataFrame(rows, columns=["method", "seed", "benchmark", "thought", "accuracy", "n"])
 
 
 def _systems(results: pd.DataFrame) -> list[tuple[str, str]]:
     present = set(zip(results["method"], results["thought"], strict=True))
-    order = [(m, t) for m in METHOD_ORDER for t in (*METHOD_FORMATS.get(m, ("cot", "pot", "eot")), *EXTENSIONS)]
+    order = [
+        (m, t)
+        for m in METHOD_ORDER
+        for t in (*METHOD_FORMATS.get(m, ("cot", "pot", "eot")), *EXTENSIONS)
+    ]
     return [pair for pair in order if pair in present]
 
 
@@ -57,31 +73,44 @@ def math_table(results: pd.DataFrame) -> pd.DataFrame:
     for method, thought in _systems(results):
         part = results[(results.method == method) & (results.thought == thought)]
         label = f"untrained ({thought})" if method == UNTRAINED else f"ours: {method} ({thought})"
-        rows[label] = {columns[b]: mean_std_cell(part[part.benchmark == b]["accuracy"]) for b in benches}
+        rows[label] = {
+            columns[b]: mean_std_cell(part[part.benchmark == b]["accuracy"]) for b in benches
+        }
     for ref in references():
         if ref["benchmark"] in columns:
             rows[f"other model: {ref['who']}"] = {c: "—" for c in columns.values()} | {
-                columns[ref["benchmark"]]: f"{ref['reference']:.1f}"}
+                columns[ref["benchmark"]]: f"{ref['reference']:.1f}"
+            }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def claim_sentences(results: pd.DataFrame) -> list[str]:
     def accuracies(method: str, thought: str, bench: str) -> list[float]:
-        part = results[(results.method == method) & (results.thought == thought) & (results.benchmark == bench)]
+        part = results[
+            (results.method == method) & (results.thought == thought) & (results.benchmark == bench)
+        ]
         return part["accuracy"].tolist()
 
-    pairs = [("programs vs chain-of-thought", ("cotd", "cot"), ("potd", "pot")),
-             ("equations vs chain-of-thought", ("cotd", "cot"), ("eotd", "eot")),
-             ("ETD vs the PoTD student, both on programs", ("potd", "pot"), ("etd", "pot")),
-             ("ETD vs the EoTD student, both on equations", ("eotd", "eot"), ("etd", "eot")),
-             ("ETD vs the CoTD student, both on chain-of-thought", ("cotd", "cot"), ("etd", "cot"))]
+    pairs = [
+        ("programs vs chain-of-thought", ("cotd", "cot"), ("potd", "pot")),
+        ("equations vs chain-of-thought", ("cotd", "cot"), ("eotd", "eot")),
+        ("ETD vs the PoTD student, both on programs", ("potd", "pot"), ("etd", "pot")),
+        ("ETD vs the EoTD student, both on equations", ("eotd", "eot"), ("etd", "eot")),
+        ("ETD vs the CoTD student, both on chain-of-thought", ("cotd", "cot"), ("etd", "cot")),
+    ]
     sentences = []
     for what, a, b in pairs:
         for bench in [x for x in NAMES if x in set(results["benchmark"])]:
             va, vb = accuracies(*a, bench), accuracies(*b, bench)
             if va and vb:
-                sentences.append(claim(f"{NAMES[bench]}, {what}", f"{a[0]} ({a[1]})", f"{b[0]} ({b[1]})",
-                                       compare(va, vb)))
+                sentences.append(
+                    claim(
+                        f"{NAMES[bench]}, {what}",
+                        f"{a[0]} ({a[1]})",
+                        f"{b[0]} ({b[1]})",
+                        compare(va, vb),
+                    )
+                )
     return sentences
 
 
@@ -90,28 +119,50 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
     table = math_table(results)
     write_table(table, out / "math_results", note)
     write_table(results, out / "math_results_long", note)
-    title = f"{cfg.name} / {cfg.profile}: student {cfg.student.name}\ntest accuracy (%), verified answers"
+    title = (
+        f"{cfg.name} / {cfg.profile}: student {cfg.student.name}"
+        "\ntest accuracy (%), verified answers"
+    )
     bars = results.assign(system=results["method"] + " (" + results["thought"] + ")")
-    save(grouped_bars(bars, "benchmark", "accuracy", "system", title, "test accuracy (%)", note=note,
-                      x_order=list(NAMES), hue_order=[f"{m} ({t})" for m, t in _systems(results)]),
-         out / "math_by_benchmark.png")
+    save(
+        grouped_bars(
+            bars,
+            "benchmark",
+            "accuracy",
+            "system",
+            title,
+            "test accuracy (%)",
+            note=note,
+            x_order=list(NAMES),
+            hue_order=[f"{m} ({t})" for m, t in _systems(results)],
+        ),
+        out / "math_by_benchmark.png",
+    )
     trained = frame[frame["method"] != UNTRAINED]
     history, losses = training_frames(trained)
-    save(training_curves(history, losses, f"{cfg.name} / {cfg.profile}: training curves", note),
-         out / "training_curves.png")
+    save(
+        training_curves(history, losses, f"{cfg.name} / {cfg.profile}: training curves", note),
+        out / "training_curves.png",
+    )
     sentences = "\n".join(f"- {s}" for s in claim_sentences(results))
     return f"{table.to_markdown()}\n\n{sentences}\n{teacher_yields(cfg)}"
 
 
 def teacher_yields(cfg: ExperimentConfig) -> str:
-    """A line per committed teacher stage: the thoughts verified per format (and whether EoT was derived)."""
+    """A line per committed teacher stage: the thoughts verified per format (and whether EoT was
+    derived)."""
     lines = []
     for name, record in read_stage_results(cfg.name, cfg.profile).items():
         formats = record["stats"]["formats"]
         parts = []
         for fmt, s in formats.items():
             derived = ", derived" if s.get("derived") else ""
-            parts.append(f"{fmt} {s['n_kept']:,} of {s['n_in']:,} ({100 * s['yield']:.1f}%{derived})")
-        lines.append(f"- Teacher data ({name.removeprefix('teacher-')}), verified against gold: " + "; ".join(parts)
-                     + ".")
+            parts.append(
+                f"{fmt} {s['n_kept']:,} of {s['n_in']:,} ({100 * s['yield']:.1f}%{derived})"
+            )
+        lines.append(
+            f"- Teacher data ({name.removeprefix('teacher-')}), verified against gold: "
+            + "; ".join(parts)
+            + "."
+        )
     return ("\n" + "\n".join(lines) + "\n") if lines else ""

@@ -1,10 +1,13 @@
-"""The math notebooks' evaluation and figure steps as library calls (notebooks 08 and 09 only display).
+"""The math notebooks' evaluation and figure steps as library calls (notebooks 08 and 09 only
+display).
 
-- `evaluation_stage(cfg, stage_dir)`: every finished cell's accuracy per benchmark and thought (ETD also the
-  labelled fallback* and vote* extensions), the skipped cells with reasons; into stage_dir/metrics.json.
-- `figures_stage(cfg, stage_dir)`: accuracy bars per pool, the teacher's verified yield per format, the reference
-  points beside ours, and the main table (papers.math.results: committed results for real profiles, the run
-  folder for smoke) into figures/<experiment>/<profile>/; the figure list into stage_dir/metrics.json.
+- `evaluation_stage(cfg, stage_dir)`: every finished cell's accuracy per benchmark and thought (ETD
+  also the labelled fallback* and vote* extensions), the skipped cells with reasons; into
+  stage_dir/metrics.json.
+- `figures_stage(cfg, stage_dir)`: accuracy bars per pool, the teacher's verified yield per format,
+  the reference points beside ours, and the main table (papers.math.results: committed results for
+  real profiles, the run folder for smoke) into figures/<experiment>/<profile>/; the figure list
+  into stage_dir/metrics.json.
 
 Deliberately left out: scoring (papers.math.scoring) and the ensembles' rules (papers.math.report).
 """
@@ -25,14 +28,19 @@ from distill_lib.plots.results import cells_frame, collect_cells, smoke_note, wr
 from distill_lib.runs import figures_dir, write_json
 
 
-def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def evaluation_stage(
+    cfg: ExperimentConfig, stage_dir: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(long results, pool x method x thought by benchmark table, skipped cells)."""
     results = math_results(cfg)
     _, skipped = collect_cells(cfg)
-    table = results.pivot_table(index=["pool", "method", "thought"], columns="benchmark", values="accuracy",
-                                aggfunc="mean").round(2)
-    write_json(stage_dir / "metrics.json", {"rows": results.to_dict(orient="records"),
-                                            "skipped": skipped.to_dict(orient="records")})
+    table = results.pivot_table(
+        index=["pool", "method", "thought"], columns="benchmark", values="accuracy", aggfunc="mean"
+    ).round(2)
+    write_json(
+        stage_dir / "metrics.json",
+        {"rows": results.to_dict(orient="records"), "skipped": skipped.to_dict(orient="records")},
+    )
     return results, table, skipped
 
 
@@ -43,13 +51,32 @@ def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame,
     for pool in results["pool"].unique():
         rows = results[results["pool"] == pool]
         bars = rows.assign(system=rows["method"] + ":" + rows["thought"])
-        title = f"{pool} / {cfg.profile}: student {cfg.student.name}\ntest accuracy (%), verified answers"
-        save(grouped_bars(bars, "benchmark", "accuracy", "system", title, "test accuracy (%)", note=note,
-                          x_order=list(BENCHMARKS)), out / f"accuracy_{pool}.png")
-    save(yield_bars(teacher_yields(cfg), f"{cfg.name} / {cfg.profile}: teacher thoughts verified (%)", note),
-         out / "yield_per_format.png")
+        title = (
+            f"{pool} / {cfg.profile}: student {cfg.student.name}"
+            "\ntest accuracy (%), verified answers"
+        )
+        save(
+            grouped_bars(
+                bars,
+                "benchmark",
+                "accuracy",
+                "system",
+                title,
+                "test accuracy (%)",
+                note=note,
+                x_order=list(BENCHMARKS),
+            ),
+            out / f"accuracy_{pool}.png",
+        )
+    save(
+        yield_bars(
+            teacher_yields(cfg), f"{cfg.name} / {cfg.profile}: teacher thoughts verified (%)", note
+        ),
+        out / "yield_per_format.png",
+    )
     versus = paper_vs_ours(results)
     write_table(versus, out / "paper_vs_ours", note)
-    render_math(cells_frame(cfg), out, cfg, note)  # the main table: committed results for real profiles
+    # the main table: committed results for real profiles
+    render_math(cells_frame(cfg), out, cfg, note)
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return versus, out

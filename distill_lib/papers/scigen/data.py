@@ -1,15 +1,19 @@
 """SciGen (Moosavi et al. 2021): load scientific tables and their descriptions as shared records.
 
-A SciGen file is a JSON object keyed "0".."N-1"; each entry holds `table_caption`, `table_column_names`,
-`table_content_values` (rows of strings) and `text` (sentences joined with `[CONTINUE]`). This module (the
-`Table` itself is shared, in distill_lib.data.table, since table metrics use it too):
-  - `linearize(table)`: the SciGen baseline input `<R> <C> h1 <C> h2 <R> <C> v11 ... <CAP> caption`, cells verbatim;
+A SciGen file is a JSON object keyed "0".."N-1"; each entry holds `table_caption`,
+`table_column_names`, `table_content_values` (rows of strings) and `text` (sentences joined with
+`[CONTINUE]`). This module (the `Table` itself is shared, in distill_lib.data.table, since table
+metrics use it too):
+  - `linearize(table)`: the SciGen baseline input `<R> <C> h1 <C> h2 <R> <C> v11 ... <CAP> caption`,
+    cells verbatim;
   - `load_scigen(split, data_dir, size)`: records with id `{split}-{key}`, input = linearized table,
     label = `clean_text(text)` and extra columns `table` (JSON), `paper_id`, `caption`.
-A ragged row or a missing field raises `ScigenFormatError` naming the file, key and field; nothing is repaired.
+A ragged row or a missing field raises `ScigenFormatError` naming the file, key and field; nothing
+is repaired.
 
-Deliberately left out: the teacher prompt, the `<COT>` distilled pairs and any stripping of markup from the
-model input (an ablation, not the reference behaviour). `[HTML]`/`[URL]` markup is kept everywhere.
+Deliberately left out: the teacher prompt, the `<COT>` distilled pairs and any stripping of markup
+from the model input (an ablation, not the reference behaviour). `[HTML]`/`[URL]` markup is kept
+everywhere.
 """
 
 from __future__ import annotations
@@ -35,9 +39,16 @@ UPSTREAM_PATHS = {
     ("train", "large"): "dataset/train/large/train.zip",
     ("dev", "large"): "dataset/development/large/dev.json",
 }
-HUB_SPLITS = {"train": "train", "dev": "validation"}  # kasnerz/scigen split names (not verified offline)
+# kasnerz/scigen split names (not verified offline)
+HUB_SPLITS = {"train": "train", "dev": "validation"}
 SPLITS = ("train", "dev", "test-CL", "test-Other", "test")
-REQUIRED_FIELDS = ("paper_id", "table_caption", "table_column_names", "table_content_values", "text")
+REQUIRED_FIELDS = (
+    "paper_id",
+    "table_caption",
+    "table_column_names",
+    "table_content_values",
+    "text",
+)
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -52,7 +63,8 @@ def clean_text(text: str) -> str:
 
 
 def linearize(table: Table) -> str:
-    """`<R> <C> h1 <C> h2 <R> <C> v11 <C> v12 ... <CAP> caption`: SciGen's convert_json_files.py, cells verbatim."""
+    """`<R> <C> h1 <C> h2 <R> <C> v11 <C> v12 ... <CAP> caption`: SciGen's convert_json_files.py,
+    cells verbatim."""
     rows = [table.header, *table.rows]
     text = " ".join("<R> <C> " + " <C> ".join(row) for row in rows)
     return f"{text} <CAP> {table.caption}"
@@ -72,15 +84,24 @@ def table_from_entry(entry: dict[str, Any], where: str) -> Table:
         if not isinstance(row, list) or not all(isinstance(c, str) for c in row):
             raise ScigenFormatError(f"{where}: table_content_values[{i}] must be a list of strings")
         if len(row) != len(header):
-            raise ScigenFormatError(f"{where}: table_content_values[{i}] has {len(row)} cells but "
-                                    f"table_column_names has {len(header)}")
+            raise ScigenFormatError(
+                f"{where}: table_content_values[{i}] has {len(row)} cells but "
+                f"table_column_names has {len(header)}"
+            )
     return Table(caption=entry["table_caption"], header=list(header), rows=[list(r) for r in rows])
 
 
 def entry_to_record(split: str, key: str, entry: dict[str, Any], where: str) -> dict[str, Any]:
     table = table_from_entry(entry, where)
-    return make_record(f"{split}-{key}", linearize(table), clean_text(entry["text"]), format="text",
-                       table=json.dumps(table.to_dict()), paper_id=entry["paper_id"], caption=table.caption)
+    return make_record(
+        f"{split}-{key}",
+        linearize(table),
+        clean_text(entry["text"]),
+        format="text",
+        table=json.dumps(table.to_dict()),
+        paper_id=entry["paper_id"],
+        caption=table.caption,
+    )
 
 
 def read_scigen_file(path: Path, split: str) -> list[dict[str, Any]]:
@@ -90,7 +111,9 @@ def read_scigen_file(path: Path, split: str) -> list[dict[str, Any]]:
     except json.JSONDecodeError as err:
         raise ScigenFormatError(f"{path}: not valid JSON ({err})") from err
     if not isinstance(data, dict):
-        raise ScigenFormatError(f"{path}: expected a JSON object keyed '0'..'N-1', got {type(data).__name__}")
+        raise ScigenFormatError(
+            f"{path}: expected a JSON object keyed '0'..'N-1', got {type(data).__name__}"
+        )
     try:
         keys = sorted(data, key=int)
     except ValueError as err:
@@ -115,13 +138,20 @@ def read_hub_split(split: str) -> list[dict[str, Any]]:
 
 def _unavailable(split: str, size: str, reason: str) -> DataUnavailable:
     upstream = UPSTREAM_PATHS.get((split, size), "?")
-    hub = f"the hub dataset '{HUB_ID}' (medium only)" if size == "medium" else f"not on the hub ('{HUB_ID}' is medium)"
-    return DataUnavailable(f"SciGen {size} {split}: {reason}. Upstream: {UPSTREAM} '{upstream}'; {hub}; or place "
-                           f"the file as <data_dir>/scigen/{size}/{split}.json")
+    hub = (
+        f"the hub dataset '{HUB_ID}' (medium only)"
+        if size == "medium"
+        else f"not on the hub ('{HUB_ID}' is medium)"
+    )
+    return DataUnavailable(
+        f"SciGen {size} {split}: {reason}. Upstream: {UPSTREAM} '{upstream}'; {hub}; or place "
+        f"the file as <data_dir>/scigen/{size}/{split}.json"
+    )
 
 
 def local_path(split: str, size: str, data_dir: Path) -> Path:
-    """Where a split lives below the data dir: scigen/test/<split>.json or scigen/<size>/<split>.json."""
+    """Where a split lives below the data dir: scigen/test/<split>.json or
+    scigen/<size>/<split>.json."""
     folder = "test" if split.startswith("test-") else size
     return data_dir / "scigen" / folder / f"{split}.json"
 
@@ -131,23 +161,35 @@ def _records_for(split: str, data_dir: Path | None, size: str) -> list[dict[str,
     if local is not None and local.is_file():
         return read_scigen_file(local, split)
     if split.startswith("test-") or size == "few-shot":
-        raise DataUnavailable(f"SciGen {split}: file not found at {local} (data dir {data_dir}); it comes from "
-                              f"{UPSTREAM} 'dataset/' (see ../shared/data/README.md)")
+        raise DataUnavailable(
+            f"SciGen {split}: file not found at {local} (data dir {data_dir}); it comes from "
+            f"{UPSTREAM} 'dataset/' (see ../shared/data/README.md)"
+        )
     if size != "medium":
         raise _unavailable(split, size, f"no local file at {local}")
     reason = hub_unavailable()
     if reason:
-        raise _unavailable(split, size, f"no local file at {local}, and the hub copy {HUB_ID} cannot be used: {reason}")
+        raise _unavailable(
+            split,
+            size,
+            f"no local file at {local}, and the hub copy {HUB_ID} cannot be used: {reason}",
+        )
     try:
         return read_hub_split(split)
     except Exception as err:  # the hub raises many types (connection, offline mode, missing split)
-        raise _unavailable(split, size, f"no local file at {local} and the hub load failed: {err}") from err
+        raise _unavailable(
+            split, size, f"no local file at {local} and the hub load failed: {err}"
+        ) from err
 
 
-def load_scigen(split: str, data_dir: str | Path | None = None, size: str = "few-shot") -> datasets.Dataset:
-    """SciGen records for `split` in train | dev | test-CL | test-Other | test (= test-CL then test-Other).
+def load_scigen(
+    split: str, data_dir: str | Path | None = None, size: str = "few-shot"
+) -> datasets.Dataset:
+    """SciGen records for `split` in train | dev | test-CL | test-Other | test (= test-CL then
+    test-Other).
 
-    `size` (few-shot | medium | large) applies to train/dev; the test files are the same for every size.
+    `size` (few-shot | medium | large) applies to train/dev; the test files are the same for every
+    size.
     """
     if split not in SPLITS:
         raise ValueError(f"unknown SciGen split '{split}'; choose from {SPLITS}")

@@ -1,11 +1,14 @@
 """Table-to-text modes on SciGen (table reasoning distillation paper), one class each.
 
-- `scigen_reasoning_input` (the paper's setting): source = linearized table + teacher reasoning, target = text.
-- `scigen_reasoning_output`: source = table, target = reasoning then the description (the student reasons).
+- `scigen_reasoning_input` (the paper's setting): source = linearized table + teacher reasoning,
+  target = text.
+- `scigen_reasoning_output`: source = table, target = reasoning then the description (the student
+  reasons).
 - `scigen_plain` (traditional fine-tuning baseline): source = table, target = description.
 The marker separating reasoning from description in `scigen_reasoning_output` is `Description:`.
 
-Deliberately left out: table cleaning/linearization (papers.scigen.data) and metrics (papers.scigen.metrics).
+Deliberately left out: table cleaning/linearization (papers.scigen.data) and metrics
+(papers.scigen.metrics).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ class Plain(Method):
 
 
 class ReasoningInput(Plain):
-    """table + the teacher's reasoning -> description (tables the teacher did not see: the plain table)."""
+    """table + the teacher's reasoning -> description (tables the teacher did not see: the plain
+    table)."""
 
     def source(self, record: dict[str, Any]) -> str:
         if record.get("rationale"):
@@ -44,7 +48,8 @@ class ReasoningInput(Plain):
 
 
 class ReasoningOutput(Plain):
-    """table -> the teacher's reasoning, then the description; the description is read back after its tag."""
+    """table -> the teacher's reasoning, then the description; the description is read back after
+    its tag."""
 
     def target(self, record: dict[str, Any]) -> str:
         return f"{REASONING_TAG} {record['rationale']} {DESCRIPTION_TAG} {record['label']}"
@@ -55,5 +60,8 @@ class ReasoningOutput(Plain):
         return text.strip()
 
 
-METHODS: dict[str, type[Method]] = {"scigen_plain": Plain, "scigen_reasoning_input": ReasoningInput,
-                                    "scigen_reasoning_output": ReasoningOutput}
+METHODS: dict[str, type[Method]] = {
+    "scigen_plain": Plain,
+    "scigen_reasoning_input": ReasoningInput,
+    "scigen_reasoning_output": ReasoningOutput,
+}

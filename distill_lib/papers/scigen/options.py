@@ -16,19 +16,23 @@ TEST_SPLITS = ("test", "test-CL", "test-Other")
 
 @dataclass
 class DataOptions:
-    size: str = "few-shot"  # train / dev size: few-shot (shared data), medium or large (hub or local files)
+    # train / dev size: few-shot (shared data), medium or large (hub or local files)
+    size: str = "few-shot"
     test_split: str = "test"  # test (CL + Other), test-CL or test-Other
 
     def check(self) -> None:
         if self.size not in SIZES:
             raise ConfigError(f"data.options.size = {self.size!r}: must be one of {list(SIZES)}")
         if self.test_split not in TEST_SPLITS:
-            raise ConfigError(f"data.options.test_split = {self.test_split!r}: must be one of {list(TEST_SPLITS)}")
+            raise ConfigError(
+                f"data.options.test_split = {self.test_split!r}: must be one of {list(TEST_SPLITS)}"
+            )
 
 
 @dataclass
 class MethodOptions:
-    filter_verified: bool = True  # keep only the teacher triples its own verification line calls true
+    # keep only the teacher triples its own verification line calls true
+    filter_verified: bool = True
 
 
 @dataclass
@@ -47,5 +51,7 @@ class MetricSettings:
 
 @dataclass
 class Extra:
-    selection_metrics: list[str] = field(default_factory=lambda: ["bleu"])  # scored on dev to pick the checkpoint
-    report_metrics: MetricSettings = field(default_factory=MetricSettings)  # the final evaluation (notebook 12)
+    # scored on dev to pick the checkpoint
+    selection_metrics: list[str] = field(default_factory=lambda: ["bleu"])
+    # the final evaluation (notebook 12)
+    report_metrics: MetricSettings = field(default_factory=MetricSettings)

@@ -16,15 +16,24 @@ from distill_lib.runs import write_json
 
 
 def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
-    """The teacher's (reasoning, statement, verification) triples for the training tables, which the students
-    learn from, and for the test tables, which only the teacher row of the results table scores (notebook 10)."""
+    """The teacher's (reasoning, statement, verification) triples for the training tables, which the
+    students learn from, and for the test tables, which only the teacher row of the results table
+    scores (notebook 10)."""
     reports = run_rationale_stage(cfg, stage_dir, PAPER, cfg.grid.datasets)
     for dataset in cfg.grid.datasets:
         reports[f"{dataset}/test"] = teacher_on_test(cfg, dataset)
-    write_json(stage_dir / "metrics.json", {k: {n: v for n, v in r.items() if n != "shown"}
-                                            for k, r in reports.items()})
+    write_json(
+        stage_dir / "metrics.json",
+        {k: {n: v for n, v in r.items() if n != "shown"} for k, r in reports.items()},
+    )
     return reports
 
 
-PAPER = Paper(name="scigen", methods=METHODS, load_splits=load_scigen_splits, score=score,
-              teacher_stage=teacher_stage, templates={"scigen": "scigen_reasoning"})
+PAPER = Paper(
+    name="scigen",
+    methods=METHODS,
+    load_splits=load_scigen_splits,
+    score=score,
+    teacher_stage=teacher_stage,
+    templates={"scigen": "scigen_reasoning"},
+)

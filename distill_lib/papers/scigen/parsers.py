@@ -1,6 +1,6 @@
-"""SciGen teacher completions (the scigen_reasoning template's parser): `Reasoning k: / Statement k: /
-Verification k:` line triples, keyed by their number; a triple counts only with a statement, and is `verified`
-when its verification line says true (and not false).
+"""SciGen teacher completions (the scigen_reasoning template's parser): `Reasoning k: / Statement k:
+/ Verification k:` line triples, keyed by their number; a triple counts only with a statement, and
+is `verified` when its verification line says true (and not false).
 
 Deliberately left out: joining triples per table (papers.scigen.splits).
 """
@@ -11,23 +11,34 @@ import re
 
 from distill_lib.prompts.parsers import Parsed
 
-TRIPLE_LINE = re.compile(r"^\s*(Reasoning|Statement|Verification)\s*(\d+)\s*:\s*(.*)$", re.IGNORECASE)
+TRIPLE_LINE = re.compile(
+    r"^\s*(Reasoning|Statement|Verification)\s*(\d+)\s*:\s*(.*)$", re.IGNORECASE
+)
 
 
 def parse_triples(text: str) -> Parsed:
-    """The triples in `fields["triples"]`; rationale / label are the first verified triple's reasoning and
-    statement (else the first triple's)."""
+    """The triples in `fields["triples"]`; rationale / label are the first verified triple's
+    reasoning and statement (else the first triple's)."""
     by_number: dict[int, dict[str, str]] = {}
     for line in text.splitlines():
         match = TRIPLE_LINE.match(line)
         if match:
-            kind, number, value = match.group(1).lower(), int(match.group(2)), match.group(3).strip()
+            kind, number, value = (
+                match.group(1).lower(),
+                int(match.group(2)),
+                match.group(3).strip(),
+            )
             by_number.setdefault(number, {})[kind] = value
     triples = [
-        {"reasoning": t.get("reasoning", ""), "statement": t["statement"],
-         "verification": t.get("verification", ""),
-         "verified": "true" in t.get("verification", "").lower() and "false" not in t.get("verification", "").lower()}
-        for _, t in sorted(by_number.items()) if t.get("statement")
+        {
+            "reasoning": t.get("reasoning", ""),
+            "statement": t["statement"],
+            "verification": t.get("verification", ""),
+            "verified": "true" in t.get("verification", "").lower()
+            and "false" not in t.get("verification", "").lower(),
+        }
+        for _, t in sorted(by_number.items())
+        if t.get("statement")
     ]
     first = next((t for t in triples if t["verified"]), triples[0] if triples else None)
     if first is None:

@@ -1,24 +1,27 @@
-"""SciGen train / valid / test splits for an experiment config, and the teacher's reasoning joined per table.
+"""SciGen train / valid / test splits for an experiment config, and the teacher's reasoning joined
+per table.
 
 `load_scigen_splits(cfg)` builds a DatasetDict from distill_lib.papers.scigen.data:
   train = `{size}` train (few-shot from the shared data; medium/large via the hub or a local file),
-  valid = `{size}` dev (never test: the reference's dev targets overlap test, spec §2.7),
-  test  = test-CL + test-Other, or one of them (`data.options.test_split`: test | test-CL | test-Other).
-Options (`cfg.data.options`, papers.scigen.options): `size` (few-shot | medium | large), `test_split`.
+  valid = `{size}` dev (never test: the reference's dev targets overlap test, spec §2.7), test  =
+  test-CL + test-Other, or one of them (`data.options.test_split`: test | test-CL | test-Other).
+Options (`cfg.data.options`, papers.scigen.options): `size` (few-shot | medium | large),
+`test_split`.
 
 The teacher (distill_lib.teacher, template scigen_reasoning) returns up to 2 (reasoning, statement,
-verification) triples per table; the teacher stage saves one row per triple with ids `<table id>` (triple 1),
-`<table id>-t1` (triple 2), and `-<sample>` before that when teacher.n > 1. `attach_scigen_teacher` joins them
-back to one record per table:
-  rationale = "<reasoning 1> <statement 1> <reasoning 2> <statement 2>" over the triples kept, in order;
-  llm_label = the kept statements joined by spaces; teacher_triples = how many were kept.
-Kept = every parsed triple, or (`method.options.filter_verified`, default true) only those whose own
-verification line says true (the teacher's self-verification, spec §2.7). Tables the teacher did not see (beyond
-teacher.limit, or test/dev: the stage sends train only) get rationale '', so `scigen_reasoning_input` then sees
-the plain table, i.e. it degenerates to `scigen_plain` for them.
+verification) triples per table; the teacher stage saves one row per triple with ids `<table id>`
+(triple 1), `<table id>-t1` (triple 2), and `-<sample>` before that when teacher.n > 1.
+`attach_scigen_teacher` joins them back to one record per table:
+  rationale = "<reasoning 1> <statement 1> <reasoning 2> <statement 2>" over the triples kept, in
+  order; llm_label = the kept statements joined by spaces; teacher_triples = how many were kept.
+Kept = every parsed triple, or (`method.options.filter_verified`, default true) only those whose
+own verification line says true (the teacher's self-verification, spec §2.7). Tables the teacher
+did not see (beyond teacher.limit, or test/dev: the stage sends train only) get rationale '', so
+`scigen_reasoning_input` then sees the plain table, i.e. it degenerates to `scigen_plain` for them.
 
-Deliberately left out: the per-triple training pairs of the reference (table <COT> reasoning -> teacher
-statement); here the target stays the gold description, with the teacher's reasoning as extra input or output.
+Deliberately left out: the per-triple training pairs of the reference (table <COT> reasoning ->
+teacher statement); here the target stays the gold description, with the teacher's reasoning as
+extra input or output.
 """
 
 from __future__ import annotations
@@ -36,30 +39,44 @@ from distill_lib.runs import teacher_dir
 
 
 def load_scigen_splits(cfg: ExperimentConfig) -> DatasetDict:
-    """train / valid / test SciGen records for cfg; with a live teacher, its triples joined to train."""
+    """train / valid / test SciGen records for cfg; with a live teacher, its triples joined to
+    train."""
     if cfg.data.train_fraction < 1.0:
-        raise ValueError("data.train_fraction < 1 is not supported for SciGen; use data.train_limit")
+        raise ValueError(
+            "data.train_fraction < 1 is not supported for SciGen; use data.train_limit"
+        )
     size, test_split = cfg.data.options.size, cfg.data.options.test_split
-    splits = DatasetDict({"train": load_scigen("train", cfg.data.data_dir, size),
-                          "valid": load_scigen("dev", cfg.data.data_dir, size),
-                          "test": load_scigen(test_split, cfg.data.data_dir, size)})
+    splits = DatasetDict(
+        {
+            "train": load_scigen("train", cfg.data.data_dir, size),
+            "valid": load_scigen("dev", cfg.data.data_dir, size),
+            "test": load_scigen(test_split, cfg.data.data_dir, size),
+        }
+    )
     if cfg.teacher.source == "live":
-        splits["train"] = attach_scigen_teacher(splits["train"], teacher_dir(cfg, cfg.data.dataset, "train"),
-                                                cfg.method.options.filter_verified)
+        splits["train"] = attach_scigen_teacher(
+            splits["train"],
+            teacher_dir(cfg, cfg.data.dataset, "train"),
+            cfg.method.options.filter_verified,
+        )
     return splits
 
 
 def table_id(teacher_id: str, known: set[str]) -> str | None:
-    """The table id a teacher row belongs to ('train-5-t1' -> 'train-5'), or None when no known id matches."""
+    """The table id a teacher row belongs to ('train-5-t1' -> 'train-5'), or None when no known id
+    matches."""
     candidate = teacher_id
     while candidate not in known and "-" in candidate:
         candidate = candidate.rsplit("-", 1)[0]
     return candidate if candidate in known else None
 
 
-def aggregate_triples(rows: list[dict[str, Any]], known: set[str], verified_only: bool = True
-                      ) -> dict[str, dict[str, Any]]:
-    """Teacher rows (one per triple) -> {table id: {rationale, llm_label, source, teacher_triples}}."""
+def aggregate_triples(
+    rows: list[dict[str, Any]], known: set[str], verified_only: bool = True
+) -> dict[str, dict[str, Any]]:
+    """Teacher rows (one per triple) -> {table id: {rationale, llm_label, source,
+    teacher_triples}}.
+    """
     kept: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         table = table_id(str(row["id"]), known)
@@ -70,17 +87,28 @@ def aggregate_triples(rows: list[dict[str, Any]], known: set[str], verified_only
         kept[table].append(row)
     out = {}
     for table, triples in kept.items():
-        rationale = " ".join(f"{t['rationale'].strip()} {t['llm_label'].strip()}".strip() for t in triples)
-        out[table] = {"rationale": rationale, "llm_label": " ".join(t["llm_label"].strip() for t in triples),
-                      "source": triples[0].get("source", "teacher"), "teacher_triples": len(triples)}
+        rationale = " ".join(
+            f"{t['rationale'].strip()} {t['llm_label'].strip()}".strip() for t in triples
+        )
+        out[table] = {
+            "rationale": rationale,
+            "llm_label": " ".join(t["llm_label"].strip() for t in triples),
+            "source": triples[0].get("source", "teacher"),
+            "teacher_triples": len(triples),
+        }
     return out
 
 
 def attach_scigen_teacher(split: Dataset, outputs_dir: Path, verified_only: bool = True) -> Dataset:
-    """`split` with the teacher's triples aggregated per table (see the module docstring); others get ''."""
+    """`split` with the teacher's triples aggregated per table (see the module docstring); others
+    get ''."""
     if not Path(outputs_dir).exists():
-        raise DataUnavailable(f"teacher.source is 'live' but no teacher outputs at {outputs_dir}: run "
-                              "notebooks/10_scigen_teacher.ipynb first")
-    per_table = aggregate_triples(list(load_from_disk(str(outputs_dir))), set(split["id"]), verified_only)
+        raise DataUnavailable(
+            f"teacher.source is 'live' but no teacher outputs at {outputs_dir}: run "
+            "notebooks/10_scigen_teacher.ipynb first"
+        )
+    per_table = aggregate_triples(
+        list(load_from_disk(str(outputs_dir))), set(split["id"]), verified_only
+    )
     missing = {"rationale": "", "llm_label": "", "source": "teacher-missing", "teacher_triples": 0}
     return split.map(lambda record: per_table.get(record["id"], missing))

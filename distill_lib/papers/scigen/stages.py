@@ -1,5 +1,6 @@
-"""The SciGen figures step as a library call (notebook 13 only displays): the results table in the paper's
-layout and its bar chart into figures/<experiment>/<profile>/, from the evaluation stage's report.
+"""The SciGen figures step as a library call (notebook 13 only displays): the results table in the
+paper's layout and its bar chart into figures/<experiment>/<profile>/, from the evaluation stage's
+report.
 
 Deliberately left out: scoring (papers.scigen.report / metrics).
 """
@@ -22,7 +23,10 @@ def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame,
     out, note = figures_dir(cfg), smoke_note(cfg)
     table = report_table(read_report(cfg))
     write_table(table, out / "results", note)
-    title = f"{cfg.name} / {cfg.profile}: student {cfg.student.name}\ntest metrics (best-validation checkpoint)"
+    title = (
+        f"{cfg.name} / {cfg.profile}: student {cfg.student.name}"
+        "\ntest metrics (best-validation checkpoint)"
+    )
     save(metric_bars(table, title=title, note=note), out / "results.png")
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return table, out

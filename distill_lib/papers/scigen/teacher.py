@@ -1,13 +1,15 @@
 """The SciGen teacher on the test tables: what the teacher row of the results table is scored on.
 
-`teacher_on_test(cfg, dataset)` sends the test tables the students are scored on (the first `data.test_limit`,
-at most `teacher.limit`) to the configured teacher with the same one-shot template, saves the raw outputs under
-`runs/.../teacher/<dataset>/test/`, and `teacher_statements(cfg, dataset)` joins each table's statements (the
-verified ones with `method.options.filter_verified`) into the prediction that the report scores with the same
-metrics as the students. The students never see these outputs (scigen_reasoning_input reads the plain table at
-test time, a documented deviation).
+`teacher_on_test(cfg, dataset)` sends the test tables the students are scored on (the first
+`data.test_limit`, at most `teacher.limit`) to the configured teacher with the same one-shot
+template, saves the raw outputs under `runs/.../teacher/<dataset>/test/`, and
+`teacher_statements(cfg, dataset)` joins each table's statements (the verified ones with
+`method.options.filter_verified`) into the prediction that the report scores with the same metrics
+as the students. The students never see these outputs (scigen_reasoning_input reads the plain table
+at test time, a documented deviation).
 
-Deliberately left out: the training tables (papers.rationales) and the scoring itself (papers.scigen.report).
+Deliberately left out: the training tables (papers.rationales) and the scoring itself
+(papers.scigen.report).
 """
 
 from __future__ import annotations
@@ -28,21 +30,36 @@ def test_tables(cfg: ExperimentConfig, dataset: str) -> list[dict[str, Any]]:
 
 
 def teacher_on_test(cfg: ExperimentConfig, dataset: str) -> dict[str, Any]:
-    """Ask the teacher about the test tables; a summary of the run (counts, parse failures, cost)."""
+    """Ask the teacher about the test tables; a summary of the run (counts, parse failures,
+    cost).
+    """
     teacher = dataclasses.replace(cfg.teacher, template=cfg.teacher.template or "scigen_reasoning")
-    report = generate(teacher, test_tables(cfg, dataset), teacher_dir(cfg, dataset, "test"), profile=cfg.profile)
+    report = generate(
+        teacher, test_tables(cfg, dataset), teacher_dir(cfg, dataset, "test"), profile=cfg.profile
+    )
     keys = ("examples", "done", "failed", "parse_failures", "requests_made", "skipped_long_prompts")
     return {"mode": "teacher on test", **{k: report.summary.get(k) for k in keys}}
 
 
 def teacher_statements(cfg: ExperimentConfig, dataset: str) -> dict[str, str] | None:
-    """Per test table the teacher was asked about: its statements joined (''. when none parsed); None when the
-    teacher has not been run on test."""
+    """Per test table the teacher was asked about: its statements joined (''. when none parsed);
+    None when the teacher has not been run on test."""
     path = teacher_dir(cfg, dataset, "test") / "teacher_outputs.jsonl"
     if not path.exists():
         return None
     rows = read_jsonl(path)
-    triples = [{"id": row["id"], "rationale": t["reasoning"], "llm_label": t["statement"],
-                "parse_ok": t["verified"]} for row in rows for p in row["parsed"] for t in p["fields"].get("triples", [])]
-    joined = aggregate_triples(triples, {row["id"] for row in rows}, cfg.method.options.filter_verified)
+    triples = [
+        {
+            "id": row["id"],
+            "rationale": t["reasoning"],
+            "llm_label": t["statement"],
+            "parse_ok": t["verified"],
+        }
+        for row in rows
+        for p in row["parsed"]
+        for t in p["fields"].get("triples", [])
+    ]
+    joined = aggregate_triples(
+        triples, {row["id"] for row in rows}, cfg.method.options.filter_verified
+    )
     return {row["id"]: joined.get(row["id"], {}).get("llm_label", "") for row in rows}
