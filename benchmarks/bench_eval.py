@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from benchmarks import common
-from distill_lib.config import EvalConfig, MethodConfig
+from distill_lib.config_sections import EvalConfig, MethodConfig
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.models.loading import Student
 from distill_lib.papers.dss.methods import DistillingStepByStep

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from benchmarks import common
-from distill_lib.config import EvalConfig, MethodConfig, StudentConfig
+from distill_lib.config_sections import EvalConfig, MethodConfig, StudentConfig
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.models.loading import load_student
 from distill_lib.models.precision import autocast, cpu_has_native_bf16, machine_info

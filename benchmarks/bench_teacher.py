@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from distill_lib.config import TeacherConfig  # noqa: E402
+from distill_lib.config_sections import TeacherConfig  # noqa: E402
 from distill_lib.teacher import EmbeddedServer, generate  # noqa: E402
 from distill_lib.teacher.cache import ResponseCache, request_key  # noqa: E402
 

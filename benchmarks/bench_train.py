@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks import common
-from distill_lib.config import MethodConfig, TrainConfig
+from distill_lib.config_sections import MethodConfig, TrainConfig
 from distill_lib.losses import IGNORE
 from distill_lib.papers.dss.methods import DistillingStepByStep
 from distill_lib.train.batching import batch_stream, collate, encode_row

@@ -21,11 +21,8 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from distill_lib.papers.math.teacher_data import (
-    clean_program,
-    load_gsm8k_train_programs,
-    program_to_equations,
-)
+from distill_lib.papers.math.programs import clean_program, program_to_equations
+from distill_lib.papers.math.teacher_data import load_gsm8k_train_programs
 from distill_lib.verify.batch import VerifierPool
 
 MIX = {"correct": 0.85, "wrong": 0.08, "error": 0.06}  # plus --loop-frac looping cases

@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> None:
         paper_for(cfg).teacher_stage(cfg, stage_dir)
         return
     cfg = load_config(args.config, args.profile, overrides)
-    from distill_lib.experiment import run_cell, run_grid
+    from distill_lib.experiment import run_cell
+    from distill_lib.grid import run_grid
 
     if args.cell:
         metrics = run_cell(cfg)

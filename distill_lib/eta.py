@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.runs import cell_key, key_prefix
+from distill_lib.results import key_prefix
+from distill_lib.runs import cell_key
 
 
 def _mean(values: list[float]) -> float | None:

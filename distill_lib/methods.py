@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from distill_lib.config import MethodConfig
+from distill_lib.config_sections import MethodConfig
 
 LABEL = "label"  # the format name of a method with a single answer per prompt
 

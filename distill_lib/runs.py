@@ -19,8 +19,8 @@ hashed as the precision it resolves to here.
 `grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells,
 so a run folder that also holds cells of other settings never mixes them in.
 
-Deliberately left out: what is written inside a cell (distill_lib.experiment) and how results are
-drawn (distill_lib.plots).
+Deliberately left out: what is written inside a cell (distill_lib.experiment), writing and reading
+the committed records (distill_lib.results) and how results are drawn (distill_lib.plots).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ import hashlib
 import itertools
 import json
 import os
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -243,68 +241,8 @@ def open_stage(
     return cfg, out
 
 
-def records_results(cfg: ExperimentConfig) -> bool:
-    """Whether a finished cell of this config is a real result for results/ (never the smoke profile
-    or a tiny randomly initialised student)."""
-    return cfg.profile != "smoke" and not cfg.student.name.startswith("tiny-")
-
-
 def result_path(cfg: ExperimentConfig) -> Path:
     return results_dir(cfg.name, cfg.profile) / f"{cell_key(cfg)}.json"
-
-
-def key_prefix(key: str) -> str:
-    """The readable part of a cell key (its grid position), without the settings hash."""
-    return key.rsplit("-", 1)[0]
-
-
-def write_result(
-    cfg: ExperimentConfig,
-    metrics: dict[str, Any],
-    precision: str,
-    per_example: dict[str, Any] | None = None,
-) -> Path:
-    """The committed record of one real cell: metrics, resolved config, versions, machine and git
-    commit, and the per-example test outcomes at the selected step. An older record of the same grid
-    position with other settings (another hash) is replaced: results/ holds the latest finished run
-    of each position."""
-    from distill_lib.models.precision import machine_info
-
-    record = {
-        "key": cell_key(cfg),
-        "experiment": cfg.name,
-        "profile": cfg.profile,
-        "metrics": metrics,
-        "test_examples": per_example or {},
-        "config": cfg.to_dict(),
-        "identity": identity_settings(cfg),
-        "versions": package_versions(),
-        "machine": machine_info(precision),
-        "commit": git_commit(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    path = result_path(cfg)
-    for older in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.json"):
-        if older != path:
-            older.unlink()
-    return write_json(path, record)
-
-
-def git_commit() -> str:
-    """The project's git commit (with '+dirty' when tracked files differ), or 'unknown' outside a
-    checkout."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "distill_lib", "configs")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
 
 
 def write_json(path: Path, payload: Any) -> Path:
@@ -358,40 +296,3 @@ def read_predictions(
     if not path.exists():
         raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
     return read_jsonl(path, required)
-
-
-def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
-    """A stage's committed record (e.g. the teacher data's yield) under
-    results/<experiment>/<profile>/stages/, for real profiles only; None for smoke runs."""
-    if not records_results(cfg):
-        return None
-    record = {
-        "stage": name,
-        **payload,
-        "config": cfg.to_dict(),
-        "versions": package_versions(),
-        "commit": git_commit(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    return write_json(results_dir(cfg.name, cfg.profile) / "stages" / f"{name}.json", record)
-
-
-def read_stage_results(experiment: str, profile: str) -> dict[str, dict[str, Any]]:
-    """The committed stage records of one experiment and profile, by name."""
-    folder = results_dir(experiment, profile) / "stages"
-    return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
-
-
-def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
-    """Every committed cell record of one experiment and profile (an empty list when there are
-    none)."""
-    folder = results_dir(experiment, profile)
-    records = []
-    for path in sorted(
-        p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts
-    ):
-        try:
-            records.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}: not valid JSON ({err})") from None
-    return records

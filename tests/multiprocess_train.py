@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from distill_lib.config import TrainConfig
+from distill_lib.config_sections import TrainConfig
 from distill_lib.models.tiny import tiny_causal, train_tokenizer
 from distill_lib.train import checkpoints
 from distill_lib.train.loop import process_state, train

@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent / "distill_lib"
 # Shared layers, lowest first: a module may import its own layer or any layer before it.
 LAYERS = [
     "config_values",
+    "config_sections",
     "config",
     "hub",
     "progress",
     "models",
     "runs",
+    "results",
     "data",
     "prompts",
     "teacher",
@@ -30,7 +32,7 @@ LAYERS = [
     "plots",
     "eta",
 ]
-ORCHESTRATORS = {"experiment", "render", "cli"}  # may use distill_lib.papers.index
+ORCHESTRATORS = {"experiment", "grid", "render", "cli"}  # may use distill_lib.papers.index
 PAPER_WORDS = re.compile(
     r"\b(cqa|svamp|esnli|e-snli|anli1?|gsm8k|asdiv|multiarith|scigen|math-reft|math-gsm8k)\b",
     re.IGNORECASE,

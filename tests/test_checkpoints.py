@@ -8,7 +8,8 @@ import json
 import pytest
 from accelerate import Accelerator
 
-from distill_lib.config import MethodConfig, TrainConfig, load_config
+from distill_lib.config import load_config
+from distill_lib.config_sections import MethodConfig, TrainConfig
 from distill_lib.models.tiny import tiny_t5
 from distill_lib.papers.index import build_method
 from distill_lib.runs import cell_dir

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from distill_lib import hub
-from distill_lib.config import StudentConfig
+from distill_lib.config_sections import StudentConfig
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from distill_lib.config import MethodConfig
+from distill_lib.config_sections import MethodConfig
 from distill_lib.losses import next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.tiny import tiny_causal, tiny_t5

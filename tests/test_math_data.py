@@ -10,12 +10,11 @@ from distill_lib.papers.math.data import (
     load_math_benchmark,
     load_svamp_math,
 )
+from distill_lib.papers.math.programs import clean_program, program_to_equations
 from distill_lib.papers.math.teacher_data import (
-    clean_program,
     keep_verified,
     load_gsm8k_train_programs,
     load_reft_svamp,
-    program_to_equations,
 )
 from distill_lib.verify.answer import answers_match, extract_cot_answer
 from distill_lib.verify.batch import VerifierPool

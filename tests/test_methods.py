@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from distill_lib.config import MethodConfig
+from distill_lib.config_sections import MethodConfig
 from distill_lib.papers.index import METHOD_PAPER, build_method
 from distill_lib.papers.math.methods import TRIGGERS, math_input
 from distill_lib.train.batching import encode_row, source_text

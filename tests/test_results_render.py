@@ -11,7 +11,7 @@ from distill_lib.config import load_config
 from distill_lib.papers.dss.report import claim_sentences, dss_table, dss_vs_standard
 from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.render import render_all, replace_block
-from distill_lib.runs import write_result
+from distill_lib.results import write_result
 
 ACCURACY = {
     ("esnli", "standard_ft"): [60.0, 62.0, 64.0],

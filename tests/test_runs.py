@@ -9,17 +9,15 @@ import json
 import pytest
 
 from distill_lib.config import load_config
+from distill_lib.results import read_results, records_results, write_result
 from distill_lib.runs import (
     NOT_IDENTITY,
     cell_dir,
     cell_key,
     grid_cells,
     read_jsonl,
-    read_results,
-    records_results,
     result_path,
     run_dir,
-    write_result,
 )
 
 CHANGES_RESULT = {

@@ -176,7 +176,7 @@ def test_report_scores_a_cell_against_its_tables(data_dir, tmp_path):
 def test_report_scores_only_the_description_of_a_reasoning_output_cell(data_dir, tmp_path):
     """A scigen_reasoning_output student writes `Reasoning: ... Description: ...`; only the
     description is the prediction, as during checkpoint selection."""
-    from distill_lib.config import MethodConfig
+    from distill_lib.config_sections import MethodConfig
     from distill_lib.papers.scigen.data import load_scigen
     from distill_lib.papers.scigen.methods import ReasoningOutput
     from distill_lib.papers.scigen.report import score_cell

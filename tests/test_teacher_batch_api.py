@@ -11,7 +11,7 @@ import logging
 
 from batch_server import BatchServer
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.teacher import generate
 from distill_lib.teacher.batch_api import import_batch_results, run_batch, write_batch_requests
 

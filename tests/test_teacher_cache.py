@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from fault_server import FaultServer
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.prompts import get_template
 from distill_lib.teacher import ResponseCache, generate, request_key
 from distill_lib.teacher.cost import cost_summary, estimate_cost, price_for
-from distill_lib.teacher.generate import make_jobs
+from distill_lib.teacher.requests import make_jobs
 
 teacher_generate = importlib.import_module("distill_lib.teacher.generate")
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from fault_server import FaultServer
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.teacher import Endpoint, RetryPolicy, TeacherClient, generate
 
 SECRET = "sk-test-SECRET-0123456789abcdef"

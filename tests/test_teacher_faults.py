@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from fault_server import FaultServer
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.prompts import get_template
 from distill_lib.teacher import RetryPolicy, generate, scrub
 

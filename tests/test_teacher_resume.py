@@ -13,7 +13,8 @@ from pathlib import Path
 
 from fault_server import FaultServer
 
-from distill_lib.config import PROJECT_ROOT, TeacherConfig
+from distill_lib.config import PROJECT_ROOT
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.teacher import ResponseCache, generate
 
 COUNT, CONCURRENCY = 60, 4

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.models.tiny import tiny_causal, train_tokenizer
 from distill_lib.teacher import EmbeddedServer, generate, resolve_endpoint
 

@@ -8,7 +8,8 @@ import json
 import pytest
 import torch
 
-from distill_lib.config import EvalConfig, MethodConfig, TrainConfig, load_config
+from distill_lib.config import load_config
+from distill_lib.config_sections import EvalConfig, MethodConfig, TrainConfig
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.experiment import run_cell
 from distill_lib.methods import Row

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from datasets import Dataset
 
-from distill_lib.config import MethodConfig, load_config
+from distill_lib.config import load_config
+from distill_lib.config_sections import MethodConfig
 from distill_lib.papers.index import build_method
 from distill_lib.runs import teacher_dir
 from distill_lib.train.features import TrainingDataError, usable_rows

@@ -10,8 +10,9 @@ import pytest
 from distill_lib.verify import isolation
 from distill_lib.verify.batch import VerifierPool
 from distill_lib.verify.isolation import run_isolated
+from distill_lib.verify.policy import check_program
 from distill_lib.verify.result import VerifyResult
-from distill_lib.verify.sandbox import ProgramPool, check_program, execute_here, run_program
+from distill_lib.verify.sandbox import ProgramPool, execute_here, run_program
 
 TIMEOUT_S = 1.0
 

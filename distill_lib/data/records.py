@@ -18,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distill_lib.config import PROJECT_ROOT, DataConfig
+from distill_lib.config import PROJECT_ROOT
+from distill_lib.config_sections import DataConfig
 
 if TYPE_CHECKING:
     from datasets import DatasetDict

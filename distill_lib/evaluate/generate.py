@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from distill_lib.config import EvalConfig
+from distill_lib.config_sections import EvalConfig
 from distill_lib.methods import Row
 from distill_lib.models.loading import Student
 from distill_lib.models.precision import autocast

@@ -27,7 +27,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from distill_lib.config import PROJECT_ROOT, StudentConfig
+from distill_lib.config import PROJECT_ROOT
+from distill_lib.config_sections import StudentConfig
 from distill_lib.hub import require_hub
 from distill_lib.models.tiny import tiny_causal, tiny_t5, train_tokenizer
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill_lib.config import ExperimentConfig, MethodConfig
+from distill_lib.config import ExperimentConfig
+from distill_lib.config_sections import MethodConfig
 from distill_lib.data.records import limit_splits
 from distill_lib.methods import Method
 from distill_lib.papers.base import Paper

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill_lib.runs import read_results
+from distill_lib.results import read_results
 
 GRID_AXES = (
     "data.dataset",

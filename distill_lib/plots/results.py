@@ -17,7 +17,8 @@ import pandas as pd
 
 from distill_lib.config import ExperimentConfig
 from distill_lib.plots.records import metrics_row, results_frame
-from distill_lib.runs import cell_dir, grid_cells, records_results
+from distill_lib.results import records_results
+from distill_lib.runs import cell_dir, grid_cells
 
 
 def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -13,16 +13,11 @@ left out: verification and filtering of teacher outputs.
 
 from distill_lib.teacher.batch_api import import_batch_results, run_batch, write_batch_requests
 from distill_lib.teacher.cache import ResponseCache, request_key
-from distill_lib.teacher.client import (
-    Completion,
-    RequestFailed,
-    RetryPolicy,
-    TeacherClient,
-    run_sync,
-    scrub,
-)
+from distill_lib.teacher.client import Completion, TeacherClient, run_sync
 from distill_lib.teacher.cost import cost_summary, estimate_cost, price_for
-from distill_lib.teacher.generate import GenerationReport, estimate, generate
+from distill_lib.teacher.generate import GenerationReport, generate
+from distill_lib.teacher.requests import estimate
+from distill_lib.teacher.retry import RequestFailed, RetryPolicy, scrub
 from distill_lib.teacher.server import EmbeddedServer, Endpoint, free_port, resolve_endpoint
 
 __all__ = [

@@ -28,17 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.progress import progress as tqdm
 from distill_lib.prompts import get_template
 from distill_lib.teacher.cache import ResponseCache
-from distill_lib.teacher.client import RetryPolicy, make_sdk_client, run_sync, with_retries
-from distill_lib.teacher.generate import (
-    checked_examples,
-    make_jobs,
-    render_prompts,
-    resolve_cache_dir,
-)
+from distill_lib.teacher.client import make_sdk_client, run_sync
+from distill_lib.teacher.generate import resolve_cache_dir
+from distill_lib.teacher.requests import checked_examples, make_jobs, render_prompts
+from distill_lib.teacher.retry import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
 TERMINAL = ("completed", "failed", "expired", "cancelled")

@@ -24,7 +24,8 @@ from typing import Any
 
 from distill_lib.progress import progress as tqdm
 from distill_lib.teacher.cache import ResponseCache
-from distill_lib.teacher.client import RequestFailed, TeacherClient
+from distill_lib.teacher.client import TeacherClient
+from distill_lib.teacher.retry import RequestFailed
 
 log = logging.getLogger(__name__)
 

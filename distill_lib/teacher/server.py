@@ -28,7 +28,7 @@ from pathlib import Path
 
 import openai
 
-from distill_lib.config import TeacherConfig
+from distill_lib.config_sections import TeacherConfig
 from distill_lib.teacher.client import make_sdk_client, run_sync
 
 PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key, the openai client insists on one

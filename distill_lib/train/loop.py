@@ -30,7 +30,7 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from transformers import get_linear_schedule_with_warmup
 
-from distill_lib.config import TrainConfig
+from distill_lib.config_sections import TrainConfig
 from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import resolve_precision

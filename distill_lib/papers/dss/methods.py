@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from distill_lib.config import MethodConfig
+from distill_lib.config_sections import MethodConfig
 from distill_lib.methods import Method, Row
 
 ANSWER_MARKER = "So the answer is"

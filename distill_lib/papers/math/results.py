@@ -28,7 +28,7 @@ from distill_lib.plots.compare import claim, compare, mean_std_cell
 from distill_lib.plots.figures import grouped_bars, save, training_curves
 from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
-from distill_lib.runs import read_stage_results
+from distill_lib.results import read_stage_results
 
 NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith": "MultiArith"}
 METHOD_ORDER = (UNTRAINED, "cotd", "potd", "eotd", "etd")

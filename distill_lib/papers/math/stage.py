@@ -27,6 +27,7 @@ from datasets import Dataset
 from distill_lib.config import ExperimentConfig
 from distill_lib.papers.math.contamination import decontaminate
 from distill_lib.papers.math.data import load_gsm8k
+from distill_lib.papers.math.programs import clean_program, program_to_equations
 from distill_lib.papers.math.splits import (
     COLUMNS,
     FORMATS,
@@ -38,13 +39,12 @@ from distill_lib.papers.math.splits import (
     teacher_settings,
 )
 from distill_lib.papers.math.teacher_data import (
-    clean_program,
     keep_verified,
     load_gsm8k_train_programs,
     load_reft_svamp,
-    program_to_equations,
 )
-from distill_lib.runs import teacher_dir, write_json, write_stage_result
+from distill_lib.results import write_stage_result
+from distill_lib.runs import teacher_dir, write_json
 from distill_lib.teacher.generate import generate
 
 

@@ -1,0 +1,123 @@
+"""The committed result records: one small JSON per finished cell (and per stage that keeps a
+result) under results/<experiment>/<profile>/, written only for real profiles, replaced when a cell
+at the same grid position reruns, and read back by the renderers and the ETA.
+
+Deliberately left out: where records live (distill_lib.runs owns the layout: `result_path`,
+`results_dir`) and what a record holds beyond its provenance (the caller's payload).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.runs import (
+    cell_key,
+    identity_settings,
+    package_versions,
+    read_json,
+    result_path,
+    results_dir,
+    write_json,
+)
+
+
+def records_results(cfg: ExperimentConfig) -> bool:
+    """Whether a finished cell of this config is a real result for results/ (never the smoke profile
+    or a tiny randomly initialised student)."""
+    return cfg.profile != "smoke" and not cfg.student.name.startswith("tiny-")
+
+
+def key_prefix(key: str) -> str:
+    """The readable part of a cell key (its grid position), without the settings hash."""
+    return key.rsplit("-", 1)[0]
+
+
+def write_result(
+    cfg: ExperimentConfig,
+    metrics: dict[str, Any],
+    precision: str,
+    per_example: dict[str, Any] | None = None,
+) -> Path:
+    """The committed record of one real cell: metrics, resolved config, versions, machine and git
+    commit, and the per-example test outcomes at the selected step. An older record of the same grid
+    position with other settings (another hash) is replaced: results/ holds the latest finished run
+    of each position."""
+    from distill_lib.models.precision import machine_info
+
+    record = {
+        "key": cell_key(cfg),
+        "experiment": cfg.name,
+        "profile": cfg.profile,
+        "metrics": metrics,
+        "test_examples": per_example or {},
+        "config": cfg.to_dict(),
+        "identity": identity_settings(cfg),
+        "versions": package_versions(),
+        "machine": machine_info(precision),
+        "commit": git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = result_path(cfg)
+    for older in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.json"):
+        if older != path:
+            older.unlink()
+    return write_json(path, record)
+
+
+def git_commit() -> str:
+    """The project's git commit (with '+dirty' when tracked files differ), or 'unknown' outside a
+    checkout."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "distill_lib", "configs")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
+
+
+def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
+    """A stage's committed record (e.g. the teacher data's yield) under
+    results/<experiment>/<profile>/stages/, for real profiles only; None for smoke runs."""
+    if not records_results(cfg):
+        return None
+    record = {
+        "stage": name,
+        **payload,
+        "config": cfg.to_dict(),
+        "versions": package_versions(),
+        "commit": git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return write_json(results_dir(cfg.name, cfg.profile) / "stages" / f"{name}.json", record)
+
+
+def read_stage_results(experiment: str, profile: str) -> dict[str, dict[str, Any]]:
+    """The committed stage records of one experiment and profile, by name."""
+    folder = results_dir(experiment, profile) / "stages"
+    return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
+
+
+def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
+    """Every committed cell record of one experiment and profile (an empty list when there are
+    none)."""
+    folder = results_dir(experiment, profile)
+    records = []
+    for path in sorted(
+        p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts
+    ):
+        try:
+            records.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+    return records
