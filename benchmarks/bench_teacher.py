@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from distill_lib.config_sections import TeacherConfig  # noqa: E402
+from distill_lib.models.precision import cpu_model  # noqa: E402
 from distill_lib.teacher import EmbeddedServer, generate  # noqa: E402
 from distill_lib.teacher.cache import ResponseCache, request_key  # noqa: E402
 
@@ -244,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         "cached_rerun": cached,
         "cache_put_ms": round(put_ms, 3),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "machine": {"cpu": cpu_model(), "cpus": os.cpu_count()},
     }
     if args.server == "latency":
         result["latency_ms"] = args.latency_ms

@@ -101,12 +101,15 @@ def main() -> None:
             "pool": measure(kind, mix, args.workers, args.timeout),
             "fresh_process": measure_fresh(kind, mix[: args.baseline_n], args.timeout),
         }
+    from distill_lib.models.precision import cpu_model
+
     record = {
         "benchmark": "verify",
         "args": vars(args),
         "mix": {**MIX, "loop": args.loop_frac},
         "figures": figures,
         "machine": {
+            "cpu": cpu_model(),  # imported after the pools ran: the workers fork without torch
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

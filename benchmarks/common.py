@@ -40,6 +40,7 @@ from transformers import (
 
 from distill_lib.config import PROJECT_ROOT
 from distill_lib.data.records import resolve_data_dir
+from distill_lib.models.precision import cpu_model
 from distill_lib.models.tiny import train_tokenizer
 from distill_lib.runs import package_versions
 
@@ -139,6 +140,7 @@ def default_data_dir(given: str | None) -> str | None:
 
 def machine(device: torch.device) -> dict[str, Any]:
     record = {
+        "cpu": cpu_model(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "load_avg": os.getloadavg(),

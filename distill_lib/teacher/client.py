@@ -10,9 +10,13 @@ field for them: they are arguments here and of `generate`). A base URL on an Azu
 (`*.openai.azure.com`, `*.cognitiveservices.azure.com`) gets `AsyncAzureOpenAI`, with `model` as the
 deployment and the API version from OPENAI_API_VERSION. The SDK sends through its aiohttp-backed
 HTTP client (the `openai[aiohttp]` extra), which costs less CPU per request than its default httpx
-one at high concurrency; without aiohttp the default is used. Requests use the typed
-`chat.completions.create` / `completions.create`; their argument transformation is a large share of
-the CPU per request (benchmarks/bench_teacher.py measures it against the concurrency target).
+one at high concurrency; without aiohttp the default is used. Requests are sent with the SDK's
+`post` (its documented way to send a request body as given) to `/chat/completions` or
+`/completions`, and the answer's JSON body read directly: the typed `create` methods walk every
+argument through their type-driven transformation, and the typed answer builds a model per field,
+together a large share of the client's CPU per request at high concurrency
+(benchmarks/bench_teacher.py measures the client against the concurrency target); a body of plain
+JSON needs neither, and `completion_from_response` checks the answer's shape itself.
 
 Retries live in one layer, distill_lib.teacher.retry, applied here: the SDK is built with
 `max_retries=0`. 429, 408, 409, 5xx,
@@ -174,26 +178,21 @@ class TeacherClient:
         """One request (asking for n choices), retried per the policy; raises RequestFailed."""
         return await with_retries(lambda: self._send_once(prompt, n), self.retry, self.secrets)
 
-    def _arguments(self, n: int) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
+    def _body(self, prompt: list[dict[str, str]] | str, n: int) -> dict[str, Any]:
+        """The request's JSON body: the generation settings, the prompt, then `response_format`
+        and `extra_body` (which may override any of them, as the SDK's `extra_body` does)."""
+        body: dict[str, Any] = {
             "model": self.model,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "n": n,
+            ("messages" if self.chat else "prompt"): prompt,
         }
         if self.stop:
-            arguments["stop"] = self.stop
-        extra = dict(self.extra_body or {})
+            body["stop"] = self.stop
         if self.response_format is not None:
-            if self.chat:
-                arguments["response_format"] = self.response_format
-            # the SDK's completions.create has no such argument; compatible servers read it from the
-            # body
-            else:
-                extra["response_format"] = self.response_format
-        if extra:
-            arguments["extra_body"] = extra
-        return arguments
+            body["response_format"] = self.response_format
+        return {**body, **(self.extra_body or {})}
 
     async def _send_once(self, prompt: list[dict[str, str]] | str, n: int) -> Completion:
         if self.chat and not isinstance(prompt, list):
@@ -206,12 +205,11 @@ class TeacherClient:
             )
         self.requests_made += 1
         try:
-            if self.chat:
-                response = await self.sdk.chat.completions.create(
-                    messages=prompt, **self._arguments(n)
-                )
-            else:
-                response = await self.sdk.completions.create(prompt=prompt, **self._arguments(n))
+            response = await self.sdk.post(
+                "/chat/completions" if self.chat else "/completions",
+                body=self._body(prompt, n),
+                cast_to=object,  # the parsed JSON body, read by completion_from_response
+            )
         except (
             json.JSONDecodeError,
             UnicodeDecodeError,
@@ -222,22 +220,20 @@ class TeacherClient:
 
 
 def completion_from_response(response: Any, chat: bool) -> Completion:
-    """Texts, finish reasons and usage of an SDK response; MalformedResponse when it has no usable
-    choice."""
+    """Texts, finish reasons and usage of a response body (parsed JSON); MalformedResponse when it
+    has no usable choice."""
     try:
-        choices = list(response.choices or [])
-        texts = [choice.message.content if chat else choice.text for choice in choices]
-        reasons = [str(choice.finish_reason) for choice in choices]
-    except (AttributeError, TypeError):
+        choices = list(response.get("choices") or [])
+        texts = [choice["message"]["content"] if chat else choice["text"] for choice in choices]
+        reasons = [str(choice.get("finish_reason")) for choice in choices]
+    except (AttributeError, TypeError, KeyError):
         texts, reasons = [], []
     if not texts or any(not isinstance(t, str) for t in texts):
         raise MalformedResponse(f"response has no usable choices: {str(response)[:200]}")
-    usage = getattr(response, "usage", None)
+    usage = response.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
     return Completion(
         texts=texts,
         finish_reasons=reasons,
-        usage={
-            "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
-            "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
-        },
+        usage={name: usage.get(name) or 0 for name in ("prompt_tokens", "completion_tokens")},
     )
