@@ -21,11 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import yaml
 
-from distill_lib.config import PROJECT_ROOT, load_config
+from distill_lib.config import load_config, read_config_file
 from distill_lib.config_values import ConfigError
 
 EXAMPLES = __doc__.split("\n\n")[1]
@@ -44,10 +43,8 @@ def parse_overrides(pairs: list[str]) -> dict:
 
 def profiles_of(config: str) -> dict[str, str]:
     """Profile name -> the comment on its line in the config file (what the profile is)."""
-    path = Path(config) if Path(config).exists() else PROJECT_ROOT / config
-    if not path.exists():
-        raise ConfigError(f"config file not found: {config}")
-    names = (yaml.safe_load(path.read_text()) or {}).get("profiles") or {}
+    path, raw = read_config_file(config)
+    names = raw.get("profiles") or {}
     notes = {}
     text = path.read_text()
     for line in text[text.find("\nprofiles:") :].splitlines():

@@ -214,16 +214,13 @@ def build_config(merged: dict[str, Any], where: str) -> ExperimentConfig:
     return cfg
 
 
-def load_config(
-    path: str | Path, profile: str = "smoke", overrides: dict[str, Any] | None = None
-) -> ExperimentConfig:
-    """Read `path` (relative paths resolve against the project root), apply `profile`, then
-    `overrides`."""
-    path = Path(path)
-    if not path.is_absolute() and not path.exists():
-        path = PROJECT_ROOT / path
+def read_config_file(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The config file's resolved path (relative paths resolve against the project root) and its
+    YAML; ConfigError naming the file (and the line) when it is missing or not valid YAML."""
+    given = Path(path)
+    path = PROJECT_ROOT / given if not given.is_absolute() and not given.exists() else given
     if not path.exists():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {given}")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
@@ -232,6 +229,17 @@ def load_config(
         raise ConfigError(
             f"{path}: not valid YAML{where} ({getattr(err, 'problem', None) or err})"
         ) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'base' and 'profiles'")
+    return path, raw
+
+
+def load_config(
+    path: str | Path, profile: str = "smoke", overrides: dict[str, Any] | None = None
+) -> ExperimentConfig:
+    """Read `path` (relative paths resolve against the project root), apply `profile`, then
+    `overrides`."""
+    path, raw = read_config_file(path)
     profiles = raw.get("profiles", {})
     if profile not in profiles:
         raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")

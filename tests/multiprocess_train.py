@@ -1,11 +1,12 @@
 """Trains a tiny causal model a few steps on equal-length rows and saves its weights; run by
-tests/test_multiprocess.py both plainly and under `accelerate launch --num_processes 2 --cpu`.
+tests/test_multiprocess.py both plainly and under `accelerate launch --multi_gpu --num_processes 2`
+(a gloo group on the CPU).
 
     python tests/multiprocess_train.py OUT_DIR PER_DEVICE_BATCH
 
-Every file the run writes through distill_lib.runs.write_json or the checkpoint code is logged with
-the process index that wrote it (OUT_DIR/writes-<rank>.txt), so the test can check that one process
-writes.
+Every checkpoint and best-weights folder the run swaps in (train.checkpoints._swap_in) is logged
+with the index of the process that wrote it (OUT_DIR/writes-<rank>.txt), so the test can check that
+one process writes.
 """
 
 from __future__ import annotations

@@ -39,6 +39,14 @@ def cli(*args: str) -> subprocess.CompletedProcess:
             ["run", "--config", "configs/dss.yaml", "--set", "train.lr"],
             "--set expects key=value, got 'train.lr'",
         ),
+        (
+            ["run", "--config", "configs/dss.yaml", "--set", "method.name=dsss"],
+            "method.name names ['dsss']: dss knows ['standard_ft', 'standard_distill', 'dss',",
+        ),
+        (
+            ["run", "--config", "configs/dss.yaml", "--set", "data.train_limit=-5"],
+            "data.train_limit = -5 is out of range: must be >= 1 or null",
+        ),
     ],
 )
 def test_errors_are_one_line_without_traceback(args, message):
@@ -58,3 +66,12 @@ def test_help_names_every_command_and_shows_examples():
     assert result.returncode == 0 and all(
         c in result.stdout for c in ("teacher", "run", "profiles", "examples:")
     )
+
+
+@pytest.mark.parametrize("command", ["run", "teacher", "profiles"])
+def test_malformed_yaml_is_one_line_naming_the_file_and_line(tmp_path, command):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("base:\n  name: dss\n  data: [unclosed\n")
+    result = cli(command, "--config", str(broken))
+    assert result.returncode == 2 and f"{broken}: not valid YAML at line" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

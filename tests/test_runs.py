@@ -103,6 +103,21 @@ def test_grid_cells_are_distinct_and_complete(base):
     assert fractions == {0.25, 0.5, 1.0}
 
 
+def test_smoke_grid_holds_the_model_size_and_unlabelled_axes():
+    """The model-size axis (each listed student on its datasets and methods) and the unlabelled
+    setting (LLM labels over every fraction) are cells of the grid, each with its own key."""
+    cfg = load_config("configs/dss.yaml", "smoke")
+    cells = grid_cells(cfg)
+    sized = {(c.student.name, c.data.dataset, c.method.name) for c in cells if c.train.max_steps}
+    for student in cfg.grid.students:
+        for method in cfg.grid.student_methods:
+            assert (student, "cqa", method) in sized
+    llm = {(c.method.name, c.data.train_fraction) for c in cells if c.method.label_source == "llm"}
+    assert llm == {(m, f) for m in cfg.grid.unlabelled_methods for f in cfg.grid.fractions}
+    keys = [cell_key(c) for c in cells]
+    assert len(keys) == len(set(keys)) and any("-llm/" in k for k in keys)
+
+
 def test_results_are_written_for_real_cells_only(base, tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path))
     assert records_results(base)

@@ -185,3 +185,18 @@ def test_a_failed_cache_write_is_reported_and_the_run_goes_on(tmp_path, monkeypa
         # only the unsaved answer is asked again
         again = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
         assert again.summary["requests_made"] == 1 and again.summary["cached"] == 3
+
+
+def test_prompts_over_the_token_limit_are_not_sent_and_are_reported(tmp_path):
+    """`teacher.max_prompt_tokens` (SciGen's guard against over-long tables): a prompt above it is
+    never sent, and the summary lists its id and size; the others go out as usual."""
+    long_input = "item 9? " + "a very long table cell " * 400 + "\nAnswer Choices:\n(a) yes\n(b) no"
+    examples = [*EXAMPLES, {"id": "long", "input": long_input, "label": "yes"}]
+    with FaultServer() as server:
+        cfg = replace(cfg_for(server, tmp_path), max_prompt_tokens=1000)
+        report = generate(cfg, examples, tmp_path / "run", progress=False)
+        assert not any("a very long table cell" in prompt for prompt in server.requests)
+        assert sum(server.requests.values()) == len(EXAMPLES)
+    (skipped,) = report.summary["skipped_long_prompts"]
+    assert skipped["id"] == "long" and skipped["prompt_tokens"] > 1000
+    assert sorted(r["id"] for r in report.rows) == sorted(e["id"] for e in EXAMPLES)

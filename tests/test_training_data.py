@@ -75,3 +75,59 @@ def test_a_mostly_failed_live_teacher_stops_training(tmp_path, monkeypatch, data
 
     with pytest.raises(TrainingDataError, match=r"of task 1 have an empty target"):
         run_cell(cfg)
+
+
+def test_a_mostly_failed_live_stage_reports_its_counts_and_training_refuses(
+    tmp_path, monkeypatch, data_dir
+):
+    """The live rationale stage against a server that refuses 17 of 20 prompts: its report and
+    metrics.json count the failed requests and the usable records, and the cell then refuses to
+    train on the 17 records without a rationale."""
+    import json
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fault_server import FaultServer
+
+    from distill_lib.experiment import run_cell
+    from distill_lib.papers.index import paper_for
+    from distill_lib.papers.rationales import run_rationale_stage
+
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs"))
+    answered: set[str] = set()
+
+    def plan(prompt: str, attempt: int) -> str:  # the first 3 distinct questions get an answer
+        if prompt not in answered and len(answered) < 3:
+            answered.add(prompt)
+        return "ok" if prompt in answered else "400"
+
+    with FaultServer(
+        plan=plan, reply=lambda p: " Because it is so. So the answer is (a) yes."
+    ) as srv:
+        cfg = load_config(
+            "configs/dss.yaml",
+            "smoke",
+            {
+                "data.dataset": "cqa",
+                "method.name": "dss",
+                "teacher.source": "live",
+                "teacher.base_url": srv.base_url,
+                "teacher.model": "m",
+                "teacher.cache_dir": str(tmp_path / "cache"),
+                "teacher.limit": 20,
+                "data.train_limit": 20,
+                "data.valid_limit": 4,
+                "data.test_limit": 4,
+            },
+        )
+        stage_dir = tmp_path / "stage"
+        report = run_rationale_stage(cfg, stage_dir, paper_for(cfg), ["cqa"], log=lambda *_: None)
+    cqa = report["cqa"]
+    assert cqa["mode"] == "live" and cqa["examples"] == 20
+    assert cqa["failed"] == 17 and cqa["usable"] == 3, cqa
+    written = json.loads((stage_dir / "metrics.json").read_text())["cqa"]
+    assert (written["failed"], written["usable"]) == (17, 3)
+    with pytest.raises(TrainingDataError, match=re.escape("of task 1 have an empty target")):
+        run_cell(cfg)
