@@ -59,6 +59,22 @@ def test_grouped_bars_average_seeds_mark_missing_pairs_and_carry_the_note():
     assert "SMOKE" in texts(fig) and fig.axes[0].get_ylim() == (0.0, 100.0)
 
 
+def test_a_skipped_pair_is_named_with_its_reason_under_the_figure():
+    frame = pd.DataFrame(
+        [
+            {"dataset": "cqa", "method": "dss", "acc": 60.0},
+            {"dataset": "anli1", "method": "standard_ft", "acc": 30.0},
+        ]
+    )
+    reasons = {("anli1", "dss"): "ANLI-R1 train inputs need the hub (HF_HUB_OFFLINE is set)"}
+    fig = grouped_bars(frame, "dataset", "acc", "method", title="t", reasons=reasons)
+    assert texts(fig).count("n/a") == 2  # cqa/standard_ft has no reason: marked, not explained
+    footnotes = [t for t in texts(fig) if t.startswith("n/a ")]
+    assert footnotes == [
+        "n/a anli1 / dss: ANLI-R1 train inputs need the hub (HF_HUB_OFFLINE is set)"
+    ]
+
+
 def test_curves_use_the_accuracy_axis_and_the_reference_line():
     frame = pd.DataFrame(
         [

@@ -90,6 +90,9 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
     text = readme.read_text()
     assert "62.0 ± 2.0 (3)" in text and "old" not in text and text.endswith("end\n")
     assert (tmp_path / "figures" / "dss" / "cpu" / "method_by_dataset.png").stat().st_size > 1000
+    numeric = pd.read_csv(tmp_path / "figures" / "dss" / "cpu" / "dss_results_numeric.csv")
+    row = numeric[(numeric["method"] == "standard_ft") & (numeric["dataset"] == "esnli")].iloc[0]
+    assert (row["mean"], row["std"], row["n"]) == (62.0, 2.0, 3)  # numbers, not "62.0 ± 2.0 (3)"
     assert render_all(readme, check=True) == []
     with pytest.raises(ValueError, match="no block for results/dss/cpu"):
         replace_block("no markers", "dss/cpu", "x")

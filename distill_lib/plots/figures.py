@@ -12,7 +12,8 @@ reference numbers (callers pass them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,12 @@ def theme() -> None:
     sns.set_theme(**THEME)
 
 
-def _finish(fig: plt.Figure, title: str, note: str) -> plt.Figure:
+def _finish(fig: plt.Figure, title: str, note: str, footnote: str = "") -> plt.Figure:
     fig.suptitle(title, fontsize=9)
+    if footnote:  # below the axes, left-aligned, room kept for it in the layout
+        lines = footnote.count("\n") + 1
+        fig.text(0.01, 0.01, footnote, ha="left", va="bottom", fontsize=5)
+        fig.tight_layout(rect=(0, min(0.04 * lines, 0.3), 1, 1))
     if note:
         fig.text(
             0.5,
@@ -47,7 +52,8 @@ def _finish(fig: plt.Figure, title: str, note: str) -> plt.Figure:
             rotation=20,
             wrap=True,
         )
-    fig.tight_layout()
+    if not footnote:
+        fig.tight_layout()
     return fig
 
 
@@ -69,10 +75,12 @@ def grouped_bars(
     reference: dict[str, float] | None = None,
     note: str = "",
     ylim: tuple[float, float] = ACCURACY,
+    reasons: Mapping[tuple[Any, Any], str] | None = None,
 ) -> plt.Figure:
     """Bars of the mean of `y` per (x, hue) with the standard deviation over rows as error bars;
-    every bar labelled with its mean, missing pairs marked n/a; `reference` draws a dashed line per
-    x value."""
+    every bar labelled with its mean, missing pairs marked n/a (with the reason under the figure
+    when `reasons` gives one for that (x, hue) pair); `reference` draws a dashed line per x
+    value."""
     theme()
     xs, hues = _order(frame[x], x_order), _order(frame[hue], hue_order)
     fig, ax = plt.subplots(figsize=(2.2 + 1.5 * len(xs) * max(len(hues), 1) / 3, 3.8))
@@ -84,9 +92,12 @@ def grouped_bars(
             ax.bar_label(container, fmt="%.1f", fontsize=6, padding=2)
     width = 0.8 / max(len(hues), 1)
     present = set(zip(frame[x], frame[hue], strict=True))
+    footnotes: list[str] = []
     for i, xv in enumerate(xs):
         for j, hv in enumerate(hues):
             if (xv, hv) not in present:
+                if reasons and (xv, hv) in reasons:
+                    footnotes.append(f"n/a {xv} / {hv}: {textwrap.shorten(reasons[xv, hv], 110)}")
                 ax.text(
                     i - 0.4 + width * (j + 0.5),
                     ylim[0] + 2,
@@ -105,7 +116,8 @@ def grouped_bars(
         bbox_to_anchor=(0.5, -0.08),
         frameon=False,
     )
-    return _finish(fig, title + ("  (dashed: teacher few-shot)" if reference else ""), note)
+    title += "  (dashed: teacher few-shot)" if reference else ""
+    return _finish(fig, title, note, "\n".join(dict.fromkeys(footnotes)))
 
 
 def curves(

@@ -125,6 +125,7 @@ def _figures(
     out: Path,
     title: str,
     note: str,
+    reasons: dict[tuple[str, str], str] | None = None,
 ) -> None:
     palm = references()["palm_few_shot"]["test_accuracy"]
     names = {"x_order": list(NAMES), "hue_order": list(METHOD_ORDER)}
@@ -140,6 +141,7 @@ def _figures(
             accuracy,
             reference=palm,
             note=note,
+            reasons=reasons,
             **names,
         ),
         out / "method_by_dataset.png",
@@ -192,12 +194,19 @@ def _figures(
     )
 
 
-def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:
+def render_dss(
+    frame: pd.DataFrame,
+    out: Path,
+    cfg: ExperimentConfig,
+    note: str = "",
+    skipped: pd.DataFrame | None = None,
+) -> str:
     """Tables and figures into `out`; returns the README's Markdown block (table + comparison
     sentences).
 
     `note` (e.g. that a smoke run's numbers mean nothing) heads every table file and is printed on
-    every figure.
+    every figure; `skipped` cells (dataset, method, reason) are named with their reason under the
+    figure where their bar is n/a.
     """
     main, sizes, unlabelled = split_axes(frame, cfg)
     table = dss_table(main)
@@ -212,9 +221,17 @@ def render_dss(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str 
         out,
         f"{cfg.name} / {cfg.profile}: student {cfg.student.name}",
         note,
+        skip_reasons(skipped),
     )
     sentences = "\n".join(f"- {s}" for s in claim_sentences(comparison))
     return f"{table.to_markdown()}\n\n{sentences}\n"
+
+
+def skip_reasons(skipped: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """(dataset, method) -> why its cells were skipped, from a frame of skipped.json records."""
+    if skipped is None or skipped.empty:
+        return {}
+    return {(r["dataset"], r["method"]): r["reason"] for _, r in skipped.iterrows()}
 
 
 def numeric_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:

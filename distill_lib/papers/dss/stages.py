@@ -56,6 +56,6 @@ def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> Evaluation:
 def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[str, Path]:
     """(the Markdown report, the figures folder)."""
     out = figures_dir(cfg)
-    report = render_dss(cells_frame(cfg), out, cfg, smoke_note(cfg))
+    report = render_dss(cells_frame(cfg), out, cfg, smoke_note(cfg), collect_cells(cfg)[1])
     write_json(stage_dir / "metrics.json", {"figures": sorted(p.name for p in out.iterdir())})
     return report, out

@@ -119,6 +119,9 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
     table = math_table(results)
     write_table(table, out / "math_results", note)
     write_table(results, out / "math_results_long", note)
+    numeric = results.groupby(["method", "thought", "benchmark"])["accuracy"]
+    numeric = numeric.agg(["mean", "std", "count"]).rename(columns={"count": "n"}).round(3)
+    write_table(numeric, out / "math_results_numeric", note)
     title = (
         f"{cfg.name} / {cfg.profile}: student {cfg.student.name}"
         "\ntest accuracy (%), verified answers"
