@@ -61,7 +61,8 @@ def test_two_processes_train_like_one_and_one_writes(tmp_path):
     assert sorted(set(logs["writes-0.txt"])) == ["best", "checkpoint"]
 
 
-def test_two_processes_run_one_cell_and_one_writes_its_files(tmp_path):
+def test_two_processes_run_one_cell_and_one_writes_its_files(tmp_path, data_dir):
+    # data_dir: the cell trains on the shared CQA data, like every released-data test
     launch(tmp_path, 2, CELL_SCRIPT)
     # both processes trained and evaluated the cell, and agree on its score
     scores = {p.read_text() for p in tmp_path.glob("cell-done-*")}
