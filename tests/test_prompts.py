@@ -90,10 +90,9 @@ def test_dss_parse_of_released_palm_outputs(dataset):
     gold = [json.loads(line) for line in gold_file.read_text().splitlines() if line.strip()]
     texts = read_palm_outputs(DATA, dataset, "test")[: len(gold)]
     parsed, n_failed = parse_all(get_template(dataset), texts)
-    assert all(
-        (p.rationale, p.label) == parse_palm_output(dataset, t)
-        for p, t in zip(parsed, texts, strict=True)
-    )
+    for p, t in zip(parsed, texts, strict=True):
+        rationale, label = parse_palm_output(dataset, t)
+        assert (p.rationale, p.label) == (rationale, label.strip())  # " " quirk: empty, live
     if dataset == "svamp":
         hits = [
             safe_eval(p.label) is not None and safe_eval(p.label) == safe_eval(g["label"])
@@ -107,6 +106,14 @@ def test_dss_parse_of_released_palm_outputs(dataset):
 
 
 @needs_data
+def test_live_cqa_answer_without_a_letter_fails_with_an_empty_label():
+    text = "A dictionary is found in a library. So the answer is yes.\n\nQ: next"
+    assert parse_palm_output("cqa", text)[1] == " "  # the reference loader's quirk, kept for parity
+    (parsed,), n_failed = parse_all(get_template("cqa"), [text])
+    assert (parsed.label, parsed.ok, n_failed) == ("", False, 1)
+    assert parsed.rationale == "A dictionary is found in a library."
+
+
 def test_math_cot_parser_on_released_gpt35_cot():
     path = DATA / "teacher" / "reft-svamp-gpt35" / "svamp_nl.json"
     items = json.loads(Path(path).read_text())

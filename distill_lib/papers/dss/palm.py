@@ -93,6 +93,7 @@ def read_palm_outputs(data_dir: Path, dataset: str, split: str) -> list[str]:
 
 def parse_teacher(dataset: str, text: str) -> Parsed:
     """A live teacher's completion read with the release's rules (the templates' parser), so live
-    and released PaLM output go through one parser."""
+    and released PaLM output go through one parser; the reference's blank-label quirk (" ") becomes
+    an empty label, since nothing here needs parity with it."""
     rationale, label = parse_palm_output(dataset, text)
-    return Parsed(rationale, label, ok=bool(rationale.strip() and label.strip()))
+    return Parsed(rationale, label.strip(), ok=bool(rationale.strip() and label.strip()))
