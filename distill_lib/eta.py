@@ -2,9 +2,10 @@
 
 Per cell, in order: the same cell's committed result record, or failing that the committed record of
 the same grid position under other settings (results/: measured on the machine it names), else the
-mean wall time of finished cells of this run with the same method and dataset, else the same method,
-else all finished trained cells (untrained cells are estimated only from untrained cells). A cell
-with no evidence at all makes the total unknown, and the message says what would give one.
+mean wall time of cells with the same method and dataset (finished in this run, else committed),
+else the same method, else any trained cell (untrained cells are estimated only from untrained
+cells). Cells with no evidence make the total a lower bound, and the line says how many are
+missing from it.
 
 Deliberately left out: probing the hardware (a timed step) and scaling between machines; the
 committed records say which machine measured them.
@@ -32,15 +33,18 @@ def cell_seconds(
     if record and record["metrics"].get("cell_wall_s"):
         return float(record["metrics"]["cell_wall_s"]), "committed"
     untrained = cell.train.max_steps == 0
-    alike = [m for m in finished if bool(m.get("untrained")) == untrained and m.get("cell_wall_s")]
+    records = {id(r): r["metrics"] for r in committed.values()}.values()  # keyed twice: once each
+    pools = {"this run": finished, "committed": list(records)}
     for keep in (
-        lambda m: m["method"] == cell.method.name and m["dataset"] == cell.data.dataset,
-        lambda m: m["method"] == cell.method.name,
+        lambda m: m.get("method") == cell.method.name and m.get("dataset") == cell.data.dataset,
+        lambda m: m.get("method") == cell.method.name,
         lambda m: True,
     ):
-        seconds = _mean([float(m["cell_wall_s"]) for m in alike if keep(m)])
-        if seconds is not None:
-            return seconds, "this run"
+        for source, pool in pools.items():
+            alike = [m for m in pool if bool(m.get("untrained")) == untrained and keep(m)]
+            seconds = _mean([float(m["cell_wall_s"]) for m in alike if m.get("cell_wall_s")])
+            if seconds is not None:
+                return seconds, source
     return None, "none"
 
 
@@ -54,10 +58,11 @@ def grid_eta(
         return "nothing to run"
     by_key = {**{key_prefix(r["key"]): r for r in committed}, **{r["key"]: r for r in committed}}
     estimates = [cell_seconds(c, finished, by_key) for c in to_run]
-    if any(seconds is None for seconds, _ in estimates):
+    known = [(seconds, source) for seconds, source in estimates if seconds is not None]
+    if not known:
         return "ETA: known after the first cell of each kind (trained, untrained) finishes"
-    total = sum(seconds for seconds, _ in estimates)
-    sources = {source for _, source in estimates}
+    total = sum(seconds for seconds, _ in known)
+    sources = {source for _, source in known}
     positions = {key_prefix(cell_key(c)) for c in to_run}
     machines = sorted(
         {
@@ -69,4 +74,9 @@ def grid_eta(
     source = " and ".join(sorted(sources)).replace(
         "committed", f"the committed results (measured on {', '.join(machines)})"
     )
-    return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"
+    if len(known) == len(to_run):
+        return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"
+    return (
+        f"ETA at least {total / 3600:.1f} h: {len(known)} of {len(to_run)} cell(s) estimated from "
+        f"{source}; the other {len(to_run) - len(known)} once a cell of their kind finishes"
+    )

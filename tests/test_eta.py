@@ -36,7 +36,12 @@ def test_eta_line_names_its_source_or_says_unknown():
     base, cells, untrained = _cells()
     finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 360.0, "untrained": False}]
     assert grid_eta(cells, finished, []) == "ETA 0.4 h for 4 cell(s), from this run"
-    assert "known after the first cell" in grid_eta([*cells, untrained], finished, [])
+    # the untrained cell has no evidence: the rest is a lower bound that says so
+    assert grid_eta([*cells, untrained], finished, []) == (
+        "ETA at least 0.4 h: 4 of 5 cell(s) estimated from this run; "
+        "the other 1 once a cell of their kind finishes"
+    )
+    assert "known after the first cell" in grid_eta([untrained], finished, [])
     committed = [
         {
             "key": cell_key(untrained),
@@ -60,3 +65,16 @@ def test_a_committed_record_of_the_same_position_under_other_settings_still_esti
         == "ETA 0.2 h for 1 cell(s), from the committed results "
         "(measured on Xeon X)"
     )
+
+
+def test_a_new_seed_is_estimated_from_committed_cells_of_its_method_and_dataset():
+    base, (esnli_dss, *_), untrained = _cells()
+    seed0 = {"key": "esnli/dss/seed0-0123456789", "machine": {"cpu": "Xeon X"}}
+    seed0["metrics"] = {"method": "dss", "dataset": "esnli", "cell_wall_s": 900.0}
+    seed1 = esnli_dss.replace({"train.seed": 1})
+    by_key = {seed0["key"]: seed0, "esnli/dss/seed0": seed0}
+    assert cell_seconds(seed1, [], by_key) == (900.0, "committed")
+    # a cell of this run with the same method and dataset is the better evidence
+    finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 300.0, "untrained": False}]
+    assert cell_seconds(seed1, finished, by_key) == (300.0, "this run")
+    assert cell_seconds(untrained, [], by_key) == (None, "none")
