@@ -7,7 +7,8 @@ teacher stage's record.
 
 For each record without a summary, the cell folder `<runs>/<experiment>/<profile>/cells/<key>/` must
 hold the `predictions.jsonl` the cell wrote; the record gains `metrics.summary` and
-`summary_added_from` (that path, relative to the run root), and its test_examples gain `labels` and `answers`. The teacher
+`summary_added_from` (that path, relative to the run root), and its test_examples gain `labels`
+and `answers`. The teacher
 stage's stats (`<runs>/.../teacher/math/<pool>/ stats.json`) become `stages/teacher-<pool>.json`.
 Anything missing stops with the path named.
 
@@ -32,7 +33,7 @@ def enrich(path: Path, cells: Path) -> bool:
         raise SystemExit(f"{path}: no predictions at {predictions}")
     rows = read_math_predictions(predictions)
     record["metrics"]["summary"] = summary_of_rows(rows)
-    record["summary_added_from"] = str(predictions.relative_to(cells.parents[2]))  # run-root relative
+    record["summary_added_from"] = str(predictions.relative_to(cells.parents[2]))
     examples = record.setdefault("test_examples", {})
     first_format = rows[0]["format"]
     examples["labels"] = [r["label"] for r in rows if r["format"] == first_format]
