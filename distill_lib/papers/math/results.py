@@ -18,6 +18,7 @@ Deliberately left out: scoring (papers.math.scoring / report) and the teacher da
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -30,9 +31,36 @@ from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
 from distill_lib.results import read_stage_results
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith": "MultiArith"}
 METHOD_ORDER = (UNTRAINED, "cotd", "potd", "eotd", "etd")
 EXTENSIONS = ("fallback*", "vote*")
+
+
+def accuracy_bars(
+    results: pd.DataFrame,
+    head: str,
+    cfg: ExperimentConfig,
+    note: str,
+    x_order: list[str],
+    hue_order: list[str] | None = None,
+) -> Figure:
+    """Test accuracy per benchmark, one bar per method and tested thought ('potd (pot)')."""
+    bars = results.assign(system=results["method"] + " (" + results["thought"] + ")")
+    title = f"{head}: student {cfg.student.name}\ntest accuracy (%), verified answers"
+    return grouped_bars(
+        bars,
+        "benchmark",
+        "accuracy",
+        "system",
+        title,
+        "test accuracy (%)",
+        note=note,
+        x_order=x_order,
+        hue_order=hue_order,
+    )
 
 
 def long_results(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,23 +150,9 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
     numeric = results.groupby(["method", "thought", "benchmark"])["accuracy"]
     numeric = numeric.agg(["mean", "std", "count"]).rename(columns={"count": "n"}).round(3)
     write_table(numeric, out / "math_results_numeric", note)
-    title = (
-        f"{cfg.name} / {cfg.profile}: student {cfg.student.name}"
-        "\ntest accuracy (%), verified answers"
-    )
-    bars = results.assign(system=results["method"] + " (" + results["thought"] + ")")
+    hue_order = [f"{m} ({t})" for m, t in _systems(results)]
     save(
-        grouped_bars(
-            bars,
-            "benchmark",
-            "accuracy",
-            "system",
-            title,
-            "test accuracy (%)",
-            note=note,
-            x_order=list(NAMES),
-            hue_order=[f"{m} ({t})" for m, t in _systems(results)],
-        ),
+        accuracy_bars(results, f"{cfg.name} / {cfg.profile}", cfg, note, list(NAMES), hue_order),
         out / "math_by_benchmark.png",
     )
     trained = frame[frame["method"] != UNTRAINED]

@@ -21,9 +21,9 @@ import pandas as pd
 from distill_lib.config import ExperimentConfig
 from distill_lib.papers.math.options import BENCHMARKS
 from distill_lib.papers.math.report import math_results, paper_vs_ours
-from distill_lib.papers.math.results import render_math
+from distill_lib.papers.math.results import accuracy_bars, render_math
 from distill_lib.papers.math.stage import teacher_yields
-from distill_lib.plots.figures import grouped_bars, save, yield_bars
+from distill_lib.plots.figures import save, yield_bars
 from distill_lib.plots.results import cells_frame, collect_cells, smoke_note, write_table
 from distill_lib.runs import figures_dir, write_json
 
@@ -50,22 +50,8 @@ def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame,
     results = math_results(cfg)
     for pool in results["pool"].unique():
         rows = results[results["pool"] == pool]
-        bars = rows.assign(system=rows["method"] + ":" + rows["thought"])
-        title = (
-            f"{pool} / {cfg.profile}: student {cfg.student.name}"
-            "\ntest accuracy (%), verified answers"
-        )
         save(
-            grouped_bars(
-                bars,
-                "benchmark",
-                "accuracy",
-                "system",
-                title,
-                "test accuracy (%)",
-                note=note,
-                x_order=list(BENCHMARKS),
-            ),
+            accuracy_bars(rows, f"{pool} / {cfg.profile}", cfg, note, list(BENCHMARKS)),
             out / f"accuracy_{pool}.png",
         )
     save(
