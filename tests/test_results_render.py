@@ -98,6 +98,25 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
         replace_block("no markers", "dss/cpu", "x")
 
 
+def test_the_fraction_curve_is_a_table_in_the_readme_block(results, tmp_path):
+    """Cells of one method at several training-set fractions add a curve table under the main one;
+    the main table keeps only the full training set."""
+    for method, fraction, accuracy in (("dss", 0.25, 55.0), ("dss", 0.5, 65.0)):
+        cell = results.replace(
+            {"data.dataset": "esnli", "method.name": method, "data.train_fraction": fraction}
+        )
+        write_result(cell, {**_metrics(cell, accuracy), "n_train": int(1600 * fraction)}, "bf16")
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- results:dss/cpu -->\n<!-- /results:dss/cpu -->\n")
+    render_all(readme)
+    text = readme.read_text()
+    curve = text[text.index("Data-fraction curve") :]
+    assert "| e-SNLI: dss " in curve and "| e-SNLI: standard_ft" not in curve  # one fraction only
+    assert "25% (400 records)" in curve and "55.0 (1)" in curve and "71.0 ± 1.0 (3)" in curve
+    main = text[: text.index("Data-fraction curve")]
+    assert "55.0" not in main and "71.0 ± 1.0 (3)" in main
+
+
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
     """The README's results blocks are what `make figures` renders from results/ (regenerate after a
     new record)."""

@@ -6,6 +6,8 @@
 - `dss_vs_standard`: DSS minus standard finetuning per dataset, set against the seed spread (the
   larger of the two seed standard deviations, and the standard error of the difference of means).
 - `claim_sentences`: one plain sentence per dataset from those numbers (nothing typed by hand).
+- `fraction_table`: the data-fraction curve as a table, (dataset, method) x fraction of the
+  training set.
 - `render_dss(frame, out)`: writes the tables (Markdown + CSV) and the figures into `out`, and
   returns the Markdown block for the README.
 
@@ -58,6 +60,32 @@ def dss_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame
         }
     palm = refs["palm_few_shot"]
     rows[palm["label"]] = {columns[d]: f"{palm['test_accuracy'][d]:.1f}" for d in datasets}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def fraction_curve(frame: pd.DataFrame) -> pd.DataFrame:
+    """The trained cells of every (dataset, method) run at more than one training-set fraction."""
+    trained = frame[frame["method"] != UNTRAINED]
+    varied = trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1
+    return trained[varied]
+
+
+def _fraction_label(fraction: float, n_train: float) -> str:
+    """'25% (400 records)', or '25%' when the records do not say how many they trained on."""
+    return f"{100 * fraction:g}%" + ("" if pd.isna(n_train) else f" ({int(n_train):,} records)")
+
+
+def fraction_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:
+    """(dataset, method) x fraction of the training set (with its record count): `mean ± std (n
+    seeds)` of test accuracy; empty when no method ran at more than one fraction."""
+    curve = fraction_curve(frame)
+    rows: dict[str, dict[str, str]] = {}
+    for (dataset, method), part in curve.groupby(["dataset", "method"], sort=False):
+        sizes = part.groupby("fraction")["n_train"].max()
+        rows[f"{NAMES.get(dataset, dataset)}: {method}"] = {
+            _fraction_label(p, n): mean_std_cell(part[part.fraction == p][metric])
+            for p, n in sizes.items()
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -147,9 +175,8 @@ def _figures(
         out / "method_by_dataset.png",
     )
     trained = main[main["method"] != UNTRAINED]
-    curve = trained[trained.groupby(["dataset", "method"])["fraction"].transform("nunique") > 1]
     for part, name, what in (
-        (curve, "data_fraction", "gold labels"),
+        (fraction_curve(main), "data_fraction", "gold labels"),
         (unlabelled, "unlabelled", "teacher labels"),
     ):
         if len(part):
@@ -224,7 +251,15 @@ def render_dss(
         skip_reasons(skipped),
     )
     sentences = "\n".join(f"- {s}" for s in claim_sentences(comparison))
-    return f"{table.to_markdown()}\n\n{sentences}\n"
+    block = f"{table.to_markdown()}\n\n{sentences}\n"
+    fractions = fraction_table(main)
+    if len(fractions):
+        write_table(fractions, out / "data_fraction", note)
+        block += (
+            "\nData-fraction curve (the same steps on a part of the training set), test accuracy "
+            f"(%) at the best-validation step:\n\n{fractions.to_markdown()}\n"
+        )
+    return block
 
 
 def skip_reasons(skipped: pd.DataFrame | None) -> dict[tuple[str, str], str]:
