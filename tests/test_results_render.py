@@ -101,7 +101,7 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
 def test_the_fraction_curve_is_a_table_in_the_readme_block(results, tmp_path):
     """Cells of one method at several training-set fractions add a curve table under the main one;
     the main table keeps only the full training set."""
-    for method, fraction, accuracy in (("dss", 0.25, 55.0), ("dss", 0.5, 65.0)):
+    for method, fraction, accuracy in (("dss", 0.5, 65.0), ("dss", 0.25, 55.0)):
         cell = results.replace(
             {"data.dataset": "esnli", "method.name": method, "data.train_fraction": fraction}
         )
@@ -113,8 +113,36 @@ def test_the_fraction_curve_is_a_table_in_the_readme_block(results, tmp_path):
     curve = text[text.index("Data-fraction curve") :]
     assert "| e-SNLI: dss " in curve and "| e-SNLI: standard_ft" not in curve  # one fraction only
     assert "25% (400 records)" in curve and "55.0 (1)" in curve and "71.0 ± 1.0 (3)" in curve
+    header = curve.splitlines()[2]
+    assert header.index("25%") < header.index("50%") < header.index("100%")  # ordered by fraction
+    assert "nan" not in curve
     main = text[: text.index("Data-fraction curve")]
     assert "55.0" not in main and "71.0 ± 1.0 (3)" in main
+
+
+def test_a_method_missing_a_fraction_reads_n_a(results):
+    """Only DSS ran at 25%: standard finetuning's 25% cell reads n/a, never 'nan'."""
+    from distill_lib.papers.dss.report import fraction_table
+
+    cell = results.replace(
+        {"data.dataset": "esnli", "method.name": "dss", "data.train_fraction": 0.25}
+    )
+    write_result(cell, _metrics(cell, 55.0), "bf16")
+    second = results.replace(
+        {"data.dataset": "esnli", "method.name": "standard_ft", "data.train_fraction": 0.5}
+    )
+    write_result(second, _metrics(second, 60.0), "bf16")
+    table = fraction_table(results_frame("dss", "cpu"))
+    assert list(table.columns) == ["25%", "50%", "100%"]
+    assert table.loc["e-SNLI: standard_ft", "25%"] == "n/a"
+    assert table.loc["e-SNLI: dss", "50%"] == "n/a"
+
+
+def test_equal_means_read_level_not_ahead_by_zero():
+    from distill_lib.plots.compare import claim, compare
+
+    sentence = claim("SVAMP", "potd (pot)", "etd (pot)", compare([2.67, 2.66], [2.665]))
+    assert sentence.startswith("SVAMP: etd (pot) and potd (pot) are level (2.7 vs 2.7)")
 
 
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):

@@ -58,8 +58,12 @@ def compare(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
 
 def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
     diff = c["difference"]
-    lead = "tie" if diff == 0 else f"{b_name} is {'ahead of' if diff > 0 else 'behind'} {a_name}"
-    head = f"{what}: {lead} by {abs(diff):.1f} points ({c['b mean']:.1f} vs {c['a mean']:.1f})"
+    means = f"({c['b mean']:.1f} vs {c['a mean']:.1f})"
+    if round(abs(diff), 1) == 0:  # equal at the one decimal shown: no 'ahead by 0.0 points'
+        head = f"{what}: {b_name} and {a_name} are level {means}"
+    else:
+        lead = f"{b_name} is {'ahead of' if diff > 0 else 'behind'} {a_name}"
+        head = f"{what}: {lead} by {abs(diff):.1f} points {means}"
     se = c["se of difference"]
     if se is None or se != se:  # None, or NaN after a trip through a DataFrame
         return f"{head}; one seed on a side, so there is no seed spread to compare with."

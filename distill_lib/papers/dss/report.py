@@ -81,12 +81,14 @@ def fraction_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.Data
     curve = fraction_curve(frame)
     rows: dict[str, dict[str, str]] = {}
     for (dataset, method), part in curve.groupby(["dataset", "method"], sort=False):
-        sizes = part.groupby("fraction")["n_train"].max()
+        sizes = part.groupby("fraction")["n_train"].max().sort_index()
         rows[f"{NAMES.get(dataset, dataset)}: {method}"] = {
             _fraction_label(p, n): mean_std_cell(part[part.fraction == p][metric])
             for p, n in sizes.items()
         }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    percent = {c: float(c.split("%")[0]) for c in table.columns}
+    return table[sorted(table.columns, key=percent.get)].fillna("n/a")
 
 
 def dss_vs_standard(
