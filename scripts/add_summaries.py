@@ -8,8 +8,8 @@ teacher stage's record.
 For each record without a summary, the cell folder `<runs>/<experiment>/<profile>/cells/<key>/` must
 hold the `predictions.jsonl` the cell wrote; the record gains `metrics.summary` and
 `summary_added_from` (that path, relative to the run root), and its test_examples gain `labels`
-and `answers`. The teacher
-stage's stats (`<runs>/.../teacher/math/<pool>/ stats.json`) become `stages/teacher-<pool>.json`.
+and `answers`. The teacher stage's stats (`<runs>/.../teacher/math/<pool>/ stats.json`) become
+`stages/teacher-<pool>.json`.
 Anything missing stops with the path named.
 
 Deliberately left out: changing a metric that is already recorded.

@@ -70,25 +70,26 @@ def fraction_curve(frame: pd.DataFrame) -> pd.DataFrame:
     return trained[varied]
 
 
-def _fraction_label(fraction: float, n_train: float) -> str:
-    """'25% (400 records)', or '25%' when the records do not say how many they trained on."""
-    return f"{100 * fraction:g}%" + ("" if pd.isna(n_train) else f" ({int(n_train):,} records)")
+def _fraction_label(fraction: float, n_train: float | None) -> str:
+    """'25% (400 records)', or '25%' when the datasets differ in size or the records do not say."""
+    count = "" if n_train is None or pd.isna(n_train) else f" ({int(n_train):,} records)"
+    return f"{100 * fraction:g}%{count}"
 
 
 def fraction_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.DataFrame:
-    """(dataset, method) x fraction of the training set (with its record count): `mean ± std (n
-    seeds)` of test accuracy; empty when no method ran at more than one fraction."""
+    """(dataset, method) x fraction of the training set, in order: `mean ± std (n seeds)` of test
+    accuracy, n/a where a cell is missing; empty when no method ran at more than one fraction."""
     curve = fraction_curve(frame)
-    rows: dict[str, dict[str, str]] = {}
-    for (dataset, method), part in curve.groupby(["dataset", "method"], sort=False):
-        sizes = part.groupby("fraction")["n_train"].max().sort_index()
-        rows[f"{NAMES.get(dataset, dataset)}: {method}"] = {
-            _fraction_label(p, n): mean_std_cell(part[part.fraction == p][metric])
-            for p, n in sizes.items()
+    rows = {
+        f"{NAMES.get(dataset, dataset)}: {method}": {
+            p: mean_std_cell(cells[metric]) for p, cells in part.groupby("fraction")
         }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    percent = {c: float(c.split("%")[0]) for c in table.columns}
-    return table[sorted(table.columns, key=percent.get)].fillna("n/a")
+        for (dataset, method), part in curve.groupby(["dataset", "method"], sort=False)
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1).fillna("n/a")
+    by_fraction = curve.groupby("fraction")["n_train"]
+    sizes = by_fraction.agg(lambda n: n.max() if n.nunique() == 1 else None)
+    return table.rename(columns=lambda p: _fraction_label(p, sizes.get(p)))
 
 
 def dss_vs_standard(
