@@ -5,9 +5,12 @@ the same grid position under other settings (results/: measured on the machine i
 mean wall time of cells with the same method and dataset (finished in this run, else committed),
 else the same method, else any trained cell (untrained cells are estimated only from untrained
 cells). Cells with no evidence make the total a lower bound, and the line says how many are
-missing from it.
+missing from it. Once cells of this run have finished at grid positions the committed records also
+hold, the estimates taken from those records are scaled by this run's pace against them (its wall
+time over theirs, summed over those cells): the records may come from another machine, or from one
+shared with other work.
 
-Deliberately left out: probing the hardware (a timed step) and scaling between machines; the
+Deliberately left out: probing the hardware (a timed step) before any cell has finished; the
 committed records say which machine measured them.
 """
 
@@ -48,6 +51,44 @@ def cell_seconds(
     return None, "none"
 
 
+def pace_against_committed(
+    finished: Sequence[dict[str, Any]], by_key: dict[str, dict[str, Any]]
+) -> tuple[float, int] | None:
+    """(this run's wall time / the committed records' for the same grid positions, cells compared),
+    or None when no finished cell of this run has a committed record at its position. A record of
+    the very cell (the same key: this run root's own earlier cells, committed) is not compared."""
+    pairs = []
+    for metrics in finished:
+        record = by_key.get(key_prefix(str(metrics.get("cell", ""))))
+        other = record is not None and record.get("key") != metrics.get("cell")
+        theirs = record["metrics"].get("cell_wall_s") if other and record else None
+        if metrics.get("cell_wall_s") and theirs:
+            pairs.append((float(metrics["cell_wall_s"]), float(theirs)))
+    if not pairs:
+        return None
+    return sum(ours for ours, _ in pairs) / sum(theirs for _, theirs in pairs), len(pairs)
+
+
+def _committed_source(
+    to_run: Sequence[ExperimentConfig],
+    committed: Sequence[dict[str, Any]],
+    pace: tuple[float, int] | None,
+) -> str:
+    """How the committed evidence is named in the ETA line: its machines, and the pace applied."""
+    positions = {key_prefix(cell_key(c)) for c in to_run}
+    machines = sorted(
+        {
+            r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?")
+            for r in committed
+            if key_prefix(r["key"]) in positions
+        }
+    )
+    text = f"the committed results (measured on {', '.join(machines)})"
+    if pace:
+        text += f" scaled by {pace[0]:.2f} (this run's pace against them over {pace[1]} cell(s))"
+    return text
+
+
 def grid_eta(
     to_run: Sequence[ExperimentConfig],
     finished: Sequence[dict[str, Any]],
@@ -61,18 +102,12 @@ def grid_eta(
     known = [(seconds, source) for seconds, source in estimates if seconds is not None]
     if not known:
         return "ETA: known after the first cell of each kind (trained, untrained) finishes"
-    total = sum(seconds for seconds, _ in known)
+    pace = pace_against_committed(finished, by_key)
+    scale = {"committed": pace[0] if pace else 1.0}
+    total = sum(seconds * scale.get(source, 1.0) for seconds, source in known)
     sources = {source for _, source in known}
-    positions = {key_prefix(cell_key(c)) for c in to_run}
-    machines = sorted(
-        {
-            r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?")
-            for r in committed
-            if key_prefix(r["key"]) in positions
-        }
-    )
     source = " and ".join(sorted(sources)).replace(
-        "committed", f"the committed results (measured on {', '.join(machines)})"
+        "committed", _committed_source(to_run, committed, pace)
     )
     if len(known) == len(to_run):
         return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"

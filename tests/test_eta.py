@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from distill_lib.config import load_config
 from distill_lib.eta import cell_seconds, grid_eta
+from distill_lib.results import key_prefix
 from distill_lib.runs import cell_key
 
 
@@ -78,3 +79,35 @@ def test_a_new_seed_is_estimated_from_committed_cells_of_its_method_and_dataset(
     finished = [{"method": "dss", "dataset": "esnli", "cell_wall_s": 300.0, "untrained": False}]
     assert cell_seconds(seed1, finished, by_key) == (300.0, "this run")
     assert cell_seconds(untrained, [], by_key) == (None, "none")
+
+
+def test_committed_estimates_follow_this_runs_pace_against_the_records():
+    base, (esnli_dss, esnli_ft, cqa_dss, cqa_ft), untrained = _cells()
+    machine = {"cpu": "Xeon X"}
+    committed = [
+        {
+            "key": key_prefix(cell_key(c)) + "-0123456789",
+            "metrics": {"cell_wall_s": s},
+            "machine": machine,
+        }
+        for c, s in ((esnli_ft, 1000.0), (esnli_dss, 2000.0), (cqa_dss, 3000.0))
+    ]
+    before = grid_eta([esnli_dss, cqa_dss], [], committed)
+    assert before == "ETA 1.4 h for 2 cell(s), from the committed results (measured on Xeon X)"
+    # e-SNLI standard_ft finished here in a quarter of its record's time: the rest is scaled so
+    finished = [
+        {
+            "cell": cell_key(esnli_ft),
+            "method": "standard_ft",
+            "dataset": "esnli",
+            "cell_wall_s": 250.0,
+            "untrained": False,
+        }
+    ]
+    assert grid_eta([esnli_dss, cqa_dss], finished, committed) == (
+        "ETA 0.3 h for 2 cell(s), from the committed results (measured on Xeon X) scaled by 0.25 "
+        "(this run's pace against them over 1 cell(s))"
+    )
+    # a record of the very same cell says nothing about this run's pace
+    same = [{"key": cell_key(esnli_ft), "metrics": {"cell_wall_s": 250.0}, "machine": machine}]
+    assert "scaled" not in grid_eta([esnli_dss], finished, [*committed, *same])
