@@ -70,7 +70,7 @@ def test_sentences_come_from_the_numbers(results):
     esnli, cqa = claim_sentences(comparison)
     assert esnli.startswith("e-SNLI: dss is ahead of standard_ft by 9.0 points (71.0 vs 62.0)")
     assert "larger than two standard errors" in esnli  # se = sqrt(4/3 + 1/3) = 1.29
-    assert "one seed on a side" in cqa
+    assert "one seed on each side, so there is no seed spread" in cqa
 
 
 def test_mixed_configurations_are_refused(results):
@@ -143,6 +143,25 @@ def test_equal_means_read_level_not_ahead_by_zero():
 
     sentence = claim("SVAMP", "potd (pot)", "etd (pot)", compare([2.67, 2.66], [2.665]))
     assert sentence.startswith("SVAMP: etd (pot) and potd (pot) are level (2.7 vs 2.7)")
+
+
+def test_a_single_seed_borrows_the_other_sides_spread_and_says_so():
+    from distill_lib.plots.compare import claim, compare
+
+    # potd 3 seeds with std 2.0; cotd one seed: se = 2.0 * sqrt(1/3 + 1) = 2.31
+    c = compare([14.7], [20.4, 22.4, 24.4])
+    assert c["se of difference"] == pytest.approx(2.0 * (4 / 3) ** 0.5)
+    assert claim("SVAMP", "cotd (cot)", "potd (pot)", c) == (
+        "SVAMP: potd (pot) is ahead of cotd (cot) by 7.7 points (22.4 vs 14.7), larger than two "
+        "standard errors of the difference (2.3), taking cotd (cot)'s single seed to vary as "
+        "potd (pot)'s 3 seeds do (std 2.0)."
+    )
+    # the same from the other side, and within two standard errors
+    within = claim("GSM8K", "potd (pot)", "etd (pot)", compare([1.0, 3.0], [3.5]))
+    assert within.endswith(
+        "within two standard errors of the difference (1.7), taking etd (pot)'s single seed to "
+        "vary as potd (pot)'s 2 seeds do (std 1.4)."
+    )
 
 
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):

@@ -3,9 +3,11 @@ paper.
 
 `mean_std_cell(values)` formats seed results as `mean ± std (n)`; `compare(a, b)` gives each side's
 mean, seed standard deviation and n, the difference of means (b - a) and the standard error of that
-difference (None with one seed on either side). `claim(what, a_name, b_name, c)` says who is ahead,
-by how much, and whether that is larger than two standard errors of the difference or within them;
-with one seed it says there is no spread to compare with. Numbers are rounded to one decimal.
+difference. When one side has a single seed and the other several, that single seed is taken to vary
+as the other side's seeds do (its std borrowed, and said so); with one seed on both sides there is
+no standard error. `claim(what, a_name, b_name, c)` says who is ahead, by how much, and whether that
+is larger than two standard errors of the difference or within them; with no spread at all it says
+so. Numbers are rounded to one decimal.
 
 Deliberately left out: significance tests beyond that rule of thumb (three seeds do not support
 more).
@@ -35,14 +37,22 @@ def mean_std_cell(values: Sequence[float]) -> str:
     return f"{sum(values) / len(values):.1f}{spread} ({len(values)})"
 
 
+def _standard_error(a: list[float], b: list[float]) -> tuple[float | None, str | None]:
+    """(standard error of mean(b) - mean(a), whose seed spread it rests on: 'both', or 'a' / 'b'
+    when the other side has one seed and borrows that side's std; None without any spread)."""
+    if min(len(a), len(b)) > 1:
+        return math.sqrt(_std(a) ** 2 / len(a) + _std(b) ** 2 / len(b)), "both"
+    if max(len(a), len(b)) > 1:
+        many, side = (a, "a") if len(a) > 1 else (b, "b")
+        return _std(many) * math.sqrt(1 / len(many) + 1), side
+    return None, None
+
+
 def compare(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
-    a, b = list(a), list(b)
+    a, b = [float(v) for v in a], [float(v) for v in b]
     mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-    se = (
-        math.sqrt(_std(a) ** 2 / len(a) + _std(b) ** 2 / len(b))
-        if min(len(a), len(b)) > 1
-        else None
-    )
+    se, spread_from = _standard_error(a, b)
+    stds = [s for s in (_std(a), _std(b)) if not math.isnan(s)]
     return {
         "a mean": mean_a,
         "a std": _std(a),
@@ -52,7 +62,8 @@ def compare(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
         "b n": len(b),
         "difference": mean_b - mean_a,
         "se of difference": se,
-        "larger seed std": max(_std(a), _std(b)) if se is not None else None,
+        "se spread from": spread_from,
+        "larger seed std": max(stds) if stds else None,
     }
 
 
@@ -66,8 +77,16 @@ def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
         head = f"{what}: {lead} by {abs(diff):.1f} points {means}"
     se = c["se of difference"]
     if se is None or se != se:  # None, or NaN after a trip through a DataFrame
-        return f"{head}; one seed on a side, so there is no seed spread to compare with."
+        return f"{head}; one seed on each side, so there is no seed spread to compare with."
     verdict = "larger than" if se == 0 or abs(diff) >= 2 * se else "within"
+    spread_from = c.get("se spread from")
+    if spread_from in ("a", "b"):  # one side has a single seed: it borrowed the other's spread
+        many, one = (a_name, b_name) if spread_from == "a" else (b_name, a_name)
+        return (
+            f"{head}, {verdict} two standard errors of the difference ({se:.1f}), taking "
+            f"{one}'s single seed to vary as {many}'s {c[spread_from + ' n']} seeds do (std "
+            f"{c[spread_from + ' std']:.1f})."
+        )
     return (
         f"{head}, {verdict} two standard errors of the difference ({se:.1f}; seed std up to "
         f"{c['larger seed std']:.1f}, {c['a n']} and {c['b n']} seeds)."
