@@ -60,8 +60,9 @@ def pace_against_committed(
     pairs = []
     for metrics in finished:
         record = by_key.get(key_prefix(str(metrics.get("cell", ""))))
-        other = record is not None and record.get("key") != metrics.get("cell")
-        theirs = record["metrics"].get("cell_wall_s") if other and record else None
+        if record is None or record.get("key") == metrics.get("cell"):
+            continue
+        theirs = record["metrics"].get("cell_wall_s")
         if metrics.get("cell_wall_s") and theirs:
             pairs.append((float(metrics["cell_wall_s"]), float(theirs)))
     if not pairs:
@@ -103,8 +104,8 @@ def grid_eta(
     if not known:
         return "ETA: known after the first cell of each kind (trained, untrained) finishes"
     pace = pace_against_committed(finished, by_key)
-    scale = {"committed": pace[0] if pace else 1.0}
-    total = sum(seconds * scale.get(source, 1.0) for seconds, source in known)
+    factor = pace[0] if pace else 1.0
+    total = sum(seconds * (factor if source == "committed" else 1.0) for seconds, source in known)
     sources = {source for _, source in known}
     source = " and ".join(sorted(sources)).replace(
         "committed", _committed_source(to_run, committed, pace)
