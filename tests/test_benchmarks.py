@@ -1,5 +1,5 @@
-"""The training and evaluation benchmarks run end to end at a tiny size (--quick, CPU) and write
-full records."""
+"""The training, precision and evaluation benchmarks run end to end at a tiny size (--quick, CPU)
+and write full records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks import bench_eval, bench_train
+from benchmarks import bench_eval, bench_precision, bench_train
 from distill_lib.data.records import resolve_data_dir
 
 pytestmark = pytest.mark.skipif(
@@ -41,6 +41,32 @@ def test_bench_train_quick(tmp_path):
         assert result["reference"]["padded_to"] != result["padded"]["padded_to"]
         assert result["headline_baseline"] == "reference"
         assert result["tokens_per_s_ratio"] == result["ratios"]["reference"]["tokens_per_s"] > 0
+
+
+def test_bench_precision_quick_times_both_optimizers_on_the_same_gradients(tmp_path):
+    out = tmp_path / "precision.json"
+    bench_precision.main(
+        [
+            "--quick",
+            "--device",
+            "cpu",
+            "--records",
+            "4",
+            "--reps",
+            "1",
+            "--gen",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    record = json.loads(out.read_text())
+    assert MACHINE_FIELDS <= set(record["machine"])
+    assert record["train"]["loss_relative_difference"] <= record["train"]["tolerance"]
+    optimizer = record["optimizer"]
+    assert set(optimizer["step_s"]) == {"fused", "per_parameter"} and optimizer["params"] > 0
+    assert all(len(times) == 1 for times in optimizer["step_times_s"].values())
+    assert optimizer["max_weight_difference"] <= optimizer["tolerance"]
 
 
 def test_bench_eval_quick(tmp_path):
