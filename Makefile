@@ -1,5 +1,5 @@
 # Entry point of the pipeline. `make reproduce` and `make test` set up .venv themselves (idempotent).
-# PROFILE=cpu|offline|paper|smoke selects the experiment profile; unset, `make reproduce` takes `cpu` (a real
+# PROFILE=cpu|cpu-long|offline|paper|smoke selects the experiment profile; unset, `make reproduce` takes `cpu` (a real
 # student sized for a 2-core CPU), or `offline` when a GPU is visible. `make smoke` is the minutes-long tiny run.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -21,7 +21,7 @@ export PYTHONUNBUFFERED := 1
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=$(or $(PROFILE),auto) (cpu|offline|paper|smoke; auto: cpu, offline on a GPU), RUNS=$(RUNS)"
+	@echo "  variables: PROFILE=$(or $(PROFILE),auto) (cpu|cpu-long|offline|paper|smoke; auto: cpu, offline on a GPU), RUNS=$(RUNS)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -3,7 +3,8 @@ overrides.
 
 A YAML file under `configs/` holds a `base:` mapping and a `profiles:` mapping (smoke / offline /
 paper); `load_config(path, profile, overrides)` merges base <- profile <- overrides (dotted keys,
-e.g. `{"train.max_steps": 20}`) into an `ExperimentConfig`. Unknown keys are an error naming the
+e.g. `{"train.max_steps": 20}`) into an `ExperimentConfig`. A profile may build on another
+(`inherits: cpu`): the one it inherits is merged first. Unknown keys are an error naming the
 file and key; values are coerced to their field's type and range-checked
 (distill_lib.config_values), naming the key otherwise.
 
@@ -234,6 +235,23 @@ def read_config_file(path: str | Path) -> tuple[Path, dict[str, Any]]:
     return path, raw
 
 
+def profile_chain(profiles: dict[str, Any], profile: str, path: Path) -> list[str]:
+    """`profile` and the profiles it inherits (`inherits: <name>`), the farthest first."""
+    chain = [profile]
+    while parent := (profiles[chain[0]] or {}).get("inherits"):
+        if parent not in profiles:
+            raise ConfigError(
+                f"{path}: profile '{chain[0]}' inherits '{parent}', which is not defined; "
+                f"available: {sorted(profiles)}"
+            )
+        if parent in chain:
+            raise ConfigError(
+                f"{path}: profiles inherit in a cycle: {' -> '.join([*reversed(chain), parent])}"
+            )
+        chain.insert(0, parent)
+    return chain
+
+
 def load_config(
     path: str | Path, profile: str = "smoke", overrides: dict[str, Any] | None = None
 ) -> ExperimentConfig:
@@ -244,7 +262,9 @@ def load_config(
     if profile not in profiles:
         raise ConfigError(f"{path}: profile '{profile}' not defined; available: {sorted(profiles)}")
     merged = _merge(ExperimentConfig().to_dict(), raw.get("base", {}), where=f"{path} [base]")
-    merged = _merge(merged, profiles[profile] or {}, where=f"{path} [profile {profile}]")
+    for name in profile_chain(profiles, profile, path):
+        own = {k: v for k, v in (profiles[name] or {}).items() if k != "inherits"}
+        merged = _merge(merged, own, where=f"{path} [profile {name}]")
     merged = _merge(merged, overrides or {}, where="overrides")
     merged["profile"] = profile
     return build_config(

@@ -58,7 +58,9 @@ def test_errors_are_one_line_without_traceback(args, message):
 def test_profiles_are_listed_with_what_they_are():
     result = cli("profiles", "--config", "configs/dss.yaml")
     lines = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
-    assert list(lines) == ["smoke", "cpu", "offline", "paper"] and "tiny" in lines["smoke"]
+    assert (
+        list(lines) == ["smoke", "cpu", "cpu-long", "offline", "paper"] and "tiny" in lines["smoke"]
+    )
 
 
 def test_help_names_every_command_and_shows_examples():

@@ -36,6 +36,26 @@ def test_profiles_and_overrides():
     assert smoke.replace({"method.name": "single_task"}).method.name == "single_task"
 
 
+def test_a_profile_builds_on_the_one_it_inherits(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "base: {train: {lr: 1.0e-3, max_steps: 5}}\n"
+        "profiles:\n"
+        "  cpu: {train: {max_steps: 60, eval_every: 30}, data: {test_limit: 600}}\n"
+        "  cpu-long: {inherits: cpu, train: {max_steps: 100}}\n"
+        "  longer: {inherits: cpu-long, data: {test_limit: 900}}\n"
+    )
+    longer = load_config(path, "longer")
+    assert (longer.train.lr, longer.train.max_steps, longer.train.eval_every) == (1e-3, 100, 30)
+    assert longer.data.test_limit == 900 and longer.profile == "longer"
+    assert load_config(path, "cpu").train.max_steps == 60  # the parent is unchanged
+    path.write_text("profiles:\n  a: {inherits: b}\n  b: {inherits: a}\n  c: {inherits: z}\n")
+    with pytest.raises(ConfigError, match="inherit in a cycle: a -> b -> a"):
+        load_config(path, "a")
+    with pytest.raises(ConfigError, match="'c' inherits 'z', which is not defined"):
+        load_config(path, "c")
+
+
 def test_errors_name_the_file_and_key(tmp_path):
     with pytest.raises(ConfigError, match="profile 'nope' not defined"):
         load_config("configs/dss.yaml", "nope")
