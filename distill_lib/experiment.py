@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from accelerate.utils import release_memory
 from datasets import DatasetDict
 
 from distill_lib.config import ExperimentConfig
@@ -141,6 +142,16 @@ def run_cell(
     out = cell_dir(cfg)
     if (out / "metrics.json").exists() and not force:
         return json.loads((out / "metrics.json").read_text())
+    try:
+        return _run_fresh_cell(cfg, splits, out)
+    finally:
+        # accelerate's wrappers hold the model and optimizer in reference cycles: without a
+        # collection here, a grid process keeps every finished cell's weights and optimizer state
+        release_memory()
+
+
+def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path) -> dict[str, Any]:
+    """run_cell's work for a cell not finished yet."""
     main = process_state().is_main_process
     if main:
         write_run_record(cfg, out)

@@ -13,7 +13,7 @@ from distill_lib.config_sections import EvalConfig, MethodConfig, TrainConfig
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.experiment import run_cell
 from distill_lib.methods import Row
-from distill_lib.models.loading import Student
+from distill_lib.models.loading import Student, load_student
 from distill_lib.models.tiny import tiny_causal, tiny_t5
 from distill_lib.papers.index import build_method
 from distill_lib.runs import cell_dir, cell_key
@@ -215,3 +215,41 @@ def test_run_cell_writes_metrics_and_reads_them_back(tmp_path, monkeypatch, data
     assert {"metrics.json", "predictions.jsonl", "config.yaml", "versions.json", "best"} <= files
     assert "checkpoint" not in files  # only for resuming an interrupted cell
     assert run_cell(cfg) == metrics  # a finished cell is read back, not retrained
+
+
+def test_a_finished_cell_leaves_no_model_behind(tmp_path, monkeypatch, data_dir):
+    """accelerate's wrappers hold the model and optimizer in reference cycles; a grid of cells in
+    one process must not keep every cell's weights until Python's collector happens to run."""
+    import gc
+    import weakref
+
+    import distill_lib.experiment as experiment
+
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
+    built = []
+
+    def load_and_watch(*args, **kwargs):
+        student = load_student(*args, **kwargs)
+        built.append(weakref.ref(next(student.model.parameters())))
+        return student
+
+    monkeypatch.setattr(experiment, "load_student", load_and_watch)
+    cfg = load_config(
+        "configs/dss.yaml",
+        "smoke",
+        {
+            "data.dataset": "svamp",
+            "method.name": "dss",
+            "train.max_steps": 2,
+            "train.eval_every": 2,
+            "data.train_limit": 16,
+            "data.test_limit": 4,
+            "data.valid_limit": 4,
+        },
+    )
+    gc.disable()  # only the cell's own clean-up may free what it built
+    try:
+        run_cell(cfg)
+        assert built and all(ref() is None for ref in built)
+    finally:
+        gc.enable()
