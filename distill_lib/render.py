@@ -5,7 +5,8 @@ the README.
     python -m distill_lib.render --check    # exit 1 when a README block differs from results/
 
 The README holds one block per rendered folder between `<!-- results:<experiment>/<profile> -->` and
-`<!-- /results:<experiment>/<profile> -->`; the block is generated, never typed by hand. A folder
+`<!-- /results:<experiment>/<profile> -->`; the block is generated, never typed by hand (a block
+whose folder holds no record says so, rather than keeping numbers that are gone). A folder
 whose experiment's paper has no renderer, or a README without the block's markers, is an error that
 names it.
 
@@ -25,6 +26,7 @@ from distill_lib.plots.records import results_frame
 from distill_lib.runs import figures_dir, results_dir
 
 README = PROJECT_ROOT / "README.md"
+BLOCK_START = re.compile(r"<!-- results:([\w.-]+/[\w.-]+) -->")
 
 
 def result_folders() -> list[tuple[str, str]]:
@@ -80,10 +82,13 @@ def render_all(readme: Path = README, check: bool = False) -> list[str]:
     """Render every results folder; update the README (or, with check, list the stale blocks)."""
     text = readme.read_text()
     updated = text
-    for experiment, profile in result_folders():
+    folders = result_folders()
+    for experiment, profile in folders:
         updated = replace_block(
             updated, f"{experiment}/{profile}", render_folder(experiment, profile)
         )
+    for name in sorted(set(BLOCK_START.findall(text)) - {f"{e}/{p}" for e, p in folders}):
+        updated = replace_block(updated, name, f"\n_No records in `results/{name}/` yet._\n")
     if check:
         return [] if updated == text else [str(readme)]
     if updated != text:

@@ -94,6 +94,11 @@ def test_readme_block_is_generated_and_checked(results, tmp_path):
     row = numeric[(numeric["method"] == "standard_ft") & (numeric["dataset"] == "esnli")].iloc[0]
     assert (row["mean"], row["std"], row["n"]) == (62.0, 2.0, 3)  # numbers, not "62.0 ± 2.0 (3)"
     assert render_all(readme, check=True) == []
+    readme.write_text(text + "<!-- results:dss/gone -->\n| 99.0 |\n<!-- /results:dss/gone -->\n")
+    assert render_all(readme, check=True) == [str(readme)]  # its records were removed
+    render_all(readme)
+    assert "No records in `results/dss/gone/` yet" in readme.read_text()
+    assert "99.0" not in readme.read_text()
     with pytest.raises(ValueError, match="no block for results/dss/cpu"):
         replace_block("no markers", "dss/cpu", "x")
 
