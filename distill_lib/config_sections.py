@@ -121,3 +121,5 @@ class GridConfig:
     unlabelled_methods: list[str] = field(default_factory=list)
     unlabelled_datasets: list[str] = field(default_factory=list)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
+    # same | fresh: run each cell in this process, or in a fresh one that returns all its memory
+    cell_process: str = "same"

@@ -139,6 +139,7 @@ RANGES: dict[str, Check] = {
     "teacher.limit": OPTIONAL_AT_LEAST_1,
     "teacher.max_prompt_tokens": OPTIONAL_AT_LEAST_1,
     "grid.sized_for": one_of("cpu", "gpu", "any"),
+    "grid.cell_process": one_of("same", "fresh"),
 }
 LIST_RANGES: dict[str, Check] = {
     "grid.fractions": FRACTION,

@@ -1,5 +1,6 @@
 """A config's grid: every cell run in order (finished cells reused, unavailable ones skipped with
-their reason), the training notebooks' stage step, and the hardware line printed before a grid.
+their reason; with `grid.cell_process: fresh`, each cell to run in a child process of its own), the
+training notebooks' stage step, and the hardware line printed before a grid.
 
 Deliberately left out: what happens inside one cell (distill_lib.experiment.run_cell) and which
 cells a grid holds (distill_lib.runs.grid_cells).
@@ -8,6 +9,8 @@ cells a grid holds (distill_lib.runs.grid_cells).
 from __future__ import annotations
 
 import json
+import multiprocessing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +66,7 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
                 + grid_eta(remaining, list(done.values()), committed)
             )
         try:
-            metrics = run_cell(cell)
+            metrics = cell_runner(cell)(cell)
         except DataUnavailable as err:
             if process_state().is_main_process:
                 _skip(cell, err)
@@ -76,6 +79,25 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
         )
         results.append(metrics)
     return results
+
+
+def cell_runner(cell: ExperimentConfig) -> Callable[[ExperimentConfig], dict[str, Any]]:
+    """run_cell itself, or (`grid.cell_process: fresh`, one process, cell not finished) run_cell in
+    a fresh child process: a long grid in one process grows by gigabytes a cell, since the
+    allocator keeps what a finished cell freed, and only a process's end returns all of it."""
+    finished = (cell_dir(cell) / "metrics.json").exists()
+    if cell.grid.cell_process == "same" or finished or process_state().num_processes > 1:
+        return run_cell
+    return run_cell_in_fresh_process
+
+
+def run_cell_in_fresh_process(cell: ExperimentConfig) -> dict[str, Any]:
+    """experiment.run_cell in a spawned child (its output goes to this process's stdout and
+    stderr; its exceptions, DataUnavailable included, are raised here)."""
+    from distill_lib import experiment
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(experiment.run_cell, (cell,))
 
 
 def train_stage(cfg: ExperimentConfig, stage_dir: Path, log: Any = print) -> dict[str, Any]:
