@@ -158,14 +158,14 @@ def test_a_single_seed_borrows_the_other_sides_spread_and_says_so():
     assert c["se of difference"] == pytest.approx(2.0 * (4 / 3) ** 0.5)
     assert claim("SVAMP", "cotd (cot)", "potd (pot)", c) == (
         "SVAMP: potd (pot) is ahead of cotd (cot) by 7.7 points (22.4 vs 14.7), larger than two "
-        "standard errors of the difference (2.3), taking cotd (cot)'s single seed to vary as "
-        "potd (pot)'s 3 seeds do (std 2.0)."
+        "standard errors of the difference (one is 2.3), taking cotd (cot)'s single seed to vary "
+        "as potd (pot)'s 3 seeds do (std 2.0)."
     )
     # the same from the other side, and within two standard errors
     within = claim("GSM8K", "potd (pot)", "etd (pot)", compare([1.0, 3.0], [3.5]))
     assert within.endswith(
-        "within two standard errors of the difference (1.7), taking etd (pot)'s single seed to "
-        "vary as potd (pot)'s 2 seeds do (std 1.4)."
+        "within two standard errors of the difference (one is 1.7), taking etd (pot)'s single seed "
+        "to vary as potd (pot)'s 2 seeds do (std 1.4)."
     )
 
 

@@ -83,11 +83,11 @@ def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
     if spread_from in ("a", "b"):  # one side has a single seed: it borrowed the other's spread
         many, one = (a_name, b_name) if spread_from == "a" else (b_name, a_name)
         return (
-            f"{head}, {verdict} two standard errors of the difference ({se:.1f}), taking "
+            f"{head}, {verdict} two standard errors of the difference (one is {se:.1f}), taking "
             f"{one}'s single seed to vary as {many}'s {c[spread_from + ' n']} seeds do (std "
             f"{c[spread_from + ' std']:.1f})."
         )
     return (
-        f"{head}, {verdict} two standard errors of the difference ({se:.1f}; seed std up to "
+        f"{head}, {verdict} two standard errors of the difference (one is {se:.1f}; seed std up to "
         f"{c['larger seed std']:.1f}, {c['a n']} and {c['b n']} seeds)."
     )
