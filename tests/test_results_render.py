@@ -169,6 +169,21 @@ def test_a_single_seed_borrows_the_other_sides_spread_and_says_so():
     )
 
 
+def test_seeds_that_agree_exactly_give_no_verdict():
+    from distill_lib.plots.compare import claim, compare
+
+    # two seeds at 3.0 and one at 2.0: a standard error of zero is no evidence of a difference
+    c = compare([3.0, 3.0], [2.0])
+    assert c["se of difference"] == 0
+    assert claim("GSM8K", "potd (pot)", "etd (pot)", c) == (
+        "GSM8K: etd (pot) is behind potd (pot) by 1.0 points (2.0 vs 3.0); the seeds agree exactly "
+        "(std 0.0), so there is no seed spread to compare with."
+    )
+    level = claim("GSM8K", "cotd (cot)", "potd (pot)", compare([3.0], [3.0, 3.0]))
+    assert level.startswith("GSM8K: potd (pot) and cotd (cot) are level")
+    assert "larger than" not in level
+
+
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
     """The README's results blocks are what `make figures` renders from results/ (regenerate after a
     new record)."""

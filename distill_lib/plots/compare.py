@@ -6,8 +6,8 @@ mean, seed standard deviation and n, the difference of means (b - a) and the sta
 difference. When one side has a single seed and the other several, that single seed is taken to vary
 as the other side's seeds do (its std borrowed, and said so); with one seed on both sides there is
 no standard error. `claim(what, a_name, b_name, c)` says who is ahead, by how much, and whether that
-is larger than two standard errors of the difference or within them; with no spread at all it says
-so. Numbers are rounded to one decimal.
+is larger than two standard errors of the difference or within them; with no spread at all (one seed
+a side, or seeds that agree exactly) it says so. Numbers are rounded to one decimal.
 
 Deliberately left out: significance tests beyond that rule of thumb (three seeds do not support
 more).
@@ -78,7 +78,12 @@ def claim(what: str, a_name: str, b_name: str, c: dict[str, Any]) -> str:
     se = c["se of difference"]
     if se is None or se != se:  # None, or NaN after a trip through a DataFrame
         return f"{head}; one seed on each side, so there is no seed spread to compare with."
-    verdict = "larger than" if se == 0 or abs(diff) >= 2 * se else "within"
+    if se == 0:  # every seed scored the same: no spread to set the difference against
+        return (
+            f"{head}; the seeds agree exactly (std 0.0), so there is no seed spread to compare "
+            "with."
+        )
+    verdict = "larger than" if abs(diff) >= 2 * se else "within"
     spread_from = c.get("se spread from")
     if spread_from in ("a", "b"):  # one side has a single seed: it borrowed the other's spread
         many, one = (a_name, b_name) if spread_from == "a" else (b_name, a_name)
