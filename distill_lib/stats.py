@@ -1,0 +1,148 @@
+"""Paired statistics for two methods scored on the same test examples, the same way for every paper.
+
+- `paired_bootstrap(a, b)`: per-example scores of two methods, shape (seeds, examples) each, on the
+  same test ids in the same order. Each replicate resamples the test examples once (the same indices
+  for both methods: the pairing) and each method's seeds on their own (seeds of two methods are
+  different runs). Gives the difference of means (b - a, in the scores' unit), its percentile 95% CI
+  and a two-sided bootstrap p.
+- `mcnemar_exact(a, b)`: the exact (binomial) McNemar test of one seed pair of 0/1 correctness.
+- `holm(pvalues)`: Holm's step-down adjustment, for several claims tested at once (the family is
+  what the caller passes, e.g. every row of a claims ledger).
+- `detectable_difference(...)` / `examples_needed(...)`: a normal-approximation power estimate of a
+  paired comparison: the smallest difference a grid of this size detects (two-sided alpha, power),
+  and the test size a given gap would need.
+- `verdict(result, detectable)`: 'ahead', 'behind' or 'not resolved at this size' from the CI.
+
+Deliberately left out: reading result records (the callers that build the arrays), and any rule of
+thumb on seed standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Difference of means (b - a) with its 95% CI and two-sided p, and the sizes it rests on."""
+
+    difference: float
+    low: float
+    high: float
+    p: float
+    seeds_a: int
+    seeds_b: int
+    examples: int
+
+
+def _as_matrix(scores: Sequence[Sequence[float]] | np.ndarray, name: str) -> np.ndarray:
+    matrix = np.asarray(scores, dtype=float)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    if matrix.ndim != 2 or matrix.size == 0:
+        raise ValueError(f"{name}: expected per-example scores shaped (seeds, examples)")
+    return matrix
+
+
+def paired_bootstrap(
+    a: Sequence[Sequence[float]] | np.ndarray,
+    b: Sequence[Sequence[float]] | np.ndarray,
+    replicates: int = 10_000,
+    seed: int = 0,
+) -> PairedResult:
+    """Bootstrap of mean(b) - mean(a) over test examples (shared by both sides) and seeds (per
+    side)."""
+    a, b = _as_matrix(a, "a"), _as_matrix(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"a and b must score the same test examples: {a.shape[1]} vs {b.shape[1]} examples"
+        )
+    rng = np.random.default_rng(seed)
+    n = a.shape[1]
+    diffs = np.empty(replicates)
+    for r in range(replicates):
+        examples = rng.integers(0, n, n)
+        seeds_a = rng.integers(0, a.shape[0], a.shape[0])
+        seeds_b = rng.integers(0, b.shape[0], b.shape[0])
+        diffs[r] = b[np.ix_(seeds_b, examples)].mean() - a[np.ix_(seeds_a, examples)].mean()
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
+    return PairedResult(
+        float(b.mean() - a.mean()), float(low), float(high), float(p), a.shape[0], b.shape[0], n
+    )
+
+
+def mcnemar_exact(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float]:
+    """(a right and b wrong, b right and a wrong, two-sided exact p) for one seed pair."""
+    if len(a) != len(b):
+        raise ValueError(f"a and b must score the same examples: {len(a)} vs {len(b)}")
+    only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
+    only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
+    n = only_a + only_b
+    if n == 0:
+        return 0, 0, 1.0
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
+    return only_a, only_b, min(1.0, 2 * tail)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values, in the order given (reject where adjusted p < alpha)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _z_sum(alpha: float, power: float) -> float:
+    normal = NormalDist()
+    return normal.inv_cdf(1 - alpha / 2) + normal.inv_cdf(power)
+
+
+def detectable_difference(
+    examples: int,
+    discordance: float,
+    seeds: int = 1,
+    seed_sd: float = 0.0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Smallest difference of accuracies (as a fraction) detected with `power`: `discordance` is the
+    share of test examples on which the two methods disagree, `seed_sd` the seed-to-seed standard
+    deviation of one method's accuracy (fraction), `seeds` per method."""
+    variance = discordance / (examples * seeds) + 2 * seed_sd**2 / seeds
+    return _z_sum(alpha, power) * math.sqrt(variance)
+
+
+def examples_needed(
+    gap: float,
+    discordance: float,
+    seeds: int = 1,
+    seed_sd: float = 0.0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Test examples a paired comparison needs to detect `gap` (fraction); inf when the seed
+    spread alone keeps the gap below detection at this many seeds."""
+    room = (gap / _z_sum(alpha, power)) ** 2 - 2 * seed_sd**2 / seeds
+    return math.inf if room <= 0 else discordance / (seeds * room)
+
+
+def verdict(result: PairedResult, detectable: float | None = None) -> str:
+    """'ahead' (CI above 0), 'behind' (below 0), else 'not resolved at this size', with the grid's
+    detectable difference when given (same unit as the result)."""
+    if result.low > 0:
+        return "ahead"
+    if result.high < 0:
+        return "behind"
+    if detectable is None:
+        return "not resolved at this size"
+    return f"not resolved at this size (the grid can detect about {detectable:.1f} points)"

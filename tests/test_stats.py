@@ -1,0 +1,100 @@
+"""The paired statistics (distill_lib.stats) on cases whose answers are known by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from distill_lib.stats import (
+    detectable_difference,
+    examples_needed,
+    holm,
+    mcnemar_exact,
+    paired_bootstrap,
+    verdict,
+)
+
+
+def _pair(only_a: int, only_b: int, both: int = 10) -> tuple[list[bool], list[bool]]:
+    a = [True] * only_a + [False] * only_b + [True] * both
+    b = [False] * only_a + [True] * only_b + [True] * both
+    return a, b
+
+
+@pytest.mark.parametrize(
+    ("only_a", "only_b", "p"),
+    # (1, 9): two-sided 2 * P(X <= 1), X ~ Binomial(10, 1/2) = 2 * 11 / 1024
+    [(0, 5, 2 / 32), (1, 9, 2 * 11 / 1024), (3, 3, 1.0), (0, 0, 1.0)],
+)
+def test_mcnemar_exact_matches_the_binomial_by_hand(only_a: int, only_b: int, p: float) -> None:
+    assert mcnemar_exact(*_pair(only_a, only_b)) == (only_a, only_b, pytest.approx(p))
+
+
+def _planted(n: int, seeds: int, gain: float, rng: np.random.Generator) -> tuple:
+    base = rng.random((seeds, n)) < 0.5
+    flip = rng.random((seeds, n)) < gain
+    return base.astype(float), (base | flip).astype(float)
+
+
+def test_bootstrap_ci_covers_a_planted_difference_and_excludes_zero() -> None:
+    a, b = _planted(500, 3, 0.3, np.random.default_rng(1))
+    result = paired_bootstrap(a, b, replicates=2000)
+    assert result.low <= b.mean() - a.mean() <= result.high
+    assert result.low > 0 and result.p < 0.01
+    assert verdict(result) == "ahead"
+    assert verdict(paired_bootstrap(b, a, replicates=2000)) == "behind"
+
+
+def test_bootstrap_ci_covers_zero_when_nothing_differs() -> None:
+    rng = np.random.default_rng(2)
+    a = (rng.random((3, 400)) < 0.5).astype(float)
+    b = (rng.random((3, 400)) < 0.5).astype(float)
+    result = paired_bootstrap(a, b, replicates=2000)
+    assert result.low < 0 < result.high
+    assert verdict(result, detectable=7.04) == (
+        "not resolved at this size (the grid can detect about 7.0 points)"
+    )
+
+
+def test_bootstrap_refuses_different_test_sets() -> None:
+    with pytest.raises(ValueError, match="same test examples: 3 vs 4"):
+        paired_bootstrap([[1, 0, 1]], [[1, 0, 1, 1]])
+
+
+def test_holm_step_down_by_hand() -> None:
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_power_estimate_and_its_inverse() -> None:
+    # z(0.975) + z(0.8) = 2.8016; SE of a paired difference with 20% discordance on 500 examples
+    # is sqrt(0.2 / 500) = 0.02
+    assert detectable_difference(500, 0.2) == pytest.approx(2.8016 * 0.02, rel=1e-4)
+    gap = detectable_difference(500, 0.2, seeds=5, seed_sd=0.01)
+    assert examples_needed(gap, 0.2, seeds=5, seed_sd=0.01) == pytest.approx(500)
+    assert math.isinf(examples_needed(0.01, 0.2, seeds=3, seed_sd=0.05))
+
+
+def _committed_correctness(pattern: str) -> tuple[np.ndarray, list[float], list[str]]:
+    import json
+    from pathlib import Path
+
+    files = sorted(Path("results").glob(pattern))
+    records = [json.loads(f.read_text()) for f in files]
+    matrix = np.array(
+        [[int(c) for c in r["test_examples"]["correct"]["label"]] for r in records], dtype=float
+    )
+    accuracy = [r["metrics"]["test_at_best"]["label"]["accuracy"] for r in records]
+    return matrix * 100, accuracy, [r["test_examples"]["ids"] for r in records][0]
+
+
+def test_a_paired_ci_recomputes_from_the_committed_predictions() -> None:
+    """The three-seed CQA comparison of results/dss/cpu-long, from each record's stored per-example
+    correctness: the point difference is the difference of the records' own accuracies."""
+    a, acc_a, ids_a = _committed_correctness("dss/cpu-long/cqa/standard_ft/seed[0-9]-*.json")
+    b, acc_b, ids_b = _committed_correctness("dss/cpu-long/cqa/dss/seed[0-9]-*.json")
+    assert a.shape == b.shape == (3, 1221) and ids_a == ids_b
+    result = paired_bootstrap(a, b, replicates=2000)
+    assert result.difference == pytest.approx(np.mean(acc_b) - np.mean(acc_a))
+    assert result.low < result.difference < result.high
