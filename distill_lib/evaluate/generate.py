@@ -2,7 +2,9 @@
 order.
 
 Seq2seq students pad on the right; causal students pad on the left and only the new tokens are
-decoded. Greedy by default (`num_beams=1`); beam search with a length penalty for SciGen. bf16
+decoded; greedy decoding of a causal student drops rows from the batch as they finish
+(distill_lib.evaluate.greedy), the rest goes through `model.generate`.
+Greedy by default (`num_beams=1`); beam search with a length penalty for SciGen. bf16
 autocast when asked (the training precision, resolved by distill_lib.models.precision).
 
 Deliberately left out: scoring (each paper's scoring module).
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 import torch
 
 from distill_lib.config_sections import EvalConfig
+from distill_lib.evaluate.greedy import greedy_dropping_finished, plain_greedy
 from distill_lib.methods import Row
 from distill_lib.models.loading import Student
 from distill_lib.models.precision import autocast
@@ -64,18 +67,7 @@ def generate_texts(
             [encoded[i] for i in index], tokenizer.pad_token_id, left=not student.is_seq2seq
         )
         with autocast(precision, device):
-            generated = model.generate(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                do_sample=False,
-                max_new_tokens=settings.max_new_tokens,
-                num_beams=settings.num_beams,
-                length_penalty=settings.length_penalty,
-                pad_token_id=tokenizer.pad_token_id,
-                **extra,
-            )
-        if not student.is_seq2seq:
-            generated = generated[:, ids.shape[1] :]
+            generated = _decode(student, ids.to(device), mask.to(device), settings, extra)
         for i, text in zip(
             index, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True
         ):
@@ -84,3 +76,28 @@ def generate_texts(
     bar.close()
     model.train(was_training)
     return outputs
+
+
+def _decode(
+    student: Student,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    settings: EvalConfig,
+    extra: dict,
+) -> torch.Tensor | list[list[int]]:
+    """One batch's new tokens (causal) or output sequences (seq2seq)."""
+    model = student.model
+    greedy = settings.num_beams == 1 and not extra and not student.is_seq2seq
+    if greedy and plain_greedy(model):
+        return greedy_dropping_finished(model, ids, mask, settings.max_new_tokens)
+    generated = model.generate(
+        input_ids=ids,
+        attention_mask=mask,
+        do_sample=False,
+        max_new_tokens=settings.max_new_tokens,
+        num_beams=settings.num_beams,
+        length_penalty=settings.length_penalty,
+        pad_token_id=student.tokenizer.pad_token_id,
+        **extra,
+    )
+    return generated if student.is_seq2seq else generated[:, ids.shape[1] :]
