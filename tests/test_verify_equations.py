@@ -192,14 +192,10 @@ def test_non_finite_answers_are_non_numeric_in_both_paths(pool):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("x**60 = 1\nans = x", -1.0),  # the smallest real root comes first, as for x**2 = 16
+        ("x**60 = 1\nans = x", 1.0),  # roots -1 and 1: the only non-negative one counts
         ("x**61 + x = 5\nans = x", 1.0228901037330125),
         ("y = 1\nx**7 * 2 = 0.5 + y\nans = x * 10", 10 * 0.75 ** (1 / 7)),
-        (
-            "x**5 - x = 0\nx > 0\nans = x + 1",
-            -0.0,
-        ),  # the first real root of x**5 - x is -1, so ans = 0
-        ("x**6 = 64\nz = x * 2\nans = z", -4.0),
+        ("x**6 = 64\nz = x * 2\nans = z", 4.0),
         # the repeat is checked at the root
         ("x**5 + x = 3\n2x**5 + 2x = 6\nans = x", 1.1329975658850653),
     ],
@@ -216,6 +212,8 @@ def test_high_degree_polynomials_give_a_real_root(pool, text, expected):
         ("x**60 = -1\nans = x", "non_numeric", "no real root"),
         ("x**500 = 2\nans = x", "too_complex", "degree"),
         ("(x + 1)**400 = 2\nans = x", "too_complex", "degree"),
+        # roots -1, 0 and 1: two are non-negative
+        ("x**5 - x = 0\nx > 0\nans = x + 1", "underdetermined", "ambiguous"),
     ],
 )
 def test_high_degree_polynomials_without_a_root_say_why(pool, text, status, words):
@@ -265,3 +263,38 @@ def test_solving_runs_in_a_confined_child_that_the_worker_outlives(pool):
         _own_cpu_seconds(w.process.pid) - b < 0.3 for w, b in zip(workers, before, strict=True)
     )
     assert sorted(w.process.pid for w in pool.idle.queue) == sorted(w.process.pid for w in workers)
+
+
+# issue 30, point 5: answers the solver used to mark `ok` wrongly
+
+
+def test_parser_names_do_not_shadow_variables(pool):
+    result = pool.run("Integer = 7\nans = Integer + 1")  # was 0
+    assert result.ok and result.answer == 8.0, result
+
+
+def test_hex_literals_are_refused(pool):
+    result = pool.run("ans = 0x1F")  # was 0, read as 0*x1F
+    assert result.status == "unparsable" and "hex" in result.detail, result
+    assert pool.run("ans = 0b101").status == "unparsable"
+
+
+def test_zero_over_zero_is_undefined(pool):
+    result = pool.run("x = 0\nans = x / x")  # was 1
+    assert result.status == "non_numeric" and "undefined" in result.detail, result
+    assert result.answer is None
+
+
+def test_ans_equal_to_ans_plus_one_is_unsolvable(pool):
+    result = pool.run("ans = ans + 1")  # was no_answer
+    assert result.status == "unsolvable" and result.answer is None, result
+
+
+def test_the_only_non_negative_root_counts(pool):
+    result = pool.run("x**2 = 16\nans = x")  # was -4
+    assert result.ok and result.answer == 4.0, result
+
+
+def test_several_non_negative_roots_are_ambiguous(pool):
+    result = pool.run("x**2 - x = 0\nans = x")  # was 0
+    assert result.status == "underdetermined" and "ambiguous" in result.detail, result

@@ -23,14 +23,22 @@ Implements eotd.md §2.4 (the XoT approach, in our own code):
   5. trivially true equations are dropped; a trivially false one makes the system unsolvable;
   6. `ans` must occur; the system is solved (distill_lib.verify.solver: linear substitution, real
      roots of high-degree polynomials in one unknown, then `sympy.solve`) and `ans` is read from the
-     first solution; it must be a real number that fits a float (`2**2000` is `non_numeric`, as in
-     the program path).
+     chosen solution (see below); it must be a real number that fits a float (`2**2000` is
+     `non_numeric`, as in the program path).
 Named failures: unparsable, no_answer (no `ans`), unsolvable, underdetermined, non_numeric,
 too_complex, timeout and memory (the child's deadline and memory cap, see
 `distill_lib.verify.batch`). Long details keep their head (the line) and their tail (the cause).
 
-Deliberately left out: inequalities, units, and choosing among several solutions (the first one
-counts, as in XoT; for a polynomial of degree above 4 in one unknown, its smallest real root).
+Refused or failing on purpose: hex, octal and binary literals (`0x1F`) are unparsable rather than
+read as `0*x1F`; the names the parser's own code calls (`Integer`, `Float`, `Rational`, `Symbol`,
+`Lambda`, `factorial`, `factorial2`, and `Add`, `Mul`, `Pow` of the unevaluated parse) get a
+trailing `_` like keywords, so `Integer = 7` is a variable; a denominator as written (`x / x`) that
+the solution makes zero, or a nan/zoo answer, is `non_numeric` with an "undefined" detail; an
+equation without unknowns that is false (`ans = ans + 1`) is `unsolvable` before `ans` is looked
+for; several real solutions are `underdetermined` ("ambiguous") unless exactly one is non-negative
+(distill_lib.verify.solver).
+
+Deliberately left out: inequalities and units.
 """
 
 from __future__ import annotations
@@ -49,6 +57,21 @@ THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 NUMBER_BEFORE_NAME = re.compile(
     r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)"
+)
+NON_DECIMAL_LITERAL = re.compile(
+    r"(?<![A-Za-z0-9_.])0[xX][0-9A-Fa-f]|(?<![A-Za-z0-9_.])0[oObB][0-9]"
+)
+PARSER_NAMES = (
+    "Integer",
+    "Float",
+    "Rational",
+    "Symbol",
+    "Lambda",
+    "factorial",
+    "factorial2",
+    "Add",
+    "Mul",
+    "Pow",
 )
 FUNCTION_NAMES = {
     "sqrt": "sqrt",
@@ -72,6 +95,8 @@ def equation_sides(text: str) -> list[tuple[int, str, str]]:
         if not line or line.startswith(("%", "#")) or "=" not in line:
             continue
         left, right = line.replace("$", "").split("=", 1)
+        if NON_DECIMAL_LITERAL.search(line):
+            raise _Unparsable(f"line {number}: {line!r} has a hex, octal or binary literal")
         sides.append((number, _light_fixes(left), _light_fixes(right.split("=", 1)[0])))
     return sides
 
@@ -89,13 +114,43 @@ def _safe_names(side: str, line_number: int) -> str:
         raise _Unparsable(f"line {line_number}: {side!r} has characters outside arithmetic")
     if "__" in side or ATTRIBUTE_ACCESS.search(side):
         raise _Unparsable(f"line {line_number}: {side!r} has attribute access or a dunder name")
-    return NAME.sub(lambda m: m.group() + "_" if keyword.iskeyword(m.group()) else m.group(), side)
+    return NAME.sub(_safe_name, side)
 
 
-def parse_system(text: str) -> list:
+def _safe_name(match: re.Match) -> str:
+    """A name with a trailing `_` when it is a Python keyword or a name the parser's own code uses
+    (`Integer = 7` must not replace the `Integer(7)` calls the parser writes for numbers)."""
+    name = match.group()
+    return name + "_" if keyword.iskeyword(name) or name in PARSER_NAMES else name
+
+
+def denominators(side: str, local_dict: dict, global_dict: dict, transformations: tuple) -> list:
+    """The bases of negative powers in the side as written (unevaluated, so `x / x` keeps its `x`),
+    to be checked against the solution: SymPy's evaluation would turn `x / x` into 1."""
+    import sympy
+    from sympy.parsing.sympy_parser import parse_expr
+
+    if "/" not in side and "*" not in side and "^" not in side:
+        return []
+    expr = parse_expr(
+        side,
+        local_dict=local_dict,
+        global_dict=global_dict,
+        transformations=transformations,
+        evaluate=False,
+    )
+    return [
+        node.base
+        for node in sympy.preorder_traversal(expr)
+        if node.is_Pow and node.exp.is_number and node.exp.is_negative
+    ]
+
+
+def parse_system(text: str, divisors: list | None = None) -> list:
     """One SymPy residual `lhs - rhs` (meaning `= 0`) per equation line, trivially true ones
     (residual 0) dropped; raises _Unparsable naming the line. Residuals rather than `Eq` objects:
-    same meaning, and `Eq`'s evaluation costs more than the rest of the solve."""
+    same meaning, and `Eq`'s evaluation costs more than the rest of the solve. The denominators as
+    written are appended to `divisors` when it is given."""
     import sympy
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -105,10 +160,7 @@ def parse_system(text: str) -> list:
     )
 
     transformations = standard_transformations + (convert_xor, implicit_multiplication)
-    global_dict = {
-        name: getattr(sympy, name)
-        for name in ("Integer", "Float", "Rational", "Symbol", "Lambda", "factorial", "factorial2")
-    }
+    global_dict = {name: getattr(sympy, name) for name in PARSER_NAMES}
     global_dict.update({name: getattr(sympy, target) for name, target in FUNCTION_NAMES.items()})
     global_dict["__builtins__"] = {}
     equations = []
@@ -130,6 +182,9 @@ def parse_system(text: str) -> list:
                 for side in (left, right)
             )
             residual = lhs - rhs
+            if divisors is not None:
+                for side in (left, right):
+                    divisors += denominators(side, local_dict, global_dict, transformations)
         # parse_expr raises many types (SyntaxError, TokenError, TypeError ...)
         except Exception as err:
             raise _Unparsable(
@@ -147,15 +202,18 @@ def solve_here(text: str) -> VerifyResult:
     deadline."""
     import sympy
 
-    from distill_lib.verify.solver import Unsolved, solve_residuals
+    from distill_lib.verify.solver import Unsolved, is_zero, solve_residuals
 
     reason = size_violation(text, max_line_chars=MAX_LINE_CHARS)
     if reason:
         return VerifyResult(None, "too_complex", reason)
+    divisors: list = []
     try:
-        residuals = parse_system(text)
+        residuals = parse_system(text, divisors)
     except _Unparsable as err:
         return VerifyResult(None, "unparsable", shorten(str(err)))
+    if any(not residual.free_symbols and not is_zero(residual) for residual in residuals):
+        return VerifyResult(None, "unsolvable", "an equation is never true (e.g. `ans = ans + 1`)")
     ans = sympy.Symbol("ans")
     if not any(ans in residual.free_symbols for residual in residuals):
         return VerifyResult(None, "no_answer", "no equation mentions `ans`")
@@ -163,14 +221,37 @@ def solve_here(text: str) -> VerifyResult:
         solution = solve_residuals(residuals)
     except Unsolved as err:
         return VerifyResult(None, err.status, err.detail)
+    undefined = _zero_divisor(divisors, solution)
+    if undefined:
+        return VerifyResult(None, "non_numeric", undefined)
     return _answer(solution.get(ans))
+
+
+def _zero_divisor(divisors: list, solution: dict) -> str:
+    """A detail naming the first denominator that the solution makes zero (`x / x` at x = 0 is
+    undefined, not 1), or ''."""
+    import sympy
+
+    from distill_lib.verify.solver import is_zero
+
+    for divisor in divisors:
+        value = divisor.xreplace(solution)
+        if not value.free_symbols and (value.has(sympy.nan, sympy.zoo) or is_zero(value)):
+            return shorten(f"undefined: division by {printable(divisor)} = 0")
+    return ""
 
 
 def _answer(value: object) -> VerifyResult:
     """`ok` for a finite real number; underdetermined or non_numeric otherwise."""
+    import sympy
+
     if value is None or value.free_symbols:
         shown = printable(value) if value is not None else "?"
         return VerifyResult(None, "underdetermined", shorten(f"ans = {shown}"))
+    if value.has(sympy.nan, sympy.zoo, sympy.oo):
+        return VerifyResult(
+            None, "non_numeric", shorten(f"undefined: ans = {printable(value)} (a division by 0)")
+        )
     if not value.is_real:
         return VerifyResult(
             None, "non_numeric", shorten(f"ans = {printable(value)} is not a real number")

@@ -11,13 +11,14 @@
      5`) and spends minutes on large ones it can (`x**60 = 1`). Polynomials of degree above
      MAX_DEGREE are `too_complex` (measured from the expression's structure, before anything is
      expanded); one without real roots is `non_numeric`;
-  3. `sympy.solve` on whatever remains, the first solution counting (as in XoT).
+  3. `sympy.solve` on whatever remains.
+Choosing among several solutions (step 2's roots, step 3's list): when more than one solution is
+real, the one whose values are all non-negative counts if it is the only such one, and otherwise the
+system is `underdetermined` as ambiguous (`x**2 = 16` gives 4; `x**2 - x = 0` is ambiguous).
 Failures raise `Unsolved(status, detail)` with a VerifyResult status: unsolvable, non_numeric,
-too_complex.
+too_complex, underdetermined (ambiguous).
 
-Deliberately left out: choosing among several solutions by any rule other than "first" (smallest
-real root in step 2, sympy's order in step 3), numeric solvers for non-polynomial equations, and
-inequalities.
+Deliberately left out: numeric solvers for non-polynomial equations, and inequalities.
 """
 
 from __future__ import annotations
@@ -127,15 +128,43 @@ def _solve_by_real_roots(
     residuals: list, residual: sympy.Expr, symbol: sympy.Symbol, degree: int
 ) -> dict:
     """Step 2: try the real roots of `residual` in `symbol`, smallest first, solving the rest for
-    each."""
-    first_failure = None
+    each; several solutions are chosen among by `choose_solution`."""
+    first_failure, solutions = None, []
     for root in real_roots(residual, symbol, degree):
         others = [other.xreplace({symbol: root}) for other in residuals if other is not residual]
         try:
-            return {symbol: root, **solve_residuals(others)}
+            solutions.append({symbol: root, **solve_residuals(others)})
         except Unsolved as failure:
             first_failure = first_failure or failure
-    raise first_failure
+    if not solutions:
+        raise first_failure
+    return choose_solution(solutions)
+
+
+def choose_solution(solutions: list[dict]) -> dict:
+    """The one solution to report (module docstring): the only real one, else the only real one
+    with all values non-negative; raises Unsolved('underdetermined') when several qualify or none
+    does. A solution with free symbols, or a list without real solutions, keeps the first one (the
+    caller reports it as underdetermined or non_numeric)."""
+    if len(solutions) == 1 or any(_open(solution) for solution in solutions):
+        return solutions[0]
+    real = [s for s in solutions if all(v.is_real for v in s.values())]
+    if len(real) <= 1:
+        return real[0] if real else solutions[0]
+    non_negative = [s for s in real if all(v.is_nonnegative for v in s.values())]
+    if len(non_negative) == 1:
+        return non_negative[0]
+    shown = "; ".join(
+        ", ".join(f"{k} = {printable(v)}" for k, v in sorted(s.items(), key=str)) for s in real[:4]
+    )
+    raise Unsolved(
+        "underdetermined",
+        f"ambiguous: {len(real)} real solutions, {len(non_negative)} of them non-negative: {shown}",
+    )
+
+
+def _open(solution: dict) -> bool:
+    return any(value.free_symbols for value in solution.values())
 
 
 def real_roots(residual: sympy.Expr, symbol: sympy.Symbol, degree: int) -> list:
@@ -169,7 +198,8 @@ def _rational(coefficient: sympy.Expr) -> sympy.Rational | None:
 
 
 def _sympy_solve(residuals: list) -> dict:
-    """Step 3: the first solution `sympy.solve` finds for the whole remaining system."""
+    """Step 3: the solution `sympy.solve` finds for the whole remaining system, chosen by
+    `choose_solution` when it finds several."""
     symbols = sorted(set().union(*(residual.free_symbols for residual in residuals)), key=str)
     try:
         solutions = sympy.solve(residuals, symbols, dict=True)
@@ -185,4 +215,4 @@ def _sympy_solve(residuals: list) -> dict:
                 "miss roots that exist",
             )
         raise Unsolved("unsolvable", "the system has no solution")
-    return solutions[0]
+    return choose_solution(solutions)
