@@ -130,7 +130,7 @@ def denominators(side: str, local_dict: dict, global_dict: dict, transformations
     import sympy
     from sympy.parsing.sympy_parser import parse_expr
 
-    if "/" not in side and "*" not in side and "^" not in side:
+    if "/" not in side:  # a second parse only where a denominator is written
         return []
     expr = parse_expr(
         side,
