@@ -54,12 +54,16 @@ class TrainConfig:
     per_device_batch_size: int = 64  # gradient accumulation fills the gap to the global batch
     max_steps: int = 10_000
     warmup_ratio: float = 0.0
+    schedule: str = "linear"  # linear | cosine | constant: the lr after warmup
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     # auto (bf16 where native: GPU, CPU with AVX512-BF16/AMX; else fp32) | bf16 | fp32
     precision: str = "auto"
     eval_every: int = 250
     eval_subset: int = 500  # fixed validation subset used during training
+    # best: also test the weights of the best validation step (ties go to the later step); last:
+    # test the final weights only (validation is scored, never used to pick; the cpu profiles)
+    select: str = "best"
     log_every: int = 50
     group_by_length: bool = True
     compile: bool = False
@@ -69,7 +73,7 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     batch_size: int = 64
-    max_new_tokens: int = 64
+    max_new_tokens: int = 64  # a ceiling: each format's budget comes from its training targets
     num_beams: int = 1
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = 0

@@ -119,6 +119,8 @@ RANGES: dict[str, Check] = {
     "train.per_device_batch_size": AT_LEAST_1,
     "train.max_steps": AT_LEAST_0,
     "train.warmup_ratio": UNIT,
+    "train.schedule": one_of("linear", "cosine", "constant"),
+    "train.select": one_of("last", "best"),
     "train.weight_decay": AT_LEAST_0,
     "train.grad_clip": AT_LEAST_0,
     "train.precision": one_of("auto", "bf16", "fp32"),

@@ -1,8 +1,10 @@
 """Run one experiment cell (dataset x method x seed x data fraction) end to end.
 
 A cell: load records -> load the student -> turn records into training rows with the method -> train
-with validation-subset selection -> generate on the test split with the last and the best-validation
-weights (and on the full validation split with the best) -> write `metrics.json`,
+(validation on a fixed subset) -> generate on the test split with the last weights (and the
+best-validation weights under `train.select: best`), each format within its new-token budget
+(distill_lib.evaluate.budget) -> score the validation split at the tested weights (reusing the last
+subset pass when it covered the split) -> write `metrics.json` (with each pass's time),
 `predictions.jsonl`, the resolved config and package versions into the cell's run directory. A cell
 whose metrics.json exists is read back, not rerun, so an interrupted grid loses at most the cell in
 progress (and that one resumes from its checkpoint).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from accelerate.utils import release_memory
 from datasets import DatasetDict
 
 from distill_lib.config import ExperimentConfig
+from distill_lib.evaluate.budget import generation_budgets
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.methods import Method
 from distill_lib.models.loading import Student, load_student
@@ -47,11 +51,13 @@ def evaluate_records(
     scorer; `primary` is the mean over the formats."""
     precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
     score = paper_for(cfg).score
+    budgets = method.generation_budgets
     results: dict[str, Any] = {}
     for fmt in method.formats:
         prompts = [method.prompt(r, fmt) for r in records]
+        settings = replace(cfg.eval, max_new_tokens=budgets.get(fmt, cfg.eval.max_new_tokens))
         texts = generate_texts(
-            student, prompts, cfg.eval, cfg.student.max_input_tokens, precision, progress
+            student, prompts, settings, cfg.student.max_input_tokens, precision, progress
         )
         results[fmt] = {**score(cfg, records, texts, method, fmt), "texts": texts}
     results["primary"] = sum(r["primary"] for r in results.values()) / len(method.formats)
@@ -83,6 +89,9 @@ def _prepare(
         [t for r in rows for row in r for t in (row.source, row.source_b, row.target) if t],
     )
     tok, s2s = student.tokenizer, student.is_seq2seq
+    method.generation_budgets = generation_budgets(
+        method, train_records, tok, cfg.eval.max_new_tokens
+    )
     features = [
         [
             encode_row(row, tok, s2s, cfg.student.max_input_tokens, cfg.student.max_target_tokens)
@@ -102,16 +111,23 @@ def _train_and_test(
     test: list,
     out: Path,
     main: bool,
+    passes: list[dict[str, Any]],
 ) -> tuple[TrainState, dict, dict, dict]:
-    """Train with validation-subset selection; score test at the last and best steps, valid at the
-    best."""
+    """Train (validation on a fixed subset every eval_every steps); score test at the last step,
+    and at the best validation step too when `train.select` is 'best' and it differs; score the
+    whole validation split at the tested weights unless the last subset pass already covered it.
+    Every evaluation pass is timed into `passes`."""
     tok, s2s = student.tokenizer, student.is_seq2seq
     subset = valid[: cfg.train.eval_subset]
+    last_subset: dict[str, Any] = {}
 
     def evaluate_subset(model: Any) -> float:
-        return evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)[
-            "primary"
-        ]
+        started = time.time()
+        scores = evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)
+        _log_pass(passes, "valid subset (training)", len(subset), started)
+        last_subset.clear()
+        last_subset.update(scores)
+        return scores["primary"]
 
     if cfg.train.max_steps == 0:  # the untrained student: the table's step-0 row
         state = TrainState(best_step=0)
@@ -120,15 +136,27 @@ def _train_and_test(
         student.model, state = train(
             student.model, tok, s2s, features, method.weights, evaluate_subset, cfg.train, out
         )
+    started = time.time()
     test_last = evaluate_records(student, method, test, cfg, progress=main)
+    _log_pass(passes, "test at last", len(test), started)
     if state.best_step == state.step:
         test_best = test_last
     else:
         device = next(student.model.parameters()).device
         student.model = type(student.model).from_pretrained(out / "best").to(device)
+        started = time.time()
         test_best = evaluate_records(student, method, test, cfg, main)
+        _log_pass(passes, "test at best", len(test), started)
+    if last_subset and len(subset) == len(valid) and state.best_step == state.step:
+        return state, test_last, test_best, dict(last_subset)  # that pass scored these weights
+    started = time.time()
     valid_best = evaluate_records(student, method, valid, cfg, progress=main)
+    _log_pass(passes, "valid (tested weights)", len(valid), started)
     return state, test_last, test_best, valid_best
+
+
+def _log_pass(passes: list[dict[str, Any]], name: str, examples: int, started: float) -> None:
+    passes.append({"pass": name, "examples": examples, "seconds": round(time.time() - started, 2)})
 
 
 def run_cell(
@@ -157,16 +185,18 @@ def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path
         write_run_record(cfg, out)
     started = time.time()
     method, student, features, valid, test = _prepare(cfg, splits)
+    load_s, passes = time.time() - started, []
     try:
         state, test_last, test_best, valid_best = _train_and_test(
-            cfg, method, student, features, valid, test, out, main
+            cfg, method, student, features, valid, test, out, main, passes
         )
     # a checkpoint could not be used: start the cell again from fresh weights
     except CheckpointSetAside as err:
         print(f"{cell_key(cfg)}: {err}")
         method, student, features, valid, test = _prepare(cfg, splits)
+        passes.clear()
         state, test_last, test_best, valid_best = _train_and_test(
-            cfg, method, student, features, valid, test, out, main
+            cfg, method, student, features, valid, test, out, main, passes
         )
     precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
     metrics = {
@@ -193,6 +223,10 @@ def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path
         "train_wall_s": state.wall_s,
         "train_tokens_per_s": state.tokens / max(state.wall_s, 1e-9),
         "cell_wall_s": time.time() - started,
+        "load_s": load_s,
+        "selection": cfg.train.select,
+        "passes": passes,
+        "generation_budgets": method.generation_budgets,
         "precision": precision,
         "formats": list(method.formats),
         "absent_formats": list(method.absent_formats),

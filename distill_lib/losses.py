@@ -21,13 +21,19 @@ IGNORE = -100
 
 
 def weighted_task_loss(
-    logits: torch.Tensor, labels: torch.Tensor, tasks: torch.Tensor, weights: Sequence[float]
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    tasks: torch.Tensor,
+    weights: Sequence[float],
+    counts: Sequence[int] | None = None,
 ) -> torch.Tensor:
     """sum_t weights[t] * (mean CE over the target tokens of task t); absent tasks add 0.
 
     `logits` (..., V) and `labels` (...) line up position by position: (B, T, V) and (B, T), or only
     the scored positions, (N, V) and (N,). `tasks` holds each label's task, or each row's ((B,)
-    beside (B, T) labels).
+    beside (B, T) labels). `counts`: each task's target tokens in the whole global batch when this
+    is one micro-batch of it; the micro-batches' losses then sum to the global batch's loss, so the
+    micro-batch size changes nothing but rounding.
     """
     if tasks.dim() < labels.dim():
         tasks = tasks.unsqueeze(-1).expand_as(labels)
@@ -43,7 +49,8 @@ def weighted_task_loss(
     for task, weight in enumerate(weights):
         if weight:  # an absent task gives 0 / 1: no host sync on the token count
             in_task = scored_tasks == task
-            total = total + weight * (per_token * in_task).sum() / in_task.sum().clamp(min=1)
+            tokens = in_task.sum().clamp(min=1) if counts is None else max(counts[task], 1)
+            total = total + weight * (per_token * in_task).sum() / tokens
     return total
 
 

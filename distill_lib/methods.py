@@ -40,6 +40,8 @@ class Method:
     absent_formats: tuple[str, ...] = ()
     # per task, training rows dropped for an empty target (train.features)
     dropped_rows: dict[int, int] = {}
+    # per format, the new-token budget at test time (evaluate.budget), set by the cell
+    generation_budgets: dict[str, int] = {}
 
     def __init__(self, cfg: MethodConfig):
         self.cfg = cfg

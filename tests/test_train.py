@@ -203,7 +203,9 @@ def test_run_cell_writes_metrics_and_reads_them_back(tmp_path, monkeypatch, data
         and metrics["last_step"] == 4
         and [h["step"] for h in metrics["history"]] == [2, 4]
     )
-    assert metrics["best_step"] == max(metrics["history"], key=lambda h: h["valid"])["step"]
+    # ties go to the later step
+    best = max(h["valid"] for h in metrics["history"])
+    assert metrics["best_step"] == [h["step"] for h in metrics["history"] if h["valid"] == best][-1]
     cell = cell_dir(cfg)
     rows = [json.loads(line) for line in (cell / "predictions.jsonl").read_text().splitlines()]
     # the stored accuracy is the predictions'

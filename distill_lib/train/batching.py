@@ -55,6 +55,16 @@ def encode_row(
     }
 
 
+def task_token_counts(rows: Sequence[dict[str, Any]], tasks: int, is_seq2seq: bool) -> list[int]:
+    """Target tokens per task over `rows`, counted as the loss scores them (a causal LM's first
+    position predicts nothing)."""
+    counts = [0] * tasks
+    for row in rows:
+        labels = row["labels"] if is_seq2seq else row["labels"][1:]
+        counts[row["task"]] += sum(1 for token in labels if token != IGNORE)
+    return counts
+
+
 def collate(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
     """Right-pad a list of encoded rows into tensors (input_ids, attention_mask, labels, tasks)."""
     width_in = max(len(f["input_ids"]) for f in features)
