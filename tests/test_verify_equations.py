@@ -1,8 +1,5 @@
 """The EoT equation solver (eotd.md §2.4): answers, parsing rules, and named failures."""
 
-import os
-import time
-
 import pytest
 
 from distill_lib.verify.batch import verify_many
@@ -133,15 +130,6 @@ def test_named_failures(pool, text, status):
     assert pool.run(text).status == status
 
 
-def test_hard_solve_times_out_within_bound(pool):
-    text = "x**7 + 3*x**5*y - y**3 + z*x = 17\nx*y**4 + x**3*z = 5\nz**3*y + x = 2\nans = x"
-    start = time.monotonic()
-    result = pool.run(text, timeout_s=0.5)
-    assert result.status == "timeout"
-    assert time.monotonic() - start < 3
-    assert pool.run("ans = 1 + 1").answer == 2.0  # the worker still serves
-
-
 def test_solve_equations_one_shot():
     assert verify_many("eot", ["2x = 10\nans = x"], workers=1)[0].answer == 5.0
 
@@ -189,83 +177,7 @@ def test_non_finite_answers_are_non_numeric_in_both_paths(pool):
     assert run_program("ans = 2**2000").status == "non_numeric"
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("x**60 = 1\nans = x", 1.0),  # roots -1 and 1: the only non-negative one counts
-        ("x**61 + x = 5\nans = x", 1.0228901037330125),
-        ("y = 1\nx**7 * 2 = 0.5 + y\nans = x * 10", 10 * 0.75 ** (1 / 7)),
-        ("x**6 = 64\nz = x * 2\nans = z", 4.0),
-        # the repeat is checked at the root
-        ("x**5 + x = 3\n2x**5 + 2x = 6\nans = x", 1.1329975658850653),
-    ],
-)
-def test_high_degree_polynomials_give_a_real_root(pool, text, expected):
-    result = pool.run(text)
-    assert result.ok, result
-    assert result.answer == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    "text, status, words",
-    [
-        ("x**60 = -1\nans = x", "non_numeric", "no real root"),
-        ("x**500 = 2\nans = x", "too_complex", "degree"),
-        ("(x + 1)**400 = 2\nans = x", "too_complex", "degree"),
-        # roots -1, 0 and 1: two are non-negative
-        ("x**5 - x = 0\nx > 0\nans = x + 1", "underdetermined", "ambiguous"),
-    ],
-)
-def test_high_degree_polynomials_without_a_root_say_why(pool, text, status, words):
-    result = pool.run(text)
-    assert result.status == status and words in result.detail, result
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "ans = " + "(" * 10_000 + "1" + ")" * 10_000,
-        "ans = " + "(" * 60 + "1" + ")" * 60,
-        "ans = " + " + ".join(["1"] * 400),
-        "x = 1\n" * 5_000 + "ans = x",
-    ],
-)
-def test_too_long_or_too_deeply_nested_systems_are_too_complex(pool, text):
-    result = pool.run(text)
-    assert result.status == "too_complex", result
-
-
-def test_long_parse_error_keeps_its_cause(pool):
-    result = pool.run("x = " + " + ".join(f"value_{i}" for i in range(40)) + " + * 3\nans = x")
-    assert result.status == "unparsable"
-    assert result.detail.startswith("line 1") and "Error" in result.detail[-120:], result
-    assert len(result.detail) <= 300
-
-
-def _own_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process itself (not of its children), from /proc."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def test_solving_runs_in_a_confined_child_that_the_worker_outlives(pool):
-    hard = "x**7 + 3*x**5*y - y**3 + z*x = 17\nx*y**4 + x**3*z = 5\nz**3*y + x = 2\nans = x"
-    workers = list(pool.idle.queue)
-    before = [_own_cpu_seconds(worker.process.pid) for worker in workers]
-    start = time.monotonic()
-    assert pool.run(hard, timeout_s=1.0).status == "timeout"
-    assert pool.run("x = 10**10**9\nans = x", timeout_s=1.0).status == "timeout"
-    assert time.monotonic() - start < 5
-    # the work happened in children: the workers' own CPU time hardly moved, and they are the same
-    # processes
-    assert all(
-        _own_cpu_seconds(w.process.pid) - b < 0.3 for w, b in zip(workers, before, strict=True)
-    )
-    assert sorted(w.process.pid for w in pool.idle.queue) == sorted(w.process.pid for w in workers)
-
-
-# issue 30, point 5: answers the solver used to mark `ok` wrongly
+# issue 30, point 5: answers the solver used to mark `ok` wrongly; each failure has its own status
 
 
 def test_parser_names_do_not_shadow_variables(pool):
@@ -273,28 +185,77 @@ def test_parser_names_do_not_shadow_variables(pool):
     assert result.ok and result.answer == 8.0, result
 
 
-def test_hex_literals_are_refused(pool):
-    result = pool.run("ans = 0x1F")  # was 0, read as 0*x1F
-    assert result.status == "unparsable" and "hex" in result.detail, result
-    assert pool.run("ans = 0b101").status == "unparsable"
+@pytest.mark.parametrize("text", ["ans = 0x1F", "ans = 0X1f + 1", "ans = 0o17", "ans = 0b101"])
+def test_hex_octal_and_binary_literals_are_refused(pool, text):
+    result = pool.run(text)  # `0x1F` was 0, read as 0*x1F
+    assert result.status == "unparsable" and "hex, octal or binary" in result.detail, result
 
 
-def test_zero_over_zero_is_undefined(pool):
-    result = pool.run("x = 0\nans = x / x")  # was 1
-    assert result.status == "non_numeric" and "undefined" in result.detail, result
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ans = 017", 17.0),  # was 0, read as 0*17; never octal 15
+        ("x = 08 + 1\nans = x", 9.0),
+        ("ans = 007.5", 7.5),
+        ("ans = 1_000 + 0_7", 1007.0),  # was `1*_000`, an unknown
+        ("ans = 0.05 * 100", 5.0),
+        ("ans = 1.05 + 2017", 2018.05),
+        ("x_017 = 2\nans = x_017", 2.0),
+    ],
+)
+def test_decimal_literals_are_read_in_decimal(pool, text, expected):
+    result = pool.run(text)
+    assert result.ok and result.answer == pytest.approx(expected), result
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x = 0\nans = x / x", "ans = 0/0", "ans = 1/0", "ans = 5 / (2 - 2)", "y = 1/0\nans = 2"],
+)
+def test_division_by_zero_is_undefined(pool, text):
+    result = pool.run(text)  # `x / x` at x = 0 was 1
+    assert result.status == "undefined" and "division by" in result.detail, result
     assert result.answer is None
 
 
-def test_ans_equal_to_ans_plus_one_is_unsolvable(pool):
-    result = pool.run("ans = ans + 1")  # was no_answer
-    assert result.status == "unsolvable" and result.answer is None, result
+@pytest.mark.parametrize(
+    "text", ["ans = ans + 1", "x = 10\nx = x + 5\nans = x", "ans = 2ans - ans + 3"]
+)
+def test_a_name_defined_by_itself_is_a_self_reference(pool, text):
+    result = pool.run(text)  # `ans = ans + 1` was no_answer
+    assert result.status == "self_reference" and result.answer is None, result
+    assert "line" in result.detail and "cancels" in result.detail, result
 
 
-def test_the_only_non_negative_root_counts(pool):
-    result = pool.run("x**2 = 16\nans = x")  # was -4
-    assert result.ok and result.answer == 4.0, result
+@pytest.mark.parametrize("text", ["3 = 4\nans = 1", "x - x = 1\nans = x"])
+def test_a_false_equation_without_a_name_on_both_sides_is_unsolvable(pool, text):
+    assert pool.run(text).status == "unsolvable"
 
 
-def test_several_non_negative_roots_are_ambiguous(pool):
-    result = pool.run("x**2 - x = 0\nans = x")  # was 0
-    assert result.status == "underdetermined" and "ambiguous" in result.detail, result
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("x**2 = 16\nans = x", 4.0),  # was -4
+        ("x**2 + x - 6 = 0\nans = x", 2.0),  # roots -3 and 2
+        ("x = 2 * y\ny**2 = 9\nans = x + y", 9.0),  # (x, y) = (6, 3) or (-6, -3)
+    ],
+)
+def test_the_only_non_negative_root_counts(pool, text, expected):
+    result = pool.run(text)
+    assert result.ok and result.answer == expected, result
+
+
+@pytest.mark.parametrize(
+    "text, non_negative",
+    [
+        ("x**2 - 5x + 6 = 0\nans = x", 2),  # roots 2 and 3
+        ("x**2 - x = 0\nans = x", 2),  # roots 0 and 1: 0 is non-negative too
+        ("(x + 1)(x + 2) = 0\nans = x", 0),  # roots -2 and -1
+    ],
+)
+def test_several_real_roots_without_exactly_one_non_negative_are_ambiguous(
+    pool, text, non_negative
+):
+    result = pool.run(text)
+    assert result.status == "ambiguous" and result.answer is None, result
+    assert f"{non_negative} of them non-negative" in result.detail, result

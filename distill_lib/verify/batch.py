@@ -71,6 +71,10 @@ WARM_UP = {
         "x = 1 .real",
         "x = 3 +\nans = x",
         "ans = 1/x\nx = 0",
+        "ans = 0/0",
+        "x = 10\nx = x + 5\nans = x",
+        "x**2 - 5x + 6 = 0\nans = x",
+        "x = 017 + 1_000\nans = x",
         "ans = " + "(" * 60 + ")" * 60,
     ],
 }

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# too_complex: the text is longer or more deeply nested than the limits (distill_lib.verify.limits),
-# or an equation's polynomial degree is above what the solver takes on; checked before any work is
-# done
+# Each status's meaning is in docs/verification.md. Briefly: too_complex, the text is longer or more
+# deeply nested than the limits (distill_lib.verify.limits), or an equation's polynomial degree is
+# above what the solver takes on, checked before any work is done; undefined, a division by zero
+# makes a value undefined (`0/0`); self_reference, an equation defines a name by itself
+# (`ans = ans + 1`); ambiguous, several real solutions and not exactly one of them non-negative
 STATUSES = (
     "ok",
     "timeout",
@@ -31,6 +33,9 @@ STATUSES = (
     "unsolvable",
     "underdetermined",
     "too_complex",
+    "undefined",
+    "self_reference",
+    "ambiguous",
 )
 DETAIL_CHARS = 300
 ELLIPSIS = " ... "

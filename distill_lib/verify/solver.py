@@ -13,10 +13,12 @@
      expanded); one without real roots is `non_numeric`;
   3. `sympy.solve` on whatever remains.
 Choosing among several solutions (step 2's roots, step 3's list): when more than one solution is
-real, the one whose values are all non-negative counts if it is the only such one, and otherwise the
-system is `underdetermined` as ambiguous (`x**2 = 16` gives 4; `x**2 - x = 0` is ambiguous).
+real, the one whose values are all non-negative counts if it is the only such one, and otherwise
+the system is `ambiguous` (`x**2 = 16` gives 4; `x**2 - x = 0` is ambiguous): a word problem's
+quantities are non-negative, and the order in which SymPy lists solutions says nothing about which
+is meant.
 Failures raise `Unsolved(status, detail)` with a VerifyResult status: unsolvable, non_numeric,
-too_complex, underdetermined (ambiguous).
+too_complex, ambiguous.
 
 Deliberately left out: numeric solvers for non-polynomial equations, and inequalities.
 """
@@ -143,9 +145,9 @@ def _solve_by_real_roots(
 
 def choose_solution(solutions: list[dict]) -> dict:
     """The one solution to report (module docstring): the only real one, else the only real one
-    with all values non-negative; raises Unsolved('underdetermined') when several qualify or none
-    does. A solution with free symbols, or a list without real solutions, keeps the first one (the
-    caller reports it as underdetermined or non_numeric)."""
+    with all values non-negative; raises Unsolved('ambiguous') when several qualify or none does.
+    A solution with free symbols, or a list without real solutions, keeps the first one (the caller
+    reports it as underdetermined or non_numeric)."""
     if len(solutions) == 1 or any(_open(solution) for solution in solutions):
         return solutions[0]
     real = [s for s in solutions if all(v.is_real for v in s.values())]
@@ -158,8 +160,8 @@ def choose_solution(solutions: list[dict]) -> dict:
         ", ".join(f"{k} = {printable(v)}" for k, v in sorted(s.items(), key=str)) for s in real[:4]
     )
     raise Unsolved(
-        "underdetermined",
-        f"ambiguous: {len(real)} real solutions, {len(non_negative)} of them non-negative: {shown}",
+        "ambiguous",
+        f"{len(real)} real solutions, {len(non_negative)} of them non-negative: {shown}",
     )
 
 
