@@ -56,6 +56,13 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def get(self, key: str) -> Any:
+        """The value of a dotted key, e.g. cfg.get("train.lr")."""
+        node: Any = self
+        for part in key.split("."):
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        return node
+
     def replace(self, overrides: dict[str, Any] | None = None, **dotted: Any) -> ExperimentConfig:
         """A copy with dotted-key overrides applied, e.g. cfg.replace({"data.dataset": "svamp"})."""
         merged = self.to_dict()

@@ -19,7 +19,7 @@ class DataConfig:
     data_dir: str | None = None
     train_limit: int | None = None  # keep the first N training records (after split construction)
     valid_limit: int | None = None
-    test_limit: int | None = None
+    test_limit: int | None = None  # 0: no test pass at all (a tuning cell, scored on validation)
     train_fraction: float = 1.0  # data-efficiency subsampling (DSS: before the validation hold-out)
     # the paper's DataOptions (distill_lib.papers.<name>.options)
     options: Any = field(default_factory=dict)
@@ -124,6 +124,8 @@ class GridConfig:
     # trained on the teacher's labels, over fractions
     unlabelled_methods: list[str] = field(default_factory=list)
     unlabelled_datasets: list[str] = field(default_factory=list)
+    # a tuning sweep: dotted setting -> values; every cell above is run for each combination
+    sweep: dict[str, list[Any]] = field(default_factory=dict)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
     # same | fresh: run each cell in this process, or in a fresh one that returns all its memory
     cell_process: str = "same"

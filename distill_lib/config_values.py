@@ -107,7 +107,7 @@ def one_of(*allowed: str) -> Check:
 RANGES: dict[str, Check] = {
     "data.train_limit": OPTIONAL_AT_LEAST_1,
     "data.valid_limit": OPTIONAL_AT_LEAST_1,
-    "data.test_limit": OPTIONAL_AT_LEAST_1,
+    "data.test_limit": (lambda v: v is None or v >= 0, ">= 0 or null"),
     "data.train_fraction": FRACTION,
     "student.kind": one_of("auto", "seq2seq", "causal"),
     "student.max_input_tokens": AT_LEAST_1,
