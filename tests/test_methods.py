@@ -106,3 +106,24 @@ def test_etd_without_chain_of_thought_data_is_tested_on_what_it_trained_on():
     assert etd.formats == ("cot", "pot", "eot")  # the built method is left as it was
     dss = build_method(MethodConfig(name="dss"))
     assert dss.fitted_to(records) is dss and dss.absent_formats == ()
+
+
+@pytest.mark.parametrize("name", ["standard_ft", "dss", "single_task"])
+def test_a_text_pair_can_name_its_fields(name):
+    """`method.options.pair_format: fields` writes premise and hypothesis out with their names
+    (no EOS string mid-input); 'eos' keeps the reference's pair for the featurizer's join."""
+    pair = {**RECORD, "input": "A man sleeps.", "input_b": "A person rests."}
+    named = build_method(MethodConfig(name=name, options={"pair_format": "fields"}))
+    prompt = named.prompt(pair, "label")
+    assert prompt.source.endswith("Premise: A man sleeps.\nHypothesis: A person rests.")
+    assert prompt.source_b == "" and all(r.source_b == "" for r in named.rows(pair))
+    kept = build_method(MethodConfig(name=name)).prompt(pair, "label")
+    assert kept.source.endswith("A man sleeps.") and kept.source_b == "A person rests."
+
+
+def test_an_unknown_pair_format_is_refused():
+    from distill_lib.config import load_config
+    from distill_lib.config_values import ConfigError
+
+    with pytest.raises(ConfigError, match="pair_format"):
+        load_config("configs/dss.yaml", "smoke", {"method.options.pair_format": "comma"})

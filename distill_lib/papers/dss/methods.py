@@ -21,6 +21,15 @@ from distill_lib.methods import Method, Row
 ANSWER_MARKER = "So the answer is"
 
 
+def pair_fields(record: dict[str, Any], pair_format: str) -> tuple[str, str]:
+    """(source, source_b) of a record: a text pair kept apart for the featurizer's EOS join
+    ('eos'), or written out with its fields named ('fields'); a single text unchanged."""
+    pair = record.get("input_b", "")
+    if not pair or pair_format == "eos":
+        return record["input"], pair
+    return f"Premise: {record['input']}\nHypothesis: {pair}", ""
+
+
 class StandardFinetuning(Method):
     """input -> label (gold, or the teacher's with `method.label_source: llm`)."""
 
@@ -28,11 +37,17 @@ class StandardFinetuning(Method):
     def label_key(self) -> str:
         return "llm_label" if self.cfg.label_source == "llm" else "label"
 
+    def source(self, record: dict[str, Any], prefix: str = "") -> tuple[str, str]:
+        text, pair = pair_fields(record, getattr(self.cfg.options, "pair_format", "eos"))
+        return prefix + text, pair
+
     def rows(self, record: dict[str, Any]) -> list[Row]:
-        return [Row(record["input"], record[self.label_key], 0, record.get("input_b", ""))]
+        text, pair = self.source(record)
+        return [Row(text, record[self.label_key], 0, pair)]
 
     def prompt(self, record: dict[str, Any], fmt: str = "label") -> Row:
-        return Row(record["input"], "", 0, record.get("input_b", ""))
+        text, pair = self.source(record)
+        return Row(text, "", 0, pair)
 
 
 class StandardDistillation(StandardFinetuning):
@@ -52,14 +67,16 @@ class DistillingStepByStep(StandardFinetuning):
         self.weights = [cfg.alpha, 1.0 - cfg.alpha]
 
     def rows(self, record: dict[str, Any]) -> list[Row]:
-        pair = record.get("input_b", "")
+        label, pair = self.source(record, self.cfg.label_prefix)
+        rationale, _ = self.source(record, self.cfg.rationale_prefix)
         return [
-            Row(self.cfg.label_prefix + record["input"], record[self.label_key], 0, pair),
-            Row(self.cfg.rationale_prefix + record["input"], record["rationale"], 1, pair),
+            Row(label, record[self.label_key], 0, pair),
+            Row(rationale, record["rationale"], 1, pair),
         ]
 
     def prompt(self, record: dict[str, Any], fmt: str = "label") -> Row:
-        return Row(self.cfg.label_prefix + record["input"], "", 0, record.get("input_b", ""))
+        text, pair = self.source(record, self.cfg.label_prefix)
+        return Row(text, "", 0, pair)
 
 
 class SingleTask(StandardFinetuning):
@@ -67,7 +84,8 @@ class SingleTask(StandardFinetuning):
 
     def rows(self, record: dict[str, Any]) -> list[Row]:
         target = f"{record['rationale']} {ANSWER_MARKER} {record[self.label_key]}"
-        return [Row(record["input"], target, 0, record.get("input_b", ""))]
+        text, pair = self.source(record)
+        return [Row(text, target, 0, pair)]
 
     def read_label(self, text: str) -> str:
         if ANSWER_MARKER not in text:

@@ -16,9 +16,26 @@ class DataOptions:
     """No data options: the splits follow the reference code."""
 
 
+PAIR_FORMATS = ("eos", "fields")
+
+
 @dataclass
 class MethodOptions:
-    """No method options: alpha, label source and prefixes are MethodConfig fields."""
+    """alpha, label source and prefixes are MethodConfig fields; `pair_format` says how a text pair
+    (NLI premise and hypothesis) reaches the student: joined with the EOS string as the reference
+    does for T5 ('eos'), or with the fields named, 'Premise: ...' and 'Hypothesis: ...' on two
+    lines ('fields'; a chat-tuned causal student otherwise sees an end-of-turn token mid-input)."""
+
+    pair_format: str = "eos"
+
+    def check(self) -> None:
+        from distill_lib.config_values import ConfigError
+
+        if self.pair_format not in PAIR_FORMATS:
+            raise ConfigError(
+                f"method.options.pair_format = {self.pair_format!r}: must be one of "
+                f"{list(PAIR_FORMATS)}"
+            )
 
 
 @dataclass
