@@ -1,14 +1,17 @@
 """One accelerate training loop for every paper: CPU, one GPU (bf16) or several (`accelerate
 launch`).
 
-- The batch size in the config is global; each process takes its shard of every global micro-batch
-  and gradient accumulation fills the gap to `global_batch_size`.
+- The batch size in the config is global: the data order is drawn in global batches, each split into
+  micro-batches (each process takes its shard of each) whose losses are shares of the global batch's
+  loss, so the micro-batch size and the number of processes change nothing but rounding.
 - One forward pass per micro-batch covers every task of the method (DSS: label and rationale rows
   together), with the per-task weighted loss of distill_lib.losses.
-- AdamW (torch's fused kernel, on CPU as on GPU), linear decay after optional warmup, grad-norm
+- AdamW (torch's fused kernel, on CPU as on GPU), linear warmup then linear, cosine or constant
+  (`train.schedule`), grad-norm
   clip, bf16 autocast where the hardware has native bf16 (GPU, or a CPU with AVX512-BF16 / AMX;
   `train.precision: auto`).
-- Every `eval_every` steps: score a fixed validation subset; the best step's weights go to `best/`,
+- Every `eval_every` steps: score a fixed validation subset; with `train.select: best` the best
+  step's weights (ties: the later step) go to `best/`,
   and the full training state to `checkpoint/` so a killed run resumes where it stopped (same data
   order); both are written atomically (distill_lib.train.checkpoints).
 
@@ -29,15 +32,25 @@ import torch
 from accelerate import Accelerator, PartialState
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
-from transformers import get_linear_schedule_with_warmup
+from transformers import (
+    get_constant_schedule_with_warmup,
+    get_cosine_schedule_with_warmup,
+    get_linear_schedule_with_warmup,
+)
 
 from distill_lib.config_sections import TrainConfig
 from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import resolve_precision
 from distill_lib.progress import progress as tqdm
-from distill_lib.train.batching import batch_stream, collate
-from distill_lib.train.checkpoints import TrainState, load_checkpoint, save_best, save_checkpoint
+from distill_lib.train.batching import batch_stream, collate, task_token_counts
+from distill_lib.train.checkpoints import (
+    TrainState,
+    check_finite_loss,
+    load_checkpoint,
+    save_best,
+    save_checkpoint,
+)
 
 Evaluator = Callable[[Any], float]
 
@@ -82,9 +95,10 @@ def forward_loss(
     is_seq2seq: bool,
     weights: Sequence[float],
     base_model: Any,
+    counts: Sequence[int] | None = None,
 ) -> torch.Tensor:
     """Weighted per-task loss of one batch from a single forward pass, logits only at the target
-    positions."""
+    positions (`counts`: see losses.weighted_task_loss)."""
     labels = batch["labels"] if is_seq2seq else next_token_labels(batch["labels"])
     scored = labels != IGNORE
     inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
@@ -97,7 +111,7 @@ def forward_loss(
     if not selected:
         logits = logits[scored]
     tasks = batch["tasks"].unsqueeze(1).expand_as(labels)[scored]
-    return weighted_task_loss(logits, labels[scored], tasks, weights)
+    return weighted_task_loss(logits, labels[scored], tasks, weights, counts)
 
 
 def _evaluate(
@@ -108,10 +122,13 @@ def _evaluate(
     run_dir: Path,
     save: bool,
     tokenizer: Any,
+    select: str = "best",
 ) -> None:
     score = evaluate(acc.unwrap_model(model))
     state.history.append({"step": state.step, "valid": score})
-    if score > state.best_score:
+    if select == "last":  # validation is recorded, never used to pick: nothing to save
+        state.best_score, state.best_step = score, state.step
+    elif score >= state.best_score:  # ties go to the later step
         state.best_score, state.best_step = score, state.step
         if acc.is_main_process:
             save_best(acc.unwrap_model(model), tokenizer, run_dir)
@@ -125,6 +142,19 @@ def build_optimizer(model: Any, cfg: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True
     )
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> Any:
+    """Linear warmup over `warmup_ratio` of the steps, then `cfg.schedule`: linear decay to 0,
+    cosine decay to 0, or constant."""
+    warmup = int(cfg.warmup_ratio * cfg.max_steps)
+    build = {
+        "linear": get_linear_schedule_with_warmup,
+        "cosine": get_cosine_schedule_with_warmup,
+    }.get(cfg.schedule)
+    if build is None:
+        return get_constant_schedule_with_warmup(optimizer, warmup)
+    return build(optimizer, warmup, cfg.max_steps)
 
 
 def train(
@@ -142,19 +172,20 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     acc = build_accelerator(cfg)
     set_seed(cfg.seed)
-    micro, accumulation = micro_batch_plan(cfg, acc.num_processes)
+    micro, _ = micro_batch_plan(cfg, acc.num_processes)
     optimizer = build_optimizer(model, cfg)
-    warmup = int(cfg.warmup_ratio * cfg.max_steps)
-    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, cfg.max_steps)
+    scheduler = build_scheduler(optimizer, cfg)
     # the scheduler stays ours: one step per global step
     model, optimizer = acc.prepare(model, optimizer)
     acc.register_for_checkpointing(scheduler)
     state = load_checkpoint(acc, run_dir)
     lengths = [sum(len(r["input_ids"]) + len(r["labels"]) for r in rows) for rows in features]
+    # global batches, split into micro-batches in optimizer_step: the data order and the loss do
+    # not depend on the micro-batch size or the number of processes
     stream = batch_stream(
-        lengths, micro * acc.num_processes, cfg.seed, cfg.group_by_length, drop_last=True
+        lengths, cfg.global_batch_size, cfg.seed, cfg.group_by_length, drop_last=True
     )
-    for _ in range(state.step * accumulation):  # replay the data order up to the resumed step
+    for _ in range(state.step):  # replay the data order up to the resumed step
         next(stream)
     bar = tqdm(
         total=cfg.max_steps, initial=state.step, desc="train", disable=not acc.is_main_process
@@ -168,7 +199,7 @@ def train(
         scheduler,
         stream,
         features,
-        accumulation,
+        micro * acc.num_processes,
         is_seq2seq,
         weights,
         tokenizer.pad_token_id,
@@ -177,13 +208,16 @@ def train(
     while state.step < cfg.max_steps:
         loss = optimizer_step(run, state)
         state.step += 1
+        check_finite_loss(acc, loss, state.step)  # nan / inf: stop before anything is saved
         state.wall_s = time.time() - started
         bar.update(1)
         if state.step % cfg.log_every == 0 or state.step == cfg.max_steps:
             state.losses.append({"step": state.step, "loss": loss})
             bar.set_postfix(loss=f"{loss:.4f}", best=f"{state.best_score:.3f}")
         if state.step % cfg.eval_every == 0 or state.step == cfg.max_steps:
-            _evaluate(acc, model, state, evaluate, run_dir, cfg.save_checkpoints, tokenizer)
+            _evaluate(
+                acc, model, state, evaluate, run_dir, cfg.save_checkpoints, tokenizer, cfg.select
+            )
     bar.close()
     return acc.unwrap_model(model), state
 
@@ -196,9 +230,9 @@ class StepRun:
     model: Any
     optimizer: Any
     scheduler: Any
-    stream: Iterator[list[int]]  # batch indices (global micro-batches), in training order
+    stream: Iterator[list[int]]  # record indices of each global batch, in training order
     features: Sequence[list[dict]]  # per record, its encoded rows
-    accumulation: int
+    chunk: int  # records per global micro-batch (per-device micro-batch x processes)
     is_seq2seq: bool
     weights: Sequence[float]
     pad_id: int
@@ -206,27 +240,34 @@ class StepRun:
 
 
 def optimizer_step(run: StepRun, state: TrainState) -> float:
-    """One optimizer step over `run.accumulation` micro-batches; returns the mean loss (tokens into
-    `state`)."""
+    """One optimizer step over the next global batch, in micro-batches of `run.chunk` records
+    (each process takes its shard of each); returns this process's loss (tokens into `state`)."""
     acc, model = run.acc, run.model
     total = 0.0
     base = acc.unwrap_model(model)
-    for micro_step in range(run.accumulation):
-        index = next(run.stream)[acc.process_index :: acc.num_processes]
+    records = next(run.stream)
+    counts = task_token_counts(
+        [row for i in records for row in run.features[i]], len(run.weights), run.is_seq2seq
+    )
+    starts = range(0, len(records), run.chunk)
+    for start in starts:
+        index = records[start : start + run.chunk][acc.process_index :: acc.num_processes]
         rows = [row for i in index for row in run.features[i]]
         batch = {k: v.to(acc.device) for k, v in collate(rows, run.pad_id).items()}
         # causal: targets are inputs
         targets = int((batch["labels"] != -100).sum()) if run.is_seq2seq else 0
         state.tokens += int(batch["attention_mask"].sum()) + targets
-        last = micro_step == run.accumulation - 1
+        last = start == starts[-1]
         with contextlib.nullcontext() if last else acc.no_sync(model), acc.autocast():
-            loss = forward_loss(model, batch, run.is_seq2seq, run.weights, base)
+            # this micro-batch's share of the global batch's loss (token means over the whole
+            # global batch); processes' gradients are averaged, so each share counts world times
+            loss = forward_loss(model, batch, run.is_seq2seq, run.weights, base, counts)
             # gradients are all-reduced once, on the last micro-batch
-            acc.backward(loss / run.accumulation)
+            acc.backward(loss * acc.num_processes)
         total += loss.item()
     if run.grad_clip:
         acc.clip_grad_norm_(model.parameters(), run.grad_clip)
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
-    return total / run.accumulation
+    return total * acc.num_processes
