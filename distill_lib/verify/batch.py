@@ -43,10 +43,13 @@ HANDLERS = {
 }
 # run once in the worker itself (trusted text) so that lazy imports happen before children lose file
 # access: one text per code path (each status, `^`, percent, functions, nonlinear solve, high-degree
-# roots)
+# roots). A non-ASCII identifier makes the compiler import `unicodedata` (it normalises names to
+# NFKC, PEP 3131); a child cannot import it (no descriptors left, no file system), so `π = 3`
+# needs it loaded here
 WARM_UP = {
     "program": [
         "from fractions import Fraction\nimport math, statistics, decimal\nans = Fraction(1, 3)",
+        "π = 3\nans = next(iter([π]))",
         "ans = 1 / 0",
         "ans = (",
         "ans = 'x'",

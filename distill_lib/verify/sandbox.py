@@ -12,14 +12,19 @@ recurse into it. Then layers, each enough to stop the common escapes on its own:
      (`gi_frame`, `f_globals`); no `str.format`, `attrgetter`/`methodcaller`; no string constants
      containing `__`; no class definitions and no `match` statements (a class pattern `case
      C(attr=x)` looks an attribute up by a name that is only a string in the tree).
-  2. `execute_here`: restricted builtins; imports go through a whitelist that hands out a namespace
-     of the module's public non-module attributes (so `fractions.sys` does not exist).
+  2. `execute_here`: restricted builtins (SAFE_BUILTINS: the ones that compute on values, such as
+     `next`, `iter`, `ord`, `chr`, `format`; none that look names up by a string, run code or open
+     files); imports go through a whitelist that hands out a namespace of the module's public
+     non-module attributes (so `fractions.sys` does not exist).
   3. distill_lib.verify.isolation.run_isolated: the code runs in a confined forked child (resource
      limits, no root, an empty root directory, no descriptors, a wall-clock kill); see that module.
 
 Program styles: top-level `ans = ...` (PoT), or `def solution(): ... return result` / `def solve():
-...` (ReFT, GSM8K release), called when `ans` is not set. `run_program` uses a shared one-worker
-pool; `ProgramPool` is the pre-forked pool for throughput (see `distill_lib.verify.batch`).
+...` (ReFT, GSM8K release), called when `ans` is not set. Names may be non-ASCII (`π = 3.14`): the
+policy sees them after Python's NFKC normalisation (`eval` spelt in fullwidth letters is `eval`),
+and the worker loads what the compiler needs for them before its children are confined
+(distill_lib.verify.batch.WARM_UP). `run_program` uses a shared one-worker pool; `ProgramPool` is
+the pre-forked pool for throughput (see `distill_lib.verify.batch`).
 
 Deliberately left out: seccomp/namespaces (not in the standard library), network namespaces (sockets
 cannot be imported or opened), and any output other than the numeric answer (prints go to
@@ -75,30 +80,44 @@ def _restricted_import(
     return MODULE_NAMESPACES[name]
 
 
+# Built-ins that compute on values they are given and reach nothing else: no names looked up by a
+# string (getattr, vars), no code (eval, compile), no files (open), no types or frames (type,
+# object, globals). `format(value, spec)` is safe where `str.format` is not: a format spec has no
+# field lookups (`{0.__class__}`), only widths and precisions.
 SAFE_BUILTINS = {
     name: getattr(builtins, name)
     for name in (
         "abs",
         "all",
         "any",
+        "bin",
         "bool",
+        "callable",
+        "chr",
         "complex",
         "dict",
         "divmod",
         "enumerate",
         "filter",
         "float",
+        "format",
         "frozenset",
+        "hex",
         "int",
         "isinstance",
+        "iter",
         "len",
         "list",
         "map",
         "max",
         "min",
+        "next",
+        "oct",
+        "ord",
         "pow",
         "print",
         "range",
+        "repr",
         "reversed",
         "round",
         "set",
@@ -110,13 +129,19 @@ SAFE_BUILTINS = {
         "zip",
         "Exception",
         "ArithmeticError",
-        "ZeroDivisionError",
-        "ValueError",
-        "TypeError",
+        "AssertionError",
+        "AttributeError",
         "IndexError",
         "KeyError",
+        "LookupError",
+        "NameError",
+        "NotImplementedError",
         "OverflowError",
+        "RuntimeError",
         "StopIteration",
+        "TypeError",
+        "ValueError",
+        "ZeroDivisionError",
     )
 }
 SAFE_BUILTINS["__import__"] = _restricted_import
