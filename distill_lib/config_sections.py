@@ -77,6 +77,8 @@ class EvalConfig:
     num_beams: int = 1
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # multiple-choice test records also scored by choice log-likelihood (evaluate.choices)
+    rank_choices: bool = False
 
 
 @dataclass
