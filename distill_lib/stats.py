@@ -4,14 +4,23 @@
   same test ids in the same order. Each replicate resamples the test examples once (the same indices
   for both methods: the pairing) and each method's seeds on their own (seeds of two methods are
   different runs). Gives the difference of means (b - a, in the scores' unit), its percentile 95% CI
-  and a two-sided bootstrap p.
-- `mcnemar_exact(a, b)`: the exact (binomial) McNemar test of one seed pair of 0/1 correctness.
+  and a two-sided bootstrap p. All replicates' indices are drawn up front, in this order: examples
+  (replicates x examples), then a's seeds (replicates x seeds of a), then b's seeds. A side with a
+  single seed adds no seed variation (its seed spread is unmeasured): the CI then understates the
+  uncertainty, and callers say so.
+- `mcnemar_exact(a, b)`: the exact (binomial) McNemar test of one seed pair of 0/1 correctness
+  (scipy.stats.binomtest on the discordant pairs).
 - `holm(pvalues)`: Holm's step-down adjustment, for several claims tested at once (the family is
   what the caller passes, e.g. every row of a claims ledger).
 - `detectable_difference(...)` / `examples_needed(...)`: a normal-approximation power estimate of a
   paired comparison: the smallest difference a grid of this size detects (two-sided alpha, power),
-  and the test size a given gap would need.
+  and the test size a given gap would need. `detectable_for(a, b)` reads its inputs (discordance,
+  seeds, seed spread) off two 0/1 outcome matrices.
 - `verdict(result, detectable)`: 'ahead', 'behind' or 'not resolved at this size' from the CI.
+
+Hand-written only where scipy has nothing that fits: scipy.stats.bootstrap resamples one level, not
+examples shared by both sides with seeds drawn per side, and scipy has no Holm adjustment
+(statsmodels, which has one, is not a dependency).
 
 Deliberately left out: reading result records (the callers that build the arrays), and any rule of
 thumb on seed standard errors.
@@ -25,6 +34,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+from scipy.stats import binomtest
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,19 @@ def _as_matrix(scores: Sequence[Sequence[float]] | np.ndarray, name: str) -> np.
     return matrix
 
 
+def _example_counts(examples: np.ndarray, n: int) -> np.ndarray:
+    """(replicates, n): how often each test example is drawn in each replicate."""
+    offsets = examples + n * np.arange(len(examples))[:, None]
+    return np.bincount(offsets.ravel(), minlength=len(examples) * n).reshape(len(examples), n)
+
+
+def _replicate_means(scores: np.ndarray, counts: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Per replicate r: the mean of scores over the rows seeds[r] and the examples drawn in r
+    (counts[r])."""
+    per_seed = counts @ scores.T / counts.shape[1]  # (replicates, seeds)
+    return np.take_along_axis(per_seed, seeds, axis=1).mean(axis=1)
+
+
 def paired_bootstrap(
     a: Sequence[Sequence[float]] | np.ndarray,
     b: Sequence[Sequence[float]] | np.ndarray,
@@ -64,12 +87,11 @@ def paired_bootstrap(
         )
     rng = np.random.default_rng(seed)
     n = a.shape[1]
-    diffs = np.empty(replicates)
-    for r in range(replicates):
-        examples = rng.integers(0, n, n)
-        seeds_a = rng.integers(0, a.shape[0], a.shape[0])
-        seeds_b = rng.integers(0, b.shape[0], b.shape[0])
-        diffs[r] = b[np.ix_(seeds_b, examples)].mean() - a[np.ix_(seeds_a, examples)].mean()
+    examples = rng.integers(0, n, (replicates, n))
+    seeds_a = rng.integers(0, a.shape[0], (replicates, a.shape[0]))
+    seeds_b = rng.integers(0, b.shape[0], (replicates, b.shape[0]))
+    counts = _example_counts(examples, n)
+    diffs = _replicate_means(b, counts, seeds_b) - _replicate_means(a, counts, seeds_a)
     low, high = np.percentile(diffs, [2.5, 97.5])
     p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
     return PairedResult(
@@ -83,11 +105,10 @@ def mcnemar_exact(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float
         raise ValueError(f"a and b must score the same examples: {len(a)} vs {len(b)}")
     only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
     only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
-    n = only_a + only_b
-    if n == 0:
+    if only_a + only_b == 0:
         return 0, 0, 1.0
-    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
-    return only_a, only_b, min(1.0, 2 * tail)
+    p = binomtest(min(only_a, only_b), only_a + only_b, 0.5, alternative="two-sided").pvalue
+    return only_a, only_b, min(1.0, float(p))
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -120,6 +141,24 @@ def detectable_difference(
     deviation of one method's accuracy (fraction), `seeds` per method."""
     variance = discordance / (examples * seeds) + 2 * seed_sd**2 / seeds
     return _z_sum(alpha, power) * math.sqrt(variance)
+
+
+def detectable_for(
+    a: Sequence[Sequence[float]] | np.ndarray,
+    b: Sequence[Sequence[float]] | np.ndarray,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """`detectable_difference` (fraction) of two 0/1 outcome matrices (seeds, examples): the
+    discordance averaged over every pair of a seed of a and a seed of b, the smaller side's seeds,
+    and the seed spread pooled over the sides that have more than one seed (0 when neither has)."""
+    a, b = _as_matrix(a, "a"), _as_matrix(b, "b")
+    share_a, share_b = a.mean(axis=0), b.mean(axis=0)
+    discordance = float(np.mean(share_a * (1 - share_b) + share_b * (1 - share_a)))
+    variances = [m.mean(axis=1).var(ddof=1) for m in (a, b) if m.shape[0] > 1]
+    seed_sd = math.sqrt(sum(variances) / len(variances)) if variances else 0.0
+    seeds = min(a.shape[0], b.shape[0])
+    return detectable_difference(a.shape[1], discordance, seeds, seed_sd, alpha, power)
 
 
 def examples_needed(

@@ -9,6 +9,7 @@ import pytest
 
 from distill_lib.stats import (
     detectable_difference,
+    detectable_for,
     examples_needed,
     holm,
     mcnemar_exact,
@@ -30,6 +31,20 @@ def _pair(only_a: int, only_b: int, both: int = 10) -> tuple[list[bool], list[bo
 )
 def test_mcnemar_exact_matches_the_binomial_by_hand(only_a: int, only_b: int, p: float) -> None:
     assert mcnemar_exact(*_pair(only_a, only_b)) == (only_a, only_b, pytest.approx(p))
+
+
+def test_mcnemar_exact_matches_a_published_example() -> None:
+    """Bentur et al. (2009), airway hyper-responsiveness in 21 children before and after stem cell
+    transplantation, as tabulated by Fagerland, Lydersen and Laake, "The McNemar test for binary
+    matched-pairs data: mid-p and asymptotic are better than exact conditional", BMC Medical
+    Research Methodology 13:91 (2013), Table 1: 1 child with AHR before and after, 1 before only, 7
+    after only, 12 neither. Their McNemar exact conditional test gives P = 0.070 (2 * P(X <= 1),
+    X ~ Binomial(8, 1/2) = 18/256)."""
+    before = [True, True] + [False] * 7 + [False] * 12
+    after = [True, False] + [True] * 7 + [False] * 12
+    only_before, only_after, p = mcnemar_exact(before, after)
+    assert (only_before, only_after) == (1, 7)
+    assert round(p, 3) == 0.070 and p == pytest.approx(18 / 256)
 
 
 def _planted(n: int, seeds: int, gain: float, rng: np.random.Generator) -> tuple:
@@ -74,6 +89,21 @@ def test_power_estimate_and_its_inverse() -> None:
     gap = detectable_difference(500, 0.2, seeds=5, seed_sd=0.01)
     assert examples_needed(gap, 0.2, seeds=5, seed_sd=0.01) == pytest.approx(500)
     assert math.isinf(examples_needed(0.01, 0.2, seeds=3, seed_sd=0.05))
+
+
+def test_detectable_for_reads_discordance_and_seed_spread_off_the_outcomes() -> None:
+    # one seed a side, disagreeing on 2 of 10 examples: discordance 0.2, no seed spread
+    a = [[1, 1, 0, 0, 1, 0, 1, 0, 1, 0]]
+    b = [[1, 0, 1, 0, 1, 0, 1, 0, 1, 0]]
+    assert detectable_for(a, b) == pytest.approx(detectable_difference(10, 0.2))
+    # two seeds a side: a's accuracies 0.5 and 0.7 (variance 0.02), b's 0.6 and 0.6 (variance 0):
+    # pooled seed sd sqrt(0.01) = 0.1
+    a2 = [[1] * 5 + [0] * 5, [1] * 7 + [0] * 3]
+    b2 = [[1] * 6 + [0] * 4, [1] * 6 + [0] * 4]
+    # share right per example, a: 1 on 0-4, 0.5 on 5-6, 0 on 7-9; b: 1 on 0-5, 0 on 6-9; a seed of a
+    # and a seed of b disagree on example 5 half the time and on example 6 half the time: 1.0 / 10
+    expected = detectable_difference(10, 0.1, seeds=2, seed_sd=0.1)
+    assert detectable_for(a2, b2) == pytest.approx(expected)
 
 
 def _committed_correctness(pattern: str) -> tuple[np.ndarray, list[float], list[str]]:
