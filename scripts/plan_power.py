@@ -1,0 +1,84 @@
+"""Size the powered grids from the committed records: for each claim's pair of methods, the
+discordance (share of test examples on which a seed of one and a seed of the other disagree) and
+the seed-to-seed standard deviation seen so far, then the difference a grid of a given test size
+and seed count can detect (distill_lib.stats, 5% two-sided, power 0.8), and the test size the
+paper's own gap would need.
+
+    python scripts/plan_power.py                 # every pair found under results/
+    python scripts/plan_power.py --seeds 5 --examples 1000 9824
+
+Deliberately left out: running anything, and choosing the grid (the configs say what was chosen,
+docs/grids/ why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from distill_lib.stats import detectable_difference, examples_needed
+
+# (paper, dataset, format, method a, method b, the paper's gap in points, where it comes from)
+PAIRS = [
+    ("dss", "esnli", "label", "standard_ft", "dss", 1.13, "T5-base, configs/references/dss.yaml"),
+    ("dss", "cqa", "label", "standard_ft", "dss", 1.10, "T5-base, configs/references/dss.yaml"),
+    ("dss", "svamp", "label", "standard_ft", "dss", 2.87, "T5-base, configs/references/dss.yaml"),
+    ("math", "math-reft", "pot", "cotd", "potd", None, "our cpu grids: SVAMP+GSM8K"),
+    ("math", "math-reft", "eot", "cotd", "eotd", None, "our cpu grids"),
+]
+
+
+def outcomes(root: Path, paper: str, dataset: str, method: str, fmt: str) -> dict[str, list]:
+    """Per profile: the 0/1 test outcomes of each trained seed (full-data cells only)."""
+    found: dict[str, list] = defaultdict(list)
+    for path in sorted(root.glob(f"{paper}/*/{dataset}/{method}/seed*.json")):
+        if "frac" in path.name or "untrained" in path.name:
+            continue
+        record = json.loads(path.read_text())
+        correct = record.get("test_examples", {}).get("correct", {})
+        if fmt in correct:
+            found[path.parts[-4]].append(np.array([c == "1" for c in correct[fmt]], dtype=float))
+    return found
+
+
+def pair_statistics(a: list, b: list) -> tuple[float, float, int]:
+    """(mean discordance over seed pairs, largest seed std of either side (0 with one seed), n)."""
+    discordance = np.mean([np.mean(x != y) for x, y in itertools.product(a, b)])
+    stds = [np.std([s.mean() for s in side], ddof=1) for side in (a, b) if len(side) > 1]
+    return float(discordance), float(max(stds, default=0.0)), len(a[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default="results")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3, 5])
+    parser.add_argument("--examples", type=int, nargs="+", default=[200, 500, 1000, 2000])
+    args = parser.parse_args()
+    for paper, dataset, fmt, a_name, b_name, gap, source in PAIRS:
+        a_runs = outcomes(Path(args.root), paper, dataset, a_name, fmt)
+        b_runs = outcomes(Path(args.root), paper, dataset, b_name, fmt)
+        for profile in sorted(set(a_runs) & set(b_runs)):
+            disc, sd, n = pair_statistics(a_runs[profile], b_runs[profile])
+            head = f"{paper}/{profile} {dataset} {b_name} vs {a_name} ({fmt})"
+            several = max(len(a_runs[profile]), len(b_runs[profile])) > 1
+            spread = (
+                f"{100 * sd:.1f} points" if several else "unknown (one seed a side: not counted)"
+            )
+            print(f"{head}: n {n}, discordance {disc:.3f}, seed sd {spread}")
+            for seeds, examples in itertools.product(args.seeds, args.examples):
+                d = 100 * detectable_difference(examples, disc, seeds, sd)
+                print(f"    {seeds} seeds x {examples} examples: detects {d:.1f} points")
+            if gap is not None:
+                need = examples_needed(gap / 100, disc, max(args.seeds), sd)
+                size = "unreachable (seed spread)" if math.isinf(need) else f"{need:,.0f}"
+                print(f"    the paper's gap {gap} points ({source}) needs {size} examples")
+
+
+if __name__ == "__main__":
+    main()
