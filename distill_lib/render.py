@@ -8,7 +8,9 @@ The README holds one block per rendered folder between `<!-- results:<experiment
 `<!-- /results:<experiment>/<profile> -->`; the block is generated, never typed by hand (a block
 whose folder holds no record says so, rather than keeping numbers that are gone). A folder
 whose experiment's paper has no renderer, or a README without the block's markers, is an error that
-names it.
+names it. The claims ledger (distill_lib.plots.ledger, the claims each paper package declares in its
+`claims` module) goes between `<!-- results:claims -->` and `<!-- /results:claims -->` and into
+results/claims.md and results/claims.json; `--check` also fails when those files are stale.
 
 Deliberately left out: training and the run folders (this reads results/ only).
 """
@@ -16,12 +18,14 @@ Deliberately left out: training and the run folders (this reads results/ only).
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from pathlib import Path
 
 from distill_lib.config import PROJECT_ROOT, load_config
 from distill_lib.papers.index import PAPERS
+from distill_lib.plots.ledger import Claim, render_ledger
 from distill_lib.plots.records import results_frame
 from distill_lib.runs import figures_dir, results_dir
 
@@ -35,6 +39,22 @@ def result_folders() -> list[tuple[str, str]]:
     return sorted(
         (p.parent.name, p.name) for p in root.glob("*/*") if p.is_dir() and any(p.rglob("*.json"))
     )
+
+
+def declared_claims() -> list[Claim]:
+    """Every paper's claims for the ledger (`distill_lib.papers.<name>.claims.claims()`), in the
+    order of PAPERS; a paper without a claims module declares none."""
+    found: list[Claim] = []
+    for name in PAPERS:
+        module_name = f"distill_lib.papers.{name}.claims"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        found += module.claims()
+    return found
 
 
 def render_folder(experiment: str, profile: str) -> str:
@@ -89,8 +109,11 @@ def render_all(readme: Path = README, check: bool = False) -> list[str]:
         )
     for name in sorted(set(BLOCK_START.findall(text)) - {f"{e}/{p}" for e, p in folders}):
         updated = replace_block(updated, name, f"\n_No records in `results/{name}/` yet._\n")
+    root = results_dir("x", "y").parent.parent
+    ledger, stale = render_ledger(declared_claims(), root, check)
+    updated = replace_block(updated, "claims", ledger)
     if check:
-        return [] if updated == text else [str(readme)]
+        return ([] if updated == text else [str(readme)]) + stale
     if updated != text:
         readme.write_text(updated)
     return [f"{e}/{p}" for e, p in result_folders()]

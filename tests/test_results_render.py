@@ -9,10 +9,12 @@ import pytest
 
 from distill_lib.config import load_config
 from distill_lib.papers.dss.report import claim_sentences, dss_table, dss_vs_standard
+from distill_lib.plots.compare import folder_outcomes
 from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.render import render_all, replace_block
 from distill_lib.results import write_result
 
+CLAIMS_BLOCK = "<!-- results:claims -->\n<!-- /results:claims -->\n"
 ACCURACY = {
     ("esnli", "standard_ft"): [60.0, 62.0, 64.0],
     ("esnli", "dss"): [70.0, 71.0, 72.0],
@@ -36,6 +38,15 @@ def _metrics(cfg, accuracy: float) -> dict:
     }
 
 
+def _outcomes(accuracy: float, n: int = 100) -> dict:
+    """Per-example outcomes of a cell whose first `accuracy` % of the test ids are right."""
+    right = round(accuracy * n / 100)
+    return {
+        "ids": [f"t{i}" for i in range(n)],
+        "correct": {"label": "1" * right + "0" * (n - right)},
+    }
+
+
 @pytest.fixture
 def results(tmp_path, monkeypatch):
     monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "results"))
@@ -46,7 +57,7 @@ def results(tmp_path, monkeypatch):
             cell = base.replace(
                 {"data.dataset": dataset, "method.name": method, "train.seed": seed}
             )
-            write_result(cell, _metrics(cell, accuracy), "bf16")
+            write_result(cell, _metrics(cell, accuracy), "bf16", _outcomes(accuracy))
     untrained = base.replace(
         {"data.dataset": "esnli", "train.max_steps": 0, "eval.max_new_tokens": 32}
     )
@@ -65,12 +76,26 @@ def test_table_shows_mean_std_n_and_labelled_references(results):
     assert list(table.index)[0] == "untrained (step 0)"
 
 
-def test_sentences_come_from_the_numbers(results):
-    comparison = dss_vs_standard(results_frame("dss", "cpu"))
+def test_sentences_come_from_the_paired_test(results):
+    """Each sentence gives the difference, its CI and p, seeds and n, and the verdict; a side with
+    one seed says its spread is not in the CI."""
+    comparison = dss_vs_standard(results_frame("dss", "cpu"), folder_outcomes("dss", "cpu"))
     esnli, cqa = claim_sentences(comparison)
-    assert esnli.startswith("e-SNLI: dss is ahead of standard_ft by 9.0 points (71.0 vs 62.0)")
-    assert "larger than two standard errors" in esnli  # se = sqrt(4/3 + 1/3) = 1.29
-    assert "one seed on each side, so there is no seed spread" in cqa
+    assert esnli.startswith("e-SNLI: dss − standard_ft = +9.0 points (71.0 vs 62.0; 95% CI +")
+    assert esnli.endswith("3 vs 3 seeds on 100 shared test examples): dss is ahead.")
+    assert "1 vs 1 seeds on 100 shared test examples" in cqa
+    assert cqa.endswith("one seed on a side, whose seed spread the CI leaves out.")
+    assert "two standard errors" not in esnli + cqa
+
+
+def test_a_frame_without_per_example_outcomes_says_so(results):
+    """A frame read from a run folder has no record keys: no verdict, the reason instead."""
+    frame = results_frame("dss", "cpu").drop(columns="key")
+    (esnli, _) = claim_sentences(dss_vs_standard(frame, {}))
+    assert esnli == (
+        "e-SNLI: dss vs standard_ft: no paired test: no per-example outcomes in 6 of 6 cells "
+        "(result records keep them; run folders and older records do not)."
+    )
 
 
 def test_mixed_configurations_are_refused(results):
@@ -84,16 +109,25 @@ def test_mixed_configurations_are_refused(results):
 
 def test_readme_block_is_generated_and_checked(results, tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- results:dss/cpu -->\nold\n<!-- /results:dss/cpu -->\nend\n")
-    assert render_all(readme, check=True) == [str(readme)]  # stale
+    readme.write_text(
+        f"intro\n<!-- results:dss/cpu -->\nSTALE\n<!-- /results:dss/cpu -->\n{CLAIMS_BLOCK}end\n"
+    )
+    ledger_files = [str(tmp_path / "results" / f"claims.{suffix}") for suffix in ("md", "json")]
+    assert render_all(readme, check=True) == [str(readme), *ledger_files]  # stale, not written
     render_all(readme)
     text = readme.read_text()
-    assert "62.0 ± 2.0 (3)" in text and "old" not in text and text.endswith("end\n")
+    assert "62.0 ± 2.0 (3)" in text and "STALE" not in text and text.endswith("end\n")
     assert (tmp_path / "figures" / "dss" / "cpu" / "method_by_dataset.png").stat().st_size > 1000
     numeric = pd.read_csv(tmp_path / "figures" / "dss" / "cpu" / "dss_results_numeric.csv")
     row = numeric[(numeric["method"] == "standard_ft") & (numeric["dataset"] == "esnli")].iloc[0]
     assert (row["mean"], row["std"], row["n"]) == (62.0, 2.0, 3)  # numbers, not "62.0 ± 2.0 (3)"
+    ledger = (tmp_path / "results" / "claims.md").read_text()
+    assert "| dss | DSS beats standard finetuning (e-SNLI) |" in ledger
+    assert ledger.split("\n", 4)[4] in text  # the README block is the ledger's table
     assert render_all(readme, check=True) == []
+    (tmp_path / "results" / "claims.json").write_text("[]\n")
+    assert render_all(readme, check=True) == [str(tmp_path / "results" / "claims.json")]
+    render_all(readme)
     readme.write_text(text + "<!-- results:dss/gone -->\n| 99.0 |\n<!-- /results:dss/gone -->\n")
     assert render_all(readme, check=True) == [str(readme)]  # its records were removed
     render_all(readme)
@@ -112,7 +146,7 @@ def test_the_fraction_curve_is_a_table_in_the_readme_block(results, tmp_path):
         )
         write_result(cell, {**_metrics(cell, accuracy), "n_train": int(1600 * fraction)}, "bf16")
     readme = tmp_path / "README.md"
-    readme.write_text("<!-- results:dss/cpu -->\n<!-- /results:dss/cpu -->\n")
+    readme.write_text(f"<!-- results:dss/cpu -->\n<!-- /results:dss/cpu -->\n{CLAIMS_BLOCK}")
     render_all(readme)
     text = readme.read_text()
     curve = text[text.index("Data-fraction curve") :]
@@ -143,47 +177,6 @@ def test_a_method_missing_a_fraction_reads_n_a(results):
     assert table.loc["e-SNLI: dss", "50%"] == "n/a"
 
 
-def test_equal_means_read_level_not_ahead_by_zero():
-    from distill_lib.plots.compare import claim, compare
-
-    sentence = claim("SVAMP", "potd (pot)", "etd (pot)", compare([2.67, 2.66], [2.665]))
-    assert sentence.startswith("SVAMP: etd (pot) and potd (pot) are level (2.7 vs 2.7)")
-
-
-def test_a_single_seed_borrows_the_other_sides_spread_and_says_so():
-    from distill_lib.plots.compare import claim, compare
-
-    # potd 3 seeds with std 2.0; cotd one seed: se = 2.0 * sqrt(1/3 + 1) = 2.31
-    c = compare([14.7], [20.4, 22.4, 24.4])
-    assert c["se of difference"] == pytest.approx(2.0 * (4 / 3) ** 0.5)
-    assert claim("SVAMP", "cotd (cot)", "potd (pot)", c) == (
-        "SVAMP: potd (pot) is ahead of cotd (cot) by 7.7 points (22.4 vs 14.7), larger than two "
-        "standard errors of the difference (one is 2.3), taking cotd (cot)'s single seed to vary "
-        "as potd (pot)'s 3 seeds do (std 2.0)."
-    )
-    # the same from the other side, and within two standard errors
-    within = claim("GSM8K", "potd (pot)", "etd (pot)", compare([1.0, 3.0], [3.5]))
-    assert within.endswith(
-        "within two standard errors of the difference (one is 1.7), taking etd (pot)'s single seed "
-        "to vary as potd (pot)'s 2 seeds do (std 1.4)."
-    )
-
-
-def test_seeds_that_agree_exactly_give_no_verdict():
-    from distill_lib.plots.compare import claim, compare
-
-    # two seeds at 3.0 and one at 2.0: a standard error of zero is no evidence of a difference
-    c = compare([3.0, 3.0], [2.0])
-    assert c["se of difference"] == 0
-    assert claim("GSM8K", "potd (pot)", "etd (pot)", c) == (
-        "GSM8K: etd (pot) is behind potd (pot) by 1.0 points (2.0 vs 3.0); the seeds agree exactly "
-        "(std 0.0), so there is no seed spread to compare with."
-    )
-    level = claim("GSM8K", "cotd (cot)", "potd (pot)", compare([3.0], [3.0, 3.0]))
-    assert level.startswith("GSM8K: potd (pot) and cotd (cot) are level")
-    assert "larger than" not in level
-
-
 def test_committed_readme_matches_committed_results(tmp_path, monkeypatch):
     """The README's results blocks are what `make figures` renders from results/ (regenerate after a
     new record)."""
@@ -199,7 +192,12 @@ def test_math_summary_table_and_claims(tmp_path, monkeypatch):
     each method on its own thought, ETD on every thought, and the reference rows labelled as other
     models."""
     from distill_lib.papers.math.report import summarize
-    from distill_lib.papers.math.results import claim_sentences, long_results, math_table
+    from distill_lib.papers.math.results import (
+        claim_sentences,
+        long_results,
+        math_table,
+        paired_comparisons,
+    )
 
     records = [{"id": f"{b}/{i}", "label": "2"} for b in ("svamp", "gsm8k") for i in range(2)]
     scores = {
@@ -218,21 +216,31 @@ def test_math_summary_table_and_claims(tmp_path, monkeypatch):
     assert summary["n"] == {"svamp": 2, "gsm8k": 2}
     frame = pd.DataFrame(
         [
-            {"method": "etd", "seed": 0, "summary": summary},
+            {"method": "etd", "seed": 0, "summary": summary, "key": "etd/seed0"},
             {
                 "method": "potd",
                 "seed": 0,
-                "summary": {"accuracy": {"svamp": {"pot": 40.0}}, "n": {"svamp": 2}},
+                "summary": {"accuracy": {"svamp": {"pot": 0.0}}, "n": {"svamp": 2}},
+                "key": "potd/seed0",
             },
         ]
     )
+    ids = [r["id"] for r in records]
+    outcomes = {
+        "etd/seed0": {"ids": ids, "correct": {"pot": "1100", "eot": "1001", "cot": "0000"}},
+        "potd/seed0": {"ids": ids, "correct": {"pot": "0000"}},
+    }
     results = long_results(frame)
     table = math_table(results)
     assert table.loc["ours: etd (fallback*)", "SVAMP (n=2)"] == "100.0 (1)"
-    assert table.loc["ours: potd (pot)", "SVAMP (n=2)"] == "40.0 (1)"
+    assert table.loc["ours: potd (pot)", "SVAMP (n=2)"] == "0.0 (1)"
     assert any(label.startswith("other model:") for label in table.index)
-    (sentence,) = [s for s in claim_sentences(results) if "PoTD student" in s]
-    assert sentence.startswith(
-        "SVAMP, ETD vs the PoTD student, both on programs: etd (pot) is ahead of potd (pot) "
-        "by 60.0 points"
+    comparisons = paired_comparisons(frame, outcomes, ["svamp", "gsm8k"])
+    svamp, gsm8k = [s for s in claim_sentences(comparisons) if "PoTD student" in s]
+    assert svamp == (
+        "SVAMP, ETD vs the PoTD student, both on programs: etd (pot) − potd (pot) = +100.0 points "
+        "(100.0 vs 0.0; 95% CI +100.0 to +100.0, p < 0.001; 1 vs 1 seeds on 2 shared test "
+        "examples): etd (pot) is ahead; one seed on a side, whose seed spread the CI leaves out."
     )
+    assert gsm8k.startswith("GSM8K, ETD vs the PoTD student, both on programs: etd (pot) − potd")
+    assert "p = 1.000" in gsm8k and "not resolved at this size" in gsm8k

@@ -3,8 +3,9 @@
 - `dss_table`: method x dataset, `mean ± std (n seeds)` of test accuracy at the best-validation
   step, the untrained row first, then the paper's T5-Base rows and the PaLM-540B few-shot row, each
   labelled (the numbers and their sources: configs/references/dss.yaml).
-- `dss_vs_standard`: DSS minus standard finetuning per dataset, set against the seed spread (the
-  larger of the two seed standard deviations, and the standard error of the difference of means).
+- `dss_vs_standard`: DSS against standard finetuning per dataset by the paired test on the test
+  examples both share (distill_lib.plots.compare: difference, 95% CI, p, seeds, n, verdict), from
+  the records' per-example outcomes.
 - `claim_sentences`: one plain sentence per dataset from those numbers (nothing typed by hand).
 - `fraction_table`: the data-fraction curve as a table, (dataset, method) x fraction of the
   training set.
@@ -16,6 +17,7 @@ Deliberately left out: reading the records (distill_lib.plots.records) and train
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,16 @@ import pandas as pd
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
-from distill_lib.plots.compare import claim, compare, mean_std_cell
+from distill_lib.plots.compare import (
+    Outcomes,
+    Paired,
+    cell_outcomes,
+    claim,
+    folder_outcomes,
+    mean_std_cell,
+    paired_table,
+    paired_test,
+)
 from distill_lib.plots.figures import curves, grouped_bars, save, training_curves
 from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
@@ -93,38 +104,31 @@ def fraction_table(frame: pd.DataFrame, metric: str = "test_at_best") -> pd.Data
 
 
 def dss_vs_standard(
-    frame: pd.DataFrame, metric: str = "test_at_best", base: str = "standard_ft", other: str = "dss"
-) -> pd.DataFrame:
-    """Per dataset: both methods' mean, seed std and n, the difference, and the difference's
-    standard error."""
+    frame: pd.DataFrame,
+    outcomes: Mapping[str, Outcomes],
+    base: str = "standard_ft",
+    other: str = "dss",
+) -> list[tuple[str, Paired]]:
+    """Per dataset at the full training set: the paired test of `other` against `base` on the test
+    examples their cells share."""
     full = frame[frame["fraction"] == 1.0]
     rows = []
     for dataset in [d for d in NAMES if d in set(full["dataset"])]:
-        a = full[(full.dataset == dataset) & (full.method == base)][metric]
-        b = full[(full.dataset == dataset) & (full.method == other)][metric]
+        a = full[(full.dataset == dataset) & (full.method == base)]
+        b = full[(full.dataset == dataset) & (full.method == other)]
         if len(a) and len(b):
-            c = compare(a.tolist(), b.tolist())
-            rows.append(
-                {
-                    "dataset": dataset,
-                    **{
-                        k.replace("a ", f"{base} ").replace("b ", f"{other} "): v
-                        for k, v in c.items()
-                    },
-                }
+            paired = paired_test(
+                cell_outcomes(a, outcomes), cell_outcomes(b, outcomes), "label", "label"
             )
-    return pd.DataFrame(rows)
+            rows.append((dataset, paired))
+    return rows
 
 
 def claim_sentences(
-    comparison: pd.DataFrame, base: str = "standard_ft", other: str = "dss"
+    comparison: list[tuple[str, Paired]], base: str = "standard_ft", other: str = "dss"
 ) -> list[str]:
-    """One sentence per dataset: who is ahead, by how much, against the seed spread."""
-    sentences = []
-    for row in comparison.to_dict(orient="records"):
-        c = {k.replace(f"{base} ", "a ").replace(f"{other} ", "b "): v for k, v in row.items()}
-        sentences.append(claim(NAMES[row["dataset"]], base, other, c))
-    return sentences
+    """One sentence per dataset: the difference, its CI and p, and the verdict."""
+    return [claim(NAMES[dataset], base, other, paired) for dataset, paired in comparison]
 
 
 def split_axes(
@@ -242,8 +246,8 @@ def render_dss(
     table = dss_table(main)
     write_table(table, out / "dss_results", note)
     write_table(numeric_table(main), out / "dss_results_numeric", note)
-    comparison = dss_vs_standard(main)
-    write_table(comparison.round(2), out / "dss_vs_standard_ft", note)
+    comparison = dss_vs_standard(main, folder_outcomes(cfg.name, cfg.profile))
+    write_table(paired_table(comparison, "dataset").round(3), out / "dss_vs_standard_ft", note)
     _figures(
         main,
         sizes,

@@ -7,7 +7,8 @@ records).
   questions in the header), then the reference rows, labelled as other models
   (configs/references/math.yaml).
 - `claim_sentences`: programs vs chain-of-thought, equations vs chain-of-thought, ETD vs the
-  single-thought students, per benchmark, against the seed spread (distill_lib.plots.compare).
+  single-thought students, per benchmark, by the paired test on the test questions both sides share
+  (distill_lib.plots.compare), from the records' per-example outcomes.
 - `render_math(frame, out, cfg, note)`: the tables and the accuracy figure into `out`; returns the
   README block.
 
@@ -17,6 +18,7 @@ Deliberately left out: scoring (papers.math.scoring / report) and the teacher da
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,16 @@ import pandas as pd
 from distill_lib.config import ExperimentConfig
 from distill_lib.papers.math.methods import METHOD_FORMATS
 from distill_lib.papers.math.report import references
-from distill_lib.plots.compare import claim, compare, mean_std_cell
+from distill_lib.plots.compare import (
+    Outcomes,
+    Paired,
+    cell_outcomes,
+    claim,
+    folder_outcomes,
+    mean_std_cell,
+    paired_table,
+    paired_test,
+)
 from distill_lib.plots.figures import grouped_bars, save, training_curves
 from distill_lib.plots.records import UNTRAINED, training_frames
 from distill_lib.plots.results import write_table
@@ -112,34 +123,47 @@ def math_table(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def claim_sentences(results: pd.DataFrame) -> list[str]:
-    def accuracies(method: str, thought: str, bench: str) -> list[float]:
-        part = results[
-            (results.method == method) & (results.thought == thought) & (results.benchmark == bench)
-        ]
-        return part["accuracy"].tolist()
+PAIRS = (
+    ("programs vs chain-of-thought", ("cotd", "cot"), ("potd", "pot")),
+    ("equations vs chain-of-thought", ("cotd", "cot"), ("eotd", "eot")),
+    ("ETD vs the PoTD student, both on programs", ("potd", "pot"), ("etd", "pot")),
+    ("ETD vs the EoTD student, both on equations", ("eotd", "eot"), ("etd", "eot")),
+    ("ETD vs the CoTD student, both on chain-of-thought", ("cotd", "cot"), ("etd", "cot")),
+)
 
-    pairs = [
-        ("programs vs chain-of-thought", ("cotd", "cot"), ("potd", "pot")),
-        ("equations vs chain-of-thought", ("cotd", "cot"), ("eotd", "eot")),
-        ("ETD vs the PoTD student, both on programs", ("potd", "pot"), ("etd", "pot")),
-        ("ETD vs the EoTD student, both on equations", ("eotd", "eot"), ("etd", "eot")),
-        ("ETD vs the CoTD student, both on chain-of-thought", ("cotd", "cot"), ("etd", "cot")),
-    ]
-    sentences = []
-    for what, a, b in pairs:
-        for bench in [x for x in NAMES if x in set(results["benchmark"])]:
-            va, vb = accuracies(*a, bench), accuracies(*b, bench)
-            if va and vb:
-                sentences.append(
-                    claim(
-                        f"{NAMES[bench]}, {what}",
-                        f"{a[0]} ({a[1]})",
-                        f"{b[0]} ({b[1]})",
-                        compare(va, vb),
-                    )
+
+def paired_comparisons(
+    frame: pd.DataFrame, outcomes: Mapping[str, Outcomes], benchmarks: list[str]
+) -> list[tuple[str, str, str, Paired]]:
+    """(what, a, b, paired test) for each pair of PAIRS and benchmark whose cells exist: each side's
+    cells scored in its thought on the benchmark's test questions both share."""
+    rows = []
+    for what, (method_a, thought_a), (method_b, thought_b) in PAIRS:
+        a, b = frame[frame["method"] == method_a], frame[frame["method"] == method_b]
+        if not (len(a) and len(b)):
+            continue
+        for bench in benchmarks:
+            paired = paired_test(
+                cell_outcomes(a, outcomes),
+                cell_outcomes(b, outcomes),
+                thought_a,
+                thought_b,
+                id_prefix=f"{bench}/",
+            )
+            rows.append(
+                (
+                    f"{NAMES[bench]}, {what}",
+                    f"{method_a} ({thought_a})",
+                    f"{method_b} ({thought_b})",
+                    paired,
                 )
-    return sentences
+            )
+    return rows
+
+
+def claim_sentences(comparisons: list[tuple[str, str, str, Paired]]) -> list[str]:
+    """One sentence per comparison: the difference, its CI and p, and the verdict."""
+    return [claim(what, a, b, paired) for what, a, b, paired in comparisons]
 
 
 def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:
@@ -161,7 +185,11 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
         training_curves(history, losses, f"{cfg.name} / {cfg.profile}: training curves", note),
         out / "training_curves.png",
     )
-    sentences = "\n".join(f"- {s}" for s in claim_sentences(results))
+    benchmarks = [b for b in NAMES if b in set(results["benchmark"])]
+    comparisons = paired_comparisons(frame, folder_outcomes(cfg.name, cfg.profile), benchmarks)
+    tests = [(f"{what}: {b} vs {a}", paired) for what, a, b, paired in comparisons]
+    write_table(paired_table(tests).round(3), out / "math_paired_tests", note)
+    sentences = "\n".join(f"- {s}" for s in claim_sentences(comparisons))
     return f"{table.to_markdown()}\n\n{sentences}\n{teacher_yields(cfg)}"
 
 
