@@ -55,8 +55,37 @@ def test_cached_rerun_makes_zero_requests_and_corrupt_entry_is_refetched(tmp_pat
         victim.write_bytes(victim.read_bytes()[:20])
         third = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
         assert third.summary["requests_made"] == 1 and third.summary["corrupt_cache_entries"] == 1
+        assert third.summary["blocked_cache_entries"] == 0
         assert third.summary["done"] == 1 and third.summary["cached"] == 3
         assert sum(server.successes.values()) == 5
+
+
+def test_a_blocked_shard_is_counted_apart_from_corrupt_entries(tmp_path):
+    cache = ResponseCache(tmp_path)
+    cache.put("ab" * 32, {"text": "hello"})
+    shard = cache.path("ab" * 32).parent
+    cache.path("ab" * 32).unlink()
+    shard.rmdir()
+    shard.write_text("")  # a file took the shard folder's name
+    assert cache.get("ab" * 32) is None and (cache.blocked, cache.corrupt) == (1, 0)
+    cache.path("cd" * 32).mkdir(parents=True)  # the entry's own path is a folder
+    assert cache.get("cd" * 32) is None and (cache.blocked, cache.corrupt) == (2, 0)
+
+
+def test_a_blocked_shard_is_reported_as_blocked_and_as_a_failed_write(tmp_path):
+    with FaultServer() as server:
+        cfg = cfg_for(server, tmp_path)
+        generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
+        shard = next((tmp_path / "cache").rglob("*.json")).parent
+        for entry in shard.iterdir():
+            entry.unlink()
+        shard.rmdir()
+        shard.write_text("")
+        report = generate(cfg, EXAMPLES, tmp_path / "run", progress=False)
+    summary = report.summary
+    assert summary["blocked_cache_entries"] >= 1 and summary["corrupt_cache_entries"] == 0
+    assert len(summary["cache_write_failures"]) == summary["blocked_cache_entries"]
+    assert summary["done"] == summary["blocked_cache_entries"] and summary["failed"] == 0
 
 
 def test_template_version_enters_the_key(tmp_path, monkeypatch):

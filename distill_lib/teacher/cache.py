@@ -5,8 +5,12 @@ place with `os.replace`, which is atomic on POSIX, so a process killed at any mo
 included) leaves either the old state or the complete new entry, never a half-written one.
 Concurrent writers (several runs, threads) need no locks, and entries can be inspected, copied or
 deleted with ordinary tools. Each file also stores its own key and a sha256 of its payload; a
-truncated, corrupt or misplaced file is reported as a miss (and counted), so it is simply fetched
-again and overwritten. No fsync: the guarantee is against process death, not power loss.
+truncated, corrupt or misplaced file is reported as a miss (and counted as corrupt), so it is
+simply fetched again and overwritten. An entry that cannot be opened at all is counted apart, as
+blocked: its shard folder's name is taken by a file, its path is a folder, or it may not be read.
+It is fetched again too, but its write fails the same way and is reported as a failed cache write.
+A cache root that is a file, or cannot be created, is a ConfigError naming it. No fsync: the
+guarantee is against process death, not power loss.
 
 The key is a sha256 of the canonical JSON of what decides the response: endpoint model, rendered
 prompt, mode (chat / completion), generation parameters, template name and version, and the sample
@@ -24,6 +28,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+from distill_lib.config_values import ConfigError
 
 # with the pid, names this process's temporary files (O_EXCL guards the rest)
 _TMP_NUMBERS = itertools.count()
@@ -49,8 +55,16 @@ class ResponseCache:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.corrupt = 0  # entries found unreadable in this process (then refetched)
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"teacher cache folder {self.root} is a file, not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(
+                f"teacher cache folder {self.root} cannot be created: {err.strerror}"
+            ) from None
+        self.corrupt = 0  # entries read but invalid in this process (then refetched)
+        self.blocked = 0  # entries that could not be opened at all (module docstring)
         self._made: set[Path] = set()  # shard folders known to exist (saves a mkdir per write)
 
     def path(self, key: str) -> Path:
@@ -62,6 +76,9 @@ class ResponseCache:
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
+            return None
+        except (NotADirectoryError, IsADirectoryError, PermissionError):
+            self.blocked += 1
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             self.corrupt += 1

@@ -4,8 +4,9 @@ Renders every example with the configured template, resolves the endpoint (OpenA
 the embedded `transformers serve`), fetches what the cache lacks, parses every completion, and
 writes `run_dir/teacher_outputs.jsonl` (one row per example: id, status, completions, parsed
 rationale/label, usage, error, cache_error, duplicate_of) and `run_dir/teacher_summary.json`
-(counts, parse failures, requests made, duplicates, tokens, cost, estimate, wall time, failures and
-failed cache writes with reasons). Both files are written atomically. Examples whose prompts are
+(counts, parse failures, requests made, duplicates, tokens, cost, estimate, corrupt and blocked
+cache entries, wall time, failures and failed cache writes with reasons). Both files are written
+atomically. The cache folder is opened before any endpoint starts. Examples whose prompts are
 identical share one request. `extra_body` and `response_format` are passed to every request and
 enter the cache key only when given, so the keys of runs without them (and existing caches) are
 unchanged. `estimate(cfg, examples, demo)` (distill_lib.teacher.requests) gives the upper-bound cost
@@ -28,6 +29,7 @@ from typing import Any
 
 from distill_lib.config import PROJECT_ROOT
 from distill_lib.config_sections import TeacherConfig
+from distill_lib.config_values import ConfigError
 from distill_lib.prompts import Parsed, Template, get_template
 from distill_lib.teacher.cache import ResponseCache
 from distill_lib.teacher.client import TeacherClient, run_sync
@@ -135,18 +137,27 @@ def resolve_cache_dir(cache_dir: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def open_cache(cfg: TeacherConfig) -> ResponseCache:
+    """The response cache at `teacher.cache_dir`; a ConfigError naming the key when the folder is a
+    file or cannot be created."""
+    try:
+        return ResponseCache(resolve_cache_dir(cfg.cache_dir))
+    except ConfigError as err:
+        raise ConfigError(f"teacher.cache_dir = {cfg.cache_dir!r}: {err}") from None
+
+
 async def _generate_async(
     cfg: TeacherConfig,
     template: Template,
     examples: list[dict[str, Any]],
     prompts: list[Any],
+    cache: ResponseCache,
     endpoint: Endpoint,
     retry: RetryPolicy | None,
     progress: bool,
     options: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     started = time.monotonic()
-    cache = ResponseCache(resolve_cache_dir(cfg.cache_dir))
     model_key = endpoint.cache_name or endpoint.model  # keys survive a moved checkout
     jobs = make_jobs(cfg, template, model_key, prompts, options)
     fill_from_cache(jobs, cache)
@@ -190,6 +201,7 @@ async def _generate_async(
             endpoint.model, stats.prompt_tokens, stats.completion_tokens, cfg.prices
         ),
         "corrupt_cache_entries": cache.corrupt,
+        "blocked_cache_entries": cache.blocked,
         "wall_s": round(time.monotonic() - started, 3),
         "failures": [{"id": row["id"], "reason": row["error"]} for row in rows if row["error"]],
         "cache_write_failures": [
@@ -217,6 +229,7 @@ def generate(
     examples, prompts, too_long = within_prompt_limit(
         cfg, examples, render_prompts(cfg, template, examples, demo)
     )
+    cache = open_cache(cfg)  # before any endpoint starts: a bad cache_dir is said at once
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with resolve_endpoint(cfg, profile) as endpoint:
@@ -230,7 +243,9 @@ def generate(
         )
         options = request_options(extra_body, response_format)
         rows, summary = run_sync(
-            _generate_async(cfg, template, examples, prompts, endpoint, retry, progress, options)
+            _generate_async(
+                cfg, template, examples, prompts, cache, endpoint, retry, progress, options
+            )
         )
     summary["estimate"] = cost_estimate
     summary["skipped_long_prompts"] = too_long
