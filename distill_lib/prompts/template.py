@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from distill_lib.config_values import ConfigError
 from distill_lib.prompts.parsers import Parsed, parse_text, resolve_parser
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,9 @@ TEMPLATE_GLOB = "papers/*/templates/*.yaml"  # each paper keeps its templates in
 REQUIRED_KEYS = ("version", "format", "parser", "instruction", "query", "answer", "stop")
 
 
-class TemplateError(ValueError):
-    """A template file or an example does not fit; the message names the template and the field."""
+class TemplateError(ConfigError):
+    """A template file or an example does not fit, or no template has the name; the message names
+    the template and the field. A ConfigError: the command line reports it as one line, exit 2."""
 
 
 @dataclass(frozen=True)
