@@ -42,7 +42,6 @@ wordnet: install  ## install WordNet for METEOR (Debian packages, copied into ca
 
 reproduce: install  ## every notebook in order: the cpu profile (real student, hours on a CPU), offline on a GPU; resumable
 	$(BIN)/python scripts/reproduce.py $(or $(PROFILE),$(AUTO_PROFILE)) --runs $(RUNS) --kernel $(KERNEL)
-	@echo "figures: figures/<experiment>/<profile>/   results: results/<experiment>/<profile>/"
 
 smoke: install  ## every notebook on the smoke profile: a tiny random model, minutes, numbers meaningless
 	$(BIN)/python scripts/reproduce.py smoke --runs $(RUNS) --kernel $(KERNEL)
@@ -65,8 +64,8 @@ nbval: install  ## re-run every notebook (smoke) and compare the checked summary
 notebooks: install  ## refresh the stored outputs of the checked cells (after changing a notebook)
 	$(BIN)/python scripts/refresh_notebook_outputs.py $(NOTEBOOKS)
 
-lab: install  ## open JupyterLab with the project's kernel
-	$(BIN)/jupyter lab notebooks
+lab: install  ## open JupyterLab at the repository root with the project's kernel (--allow-root as root)
+	$(BIN)/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 teacher: install  ## start the embedded teacher (transformers serve + SmolLM2) in the foreground
 	$(BIN)/python -m distill_lib.teacher.serve
