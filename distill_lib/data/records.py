@@ -10,6 +10,10 @@ Every loader returns a `datasets.Dataset` whose rows carry at least RECORD_COLUM
   source    gold | palm | gpt-3.5-turbo | ... (who wrote `rationale`)
 Paper-specific fields (choices, numeric answers, tables) travel as extra columns.
 
+`limit_splits` also refuses a split without rows (a ConfigError naming the dataset, the split and
+the data dir); the readers name the file itself where they can (an empty JSON Lines file, a bad
+row).
+
 Deliberately left out: reading any particular file format (see the per-dataset loaders).
 """
 
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from distill_lib.config import PROJECT_ROOT
 from distill_lib.config_sections import DataConfig
+from distill_lib.config_values import ConfigError
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -61,7 +66,14 @@ def make_record(id: str, input: str, label: str, **extra: Any) -> dict[str, Any]
 
 def limit_splits(splits: DatasetDict, cfg: DataConfig) -> DatasetDict:
     """The first N rows of each split as configured; the train cap scales with `train_fraction` so
-    that a data-efficiency curve keeps its shape."""
+    that a data-efficiency curve keeps its shape. A split without rows is a ConfigError."""
+    for name, split in splits.items():
+        if len(split) == 0:
+            root = resolve_data_dir(cfg.data_dir)
+            raise ConfigError(
+                f"data.dataset = {cfg.dataset!r}: the {name} split has no rows"
+                + (f" (data dir {root})" if root else "")
+            )
     train_limit = cfg.train_limit
     if train_limit and cfg.train_fraction < 1.0:
         train_limit = max(1, round(train_limit * cfg.train_fraction))
