@@ -10,26 +10,30 @@ Deliberately left out: drawing (distill_lib.plots.figures) and anything that nee
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from distill_lib.cell_files import finished_metrics
 from distill_lib.config import ExperimentConfig
+from distill_lib.jsonio import read_json_or_set_aside
 from distill_lib.plots.records import metrics_row, results_frame
 from distill_lib.results import records_results
 from distill_lib.runs import cell_dir, grid_cells
 
 
 def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(finished cells, skipped cells with reasons) of cfg's grid, read from its run folder."""
+    """(finished cells, skipped cells with reasons) of cfg's grid, read from its run folder; a
+    corrupt file is named in a warning and left out (the grid sets it aside and reruns its cell)."""
     done, skipped = [], []
     for cell in grid_cells(cfg):
         folder = cell_dir(cell)
-        if (folder / "metrics.json").exists():
-            done.append(metrics_row(json.loads((folder / "metrics.json").read_text())))
-        elif (folder / "skipped.json").exists():
-            skipped.append(json.loads((folder / "skipped.json").read_text()))
+        metrics = finished_metrics(folder, rename=False)
+        reason = read_json_or_set_aside(folder / "skipped.json", rename=False)
+        if metrics is not None:
+            done.append(metrics_row(metrics))
+        elif reason is not None:
+            skipped.append(reason)
     return pd.DataFrame(done), pd.DataFrame(skipped)
 
 
