@@ -2,18 +2,27 @@
 their reason; with `grid.cell_process: fresh`, each cell to run in a child process of its own), the
 training notebooks' stage step, and the hardware line printed before a grid.
 
-Deliberately left out: what happens inside one cell (distill_lib.experiment.run_cell) and which
-cells a grid holds (distill_lib.runs.grid_cells).
+Two grids on one run root share the work: each claims a cell before running it
+(distill_lib.claims), skips a cell another live process holds, and at its end reads (or waits for)
+those cells' metrics. A corrupt metrics.json is named, set aside and its cell run again.
+
+Deliberately left out: what happens inside one cell (distill_lib.experiment.run_cell), which
+cells a grid holds (distill_lib.runs.grid_cells), and claims under `accelerate launch` (its
+processes run each cell together, unclaimed).
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
+import socket
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distill_lib.cell_files import finished_metrics, is_finished
+from distill_lib.claims import CLAIM, describe, live_holder, release, try_claim
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable
 from distill_lib.eta import grid_eta
@@ -36,17 +45,34 @@ def _skip(cell: ExperimentConfig, err: Exception) -> None:
     write_json(cell_dir(cell) / "skipped.json", reason)
 
 
-def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
+ELSEWHERE = "elsewhere"  # a cell another live process holds (distill_lib.claims)
+POLL_S = 10.0
+
+
+def _log_finished(log: Any, tag: str, key: str, metrics: dict[str, Any], where: str = "") -> None:
+    log(
+        f"{tag} {key}:{where} test@best {metrics['test_at_best']['primary']:.2f} "
+        f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}"
+    )
+
+
+def run_grid(
+    cfg: ExperimentConfig, log: Any = print, wait: bool = True, poll_s: float = POLL_S
+) -> list[dict[str, Any]]:
     """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said
     aloud and written to `skipped.json` (so tables show it as n/a, never silently). Prints the
     device, the precision, the number of cells and an ETA first, and the ETA again before each
-    cell."""
+    cell. A cell another grid on this run root is running is left to it; at the end this grid waits
+    for it (`wait`, polling every `poll_s` seconds) and reads its metrics, runs it itself when its
+    claim is released without a result, and reports one claimed on another host as running
+    there."""
     cells = grid_cells(cfg)
-    done = {
-        cell_key(c): json.loads((cell_dir(c) / "metrics.json").read_text())
-        for c in cells
-        if (cell_dir(c) / "metrics.json").exists()
-    }
+    main = process_state().is_main_process
+    done = {}
+    for cell in cells:
+        metrics = finished_metrics(cell_dir(cell), rename=main)
+        if metrics is not None:
+            done[cell_key(cell)] = metrics
     committed = read_results(cfg.name, cfg.profile) if records_results(cfg) else []
     to_run = [c for c in cells if cell_key(c) not in done]
     log(
@@ -56,36 +82,103 @@ def run_grid(cfg: ExperimentConfig, log: Any = print) -> list[dict[str, Any]]:
     warning = hardware_warning(cfg)
     if warning:
         log(warning)
-    results = []
+    grid = _Grid(len(cells), done, to_run, committed, log)
+    results, elsewhere = [], []
     for number, cell in enumerate(cells, start=1):
-        key = cell_key(cell)
-        if key not in done:
-            remaining = [c for c in to_run if cell_key(c) not in done]
-            log(
-                f"[{number}/{len(cells)}] {key}: running | "
-                + grid_eta(remaining, list(done.values()), committed)
-            )
+        metrics = grid.step(number, cell)
+        if metrics == ELSEWHERE:
+            elsewhere.append((number, cell))
+        elif metrics is not None:
+            results.append(metrics)
+    return results + grid.finish(elsewhere, wait, poll_s)
+
+
+@dataclass
+class _Grid:
+    """One grid run's state: finished metrics by key, the cells to run, the committed records (for
+    the ETA) and the log; claims are taken only when the grid runs in one process."""
+
+    size: int
+    done: dict[str, dict[str, Any]]
+    to_run: list[ExperimentConfig]
+    committed: list[dict[str, Any]]
+    log: Any
+    shared: bool = field(default_factory=lambda: process_state().num_processes == 1)
+
+    def step(self, number: int, cell: ExperimentConfig) -> dict[str, Any] | str | None:
+        """Run (or read back) one cell: its metrics, None when skipped, ELSEWHERE when claimed."""
+        key, tag = cell_key(cell), f"[{number}/{self.size}]"
+        claim = None
+        if key not in self.done and self.shared:
+            claim = try_claim(cell_dir(cell))
+            if claim is None:
+                return self._elsewhere(cell, tag, key)
+        try:
+            if key not in self.done:
+                remaining = [c for c in self.to_run if cell_key(c) not in self.done]
+                self.log(
+                    f"{tag} {key}: running | "
+                    + grid_eta(remaining, list(self.done.values()), self.committed)
+                )
+            return self._run(cell, tag, key)
+        finally:
+            if claim is not None:
+                release(claim)
+
+    def _elsewhere(self, cell: ExperimentConfig, tag: str, key: str) -> str:
+        holder = describe(live_holder(cell_dir(cell)), cell_dir(cell) / CLAIM)
+        self.log(f"{tag} {key}: running elsewhere ({holder}); coming back to it at the end")
+        return ELSEWHERE
+
+    def _run(self, cell: ExperimentConfig, tag: str, key: str) -> dict[str, Any] | None:
         try:
             metrics = cell_runner(cell)(cell)
         except DataUnavailable as err:
             if process_state().is_main_process:
                 _skip(cell, err)
-                log(f"[{number}/{len(cells)}] SKIPPED {key}: {err}")
-            continue
-        done[key] = metrics
-        log(
-            f"[{number}/{len(cells)}] {key}: test@best {metrics['test_at_best']['primary']:.2f} "
-            f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}"
-        )
-        results.append(metrics)
-    return results
+                self.log(f"{tag} SKIPPED {key}: {err}")
+            return None
+        self.done[key] = metrics
+        _log_finished(self.log, tag, key, metrics)
+        return metrics
+
+    def finish(
+        self, pending: list[tuple[int, ExperimentConfig]], wait: bool, poll_s: float
+    ) -> list[dict[str, Any]]:
+        """The cells left to other processes: read each one's metrics once it finishes, run it
+        here when its claim goes without a result; wait for live claims on this host (`wait`)."""
+        results = []
+        while pending:
+            still = []
+            for number, cell in pending:
+                folder, tag, key = cell_dir(cell), f"[{number}/{self.size}]", cell_key(cell)
+                metrics = finished_metrics(folder)
+                holder = live_holder(folder) if metrics is None else None
+                if metrics is not None:
+                    _log_finished(self.log, tag, key, metrics, " finished elsewhere |")
+                    results.append(metrics)
+                elif holder is None:
+                    metrics = self.step(number, cell)
+                    if metrics == ELSEWHERE:
+                        still.append((number, cell))
+                    elif metrics is not None:
+                        results.append(metrics)
+                elif wait and holder.get("host") == socket.gethostname():
+                    still.append((number, cell))
+                else:
+                    where = describe(holder, folder / CLAIM)
+                    self.log(f"{tag} {key}: still running elsewhere ({where}); not waited for")
+            pending = still
+            if pending:
+                time.sleep(poll_s)
+        return results
 
 
 def cell_runner(cell: ExperimentConfig) -> Callable[[ExperimentConfig], dict[str, Any]]:
     """run_cell itself, or (`grid.cell_process: fresh`, one process, cell not finished) run_cell in
     a fresh child process: a long grid in one process was seen to grow by about a gigabyte a cell
     even with each cell's objects collected, and only a process's end returns all of it."""
-    finished = (cell_dir(cell) / "metrics.json").exists()
+    finished = is_finished(cell_dir(cell))
     if cell.grid.cell_process == "same" or finished or process_state().num_processes > 1:
         return run_cell
     return run_cell_in_fresh_process
