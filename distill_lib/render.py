@@ -12,7 +12,11 @@ names it. The claims ledger (distill_lib.plots.ledger, the claims each paper pac
 `claims` module) goes between `<!-- results:claims -->` and `<!-- /results:claims -->` and into
 results/claims.md and results/claims.json; `--check` also fails when those files are stale.
 
-Deliberately left out: training and the run folders (this reads results/ only).
+After the committed folders, `main` also writes and prints, for each folder of this machine's own
+records (runs/results/, distill_lib.plots.local), a table of your run beside the committed results;
+records of mixed configurations end the command with a one-line message saying what to do.
+
+Deliberately left out: training and the run folders (the README blocks read results/ only).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from pathlib import Path
 from distill_lib.config import PROJECT_ROOT, load_config
 from distill_lib.papers.index import PAPERS
 from distill_lib.plots.ledger import Claim, render_ledger
-from distill_lib.plots.records import results_frame
+from distill_lib.plots.local import render_local
+from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.runs import figures_dir, results_dir
 
 README = PROJECT_ROOT / "README.md"
@@ -127,14 +132,23 @@ def main(argv: list[str] | None = None) -> None:
         "--check", action="store_true", help="exit 1 when the README differs from results/"
     )
     args = parser.parse_args(argv)
-    if args.check:
-        stale = render_all(check=True)
-        if stale:
-            sys.exit(f"README results blocks are stale: run `make figures` ({stale})")
-        print("README results blocks match results/")
-        return
-    for name in render_all():
+    try:
+        if args.check:
+            stale = render_all(check=True)
+            if stale:
+                sys.exit(f"README results blocks are stale: run `make figures` ({stale})")
+            print("README results blocks match results/")
+            return
+        names = render_all()
+    except MixedConfigurations as err:  # one line that says what to do, not a traceback
+        sys.exit(f"make figures: {err}")
+    for name in names:
         print(f"rendered results/{name} -> figures/{name}/ and the README")
+    for name, table in render_local().items():
+        print(
+            f"\nyour run vs the committed results, {name} (figures/{name}/local_vs_committed.md):"
+        )
+        print(table.to_markdown())
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-"""The committed result records: one small JSON per finished cell (and per stage that keeps a
-result) under results/<experiment>/<profile>/, written only for real profiles, replaced when a cell
-at the same grid position reruns, and read back by the renderers and the ETA.
+"""The result records: one small JSON per finished cell (and per stage that keeps a result), written
+only for real profiles, replaced when a cell at the same grid position reruns, and read back by the
+renderers and the ETA. A run writes into this machine's own, git-ignored tree
+(runs/results/<experiment>/<profile>/) unless it was asked to write the committed one,
+results/<experiment>/<profile>/ (runs.commit_results): a user's run never changes or deletes a
+committed record. Readers skip, with a one-line warning naming it, a record that is not valid JSON.
 
 Deliberately left out: where records live (distill_lib.runs owns the layout: `result_path`,
 `results_dir`) and what a record holds beyond its provenance (the caller's payload).
@@ -8,21 +11,21 @@ Deliberately left out: where records live (distill_lib.runs owns the layout: `re
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.fingerprint import data_fingerprint
+from distill_lib.jsonio import read_json_or_set_aside, write_json
 from distill_lib.runs import (
     cell_key,
+    commit_results,
     identity_settings,
     package_versions,
-    read_json,
     result_path,
     results_dir,
-    write_json,
 )
 
 
@@ -43,10 +46,10 @@ def write_result(
     precision: str,
     per_example: dict[str, Any] | None = None,
 ) -> Path:
-    """The committed record of one real cell: metrics, resolved config, versions, machine and git
-    commit, and the per-example test outcomes at the selected step. An older record of the same grid
-    position with other settings (another hash) is replaced: results/ holds the latest finished run
-    of each position."""
+    """The record of one real cell at runs.result_path(cfg): metrics, resolved config, data
+    fingerprint, versions, machine and git commit, and the per-example test outcomes at the selected
+    step. An older record of the same grid position with other settings (another hash) in the same
+    tree is replaced: a tree holds the latest finished run of each position."""
     from distill_lib.models.precision import machine_info
 
     record = {
@@ -57,6 +60,7 @@ def write_result(
         "test_examples": per_example or {},
         "config": cfg.to_dict(),
         "identity": identity_settings(cfg),
+        "data_fingerprint": data_fingerprint(cfg),
         "versions": package_versions(),
         "machine": machine_info(precision),
         "commit": git_commit(),
@@ -87,8 +91,8 @@ def git_commit() -> str:
 
 
 def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
-    """A stage's committed record (e.g. the teacher data's yield) under
-    results/<experiment>/<profile>/stages/, for real profiles only; None for smoke runs."""
+    """A stage's record (e.g. the teacher data's yield) under <results tree>/stages/ (the committed
+    tree only when asked, runs.commit_results), for real profiles only; None for smoke runs."""
     if not records_results(cfg):
         return None
     record = {
@@ -99,25 +103,26 @@ def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]
         "commit": git_commit(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    return write_json(results_dir(cfg.name, cfg.profile) / "stages" / f"{name}.json", record)
+    folder = results_dir(cfg.name, cfg.profile, local=not commit_results())
+    return write_json(folder / "stages" / f"{name}.json", record)
 
 
-def read_stage_results(experiment: str, profile: str) -> dict[str, dict[str, Any]]:
-    """The committed stage records of one experiment and profile, by name."""
-    folder = results_dir(experiment, profile) / "stages"
-    return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
+def read_stage_results(
+    experiment: str, profile: str, local: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The stage records of one experiment and profile, by name (committed, or with `local` this
+    machine's); a corrupt one is skipped with a warning naming it."""
+    folder = results_dir(experiment, profile, local=local) / "stages"
+    paths = sorted(folder.glob("*.json"))
+    records = {p.stem: read_json_or_set_aside(p, rename=False) for p in paths}
+    return {name: record for name, record in records.items() if record is not None}
 
 
-def read_results(experiment: str, profile: str) -> list[dict[str, Any]]:
-    """Every committed cell record of one experiment and profile (an empty list when there are
-    none)."""
-    folder = results_dir(experiment, profile)
-    records = []
-    for path in sorted(
-        p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts
-    ):
-        try:
-            records.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}: not valid JSON ({err})") from None
-    return records
+def read_results(experiment: str, profile: str, local: bool = False) -> list[dict[str, Any]]:
+    """Every cell record of one experiment and profile: the committed ones, or with `local` this
+    machine's (an empty list when there are none); a corrupt one is skipped with a warning naming
+    it."""
+    folder = results_dir(experiment, profile, local=local)
+    paths = sorted(p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts)
+    records = [read_json_or_set_aside(path, rename=False) for path in paths]
+    return [r for r in records if r is not None]

@@ -1,5 +1,5 @@
-"""The run layout, in one place: where stages, cells, teacher outputs, figures and committed results
-live. `DISTILL_RUN_ROOT`, `DISTILL_FIGURES_ROOT` and `DISTILL_RESULTS_ROOT` replace the top folders.
+"""The run layout, in one place: where stages, cells, teacher outputs, figures and result records
+live. `DISTILL_RUN_ROOT` and `DISTILL_FIGURES_ROOT` replace the top folders.
 
     runs/<experiment>/<profile>/                    run_dir(cfg)
         <stage>/                                    stage_dir(cfg, stage): config, versions, metrics
@@ -7,20 +7,28 @@ live. `DISTILL_RUN_ROOT`, `DISTILL_FIGURES_ROOT` and `DISTILL_RESULTS_ROOT` repl
         cells/<dataset>/<method>/<seed...>-<hash>/  cell_dir(cfg)
     figures/<experiment>/<profile>/                 figures_dir(cfg)
     results/<experiment>/<profile>/<dataset>/<method>/<seed...>-<hash>.json
-                                                    result_path(cfg)
+                                                    the committed records: results_dir(...)
+    runs/results/<experiment>/<profile>/...         this machine's records (git-ignored):
+                                                    results_dir(..., local=True)
+
+result_path(cfg) is where a finished cell's record goes: the local tree, unless this run was asked
+to write the committed one by setting `DISTILL_RESULTS_ROOT` (to `results` for the project's own
+grid runs, or to any folder); a user's run therefore never changes or deletes a committed record.
 
 A cell's identity is every resolved setting that can change its result (`identity_settings`): a
 readable prefix (dataset, method and label source, seed, data fraction, "untrained") plus a short
-hash of the rest, so two different configs never share a folder and a finished cell is reused only
-when its config matches. The settings that cannot change a result by design (where files go,
-logging, micro-batching, teacher transport) are listed in NOT_IDENTITY; `train.precision: auto` is
-hashed as the precision it resolves to here.
+hash of the rest and of the content of the data and teacher outputs the cell reads
+(distill_lib.fingerprint), so two different configs, or one config over changed data, never share
+a folder and a finished cell is reused only when both match. The settings that cannot change a
+result by design (where files go, logging, micro-batching, teacher transport) are listed in
+NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here.
 
 `grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells,
 so a run folder that also holds cells of other settings never mixes them in.
 
 Deliberately left out: what is written inside a cell (distill_lib.experiment), writing and reading
-the committed records (distill_lib.results) and how results are drawn (distill_lib.plots).
+the records (distill_lib.results), how files are written and read (distill_lib.jsonio, whose
+helpers are re-exported here) and how results are drawn (distill_lib.plots).
 """
 
 from __future__ import annotations
@@ -36,6 +44,13 @@ from typing import Any
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config
+from distill_lib.jsonio import (  # noqa: F401  (re-exported: the long-standing import path)
+    read_json,
+    read_jsonl,
+    read_predictions,
+    write_json,
+    write_text_atomic,
+)
 
 # Dotted keys that never change a cell's result: paths, logging, micro-batching, teacher transport,
 # display.
@@ -95,9 +110,17 @@ def figures_dir(
     return _root("DISTILL_FIGURES_ROOT", "figures") / experiment / profile
 
 
-def results_dir(experiment: str, profile: str) -> Path:
-    """results/<experiment>/<profile>: the committed record of real cells (DISTILL_RESULTS_ROOT
-    replaces it)."""
+def commit_results() -> bool:
+    """Whether this run writes its records into the committed tree: only when asked, by setting
+    DISTILL_RESULTS_ROOT (`results` for the project's own grid runs)."""
+    return bool(os.environ.get("DISTILL_RESULTS_ROOT"))
+
+
+def results_dir(experiment: str, profile: str, local: bool = False) -> Path:
+    """results/<experiment>/<profile>: the committed records of real cells (DISTILL_RESULTS_ROOT
+    replaces `results`); with `local`, this machine's own records under <run root>/results/."""
+    if local:
+        return _root("DISTILL_RUN_ROOT", "runs") / "results" / experiment / profile
     return _root("DISTILL_RESULTS_ROOT", "results") / experiment / profile
 
 
@@ -119,7 +142,11 @@ def identity_settings(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 def cell_hash(cfg: ExperimentConfig) -> str:
-    text = json.dumps(identity_settings(cfg), sort_keys=True, default=str)
+    """A short hash of the identity settings and of the data fingerprint."""
+    from distill_lib.fingerprint import data_fingerprint
+
+    identity = {"settings": identity_settings(cfg), "data": data_fingerprint(cfg)}
+    text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
 
@@ -221,11 +248,8 @@ def package_versions() -> dict[str, str]:
 def write_run_record(cfg: ExperimentConfig, directory: str | Path) -> Path:
     """Write the resolved config and library versions into `directory` (created if needed)."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    out = directory / "versions.json"
-    out.write_text(json.dumps(package_versions(), indent=2))
-    return out
+    write_text_atomic(directory / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    return write_json(directory / "versions.json", package_versions())
 
 
 def open_stage(
@@ -242,57 +266,7 @@ def open_stage(
 
 
 def result_path(cfg: ExperimentConfig) -> Path:
-    return results_dir(cfg.name, cfg.profile) / f"{cell_key(cfg)}.json"
-
-
-def write_json(path: Path, payload: Any) -> Path:
-    """Write JSON atomically (a temporary file renamed), creating the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
-def read_json(path: str | Path) -> Any:
-    """A whole JSON file; invalid JSON is a ValueError naming the file, line and column."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"{path}: not valid JSON at line {err.lineno}, column {err.colno} ({err.msg})"
-        ) from None
-
-
-def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; a bad line or a row missing a `required` field names the file and
-    line."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no file at {path}")
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}, line {number}: not valid JSON ({err})") from None
-        missing = set(required) - set(row)
-        if missing:
-            raise ValueError(f"{path}, line {number}: missing field(s) {sorted(missing)}")
-        rows.append(row)
-    return rows
-
-
-def read_predictions(
-    path: str | Path, required: tuple[str, ...] = ("id", "format", "prediction", "label")
-) -> list[dict[str, Any]]:
-    """Rows of a cell's predictions.jsonl (a cell dir or the file); each must hold the `required`
-    fields."""
-    path = Path(path)
-    path = path / "predictions.jsonl" if path.is_dir() else path
-    if not path.exists():
-        raise FileNotFoundError(f"no predictions file at {path}: run the training notebook first")
-    return read_jsonl(path, required)
+    """Where the cell's record goes: the committed tree when asked (commit_results), else the
+    local one."""
+    local = not commit_results()
+    return results_dir(cfg.name, cfg.profile, local=local) / f"{cell_key(cfg)}.json"

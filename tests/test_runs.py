@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from distill_lib.config import load_config
+from distill_lib.config import PROJECT_ROOT, load_config
+from distill_lib.plots.local import render_local
 from distill_lib.results import read_results, records_results, write_result
 from distill_lib.runs import (
     NOT_IDENTITY,
@@ -157,3 +158,83 @@ def test_a_rerun_with_other_settings_replaces_the_position(base, tmp_path, monke
     # another position
     neighbour = write_result(base.replace({"train.seed": 1}), {"dataset": "esnli"}, "bf16")
     assert neighbour.exists() and second.exists()
+
+
+def test_a_users_run_records_go_to_its_own_tree(base, tmp_path, monkeypatch):
+    """Without DISTILL_RESULTS_ROOT a record goes under <run root>/results (git-ignored), never into
+    the committed results/; with it, into the tree it names."""
+    monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs"))
+    path = write_result(base, {"dataset": "esnli"}, "fp32")
+    assert path.is_relative_to(tmp_path / "runs" / "results" / "dss" / "cpu")
+    assert not path.is_relative_to(PROJECT_ROOT / "results")
+    assert [r["key"] for r in read_results("dss", "cpu", local=True)] == [cell_key(base)]
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "committed"))
+    assert write_result(base, {"dataset": "esnli"}, "bf16").is_relative_to(tmp_path / "committed")
+    assert path.exists()  # the local record stays
+
+
+def _esnli(cfg, method: str, seed: int, accuracy: float) -> tuple:
+    cell = cfg.replace({"data.dataset": "esnli", "method.name": method, "train.seed": seed})
+    metrics = {
+        "dataset": "esnli",
+        "method": method,
+        "seed": seed,
+        "fraction": 1.0,
+        "test_at_best": {"primary": accuracy},
+        "test_at_last": {"primary": accuracy},
+        "precision": "fp32",
+    }
+    return cell, metrics
+
+
+def test_your_run_is_shown_beside_the_committed_results(base, tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs"))
+    monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
+    monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
+    write_result(*_esnli(base, "dss", 0, 50.0), "fp32")  # this machine's run
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "committed"))
+    for seed, accuracy in enumerate([60.0, 62.0]):
+        cell, metrics = _esnli(base, "dss", seed, accuracy)
+        write_result(cell, {**metrics, "precision": "bf16"}, "bf16")
+    tables = render_local()
+    row = tables["dss/cpu"].loc[("esnli", "dss", 1.0)]
+    assert row["committed"] == "61.00 ± 1.41 (2)" and row["your run"] == "50.00 ± 0.00 (1)"
+    assert (row["committed precision"], row["your run precision"]) == ("bf16", "fp32")
+    table = tmp_path / "figures" / "dss" / "cpu" / "local_vs_committed.md"
+    assert "your run" in table.read_text()
+
+
+def test_mixed_configurations_end_make_figures_with_one_line(base, tmp_path, monkeypatch):
+    import functools
+
+    from distill_lib import render
+
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "committed"))
+    monkeypatch.setenv("DISTILL_FIGURES_ROOT", str(tmp_path / "figures"))
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- results:dss/cpu -->\n<!-- /results:dss/cpu -->\n")
+    monkeypatch.setattr(render, "render_all", functools.partial(render.render_all, readme))
+    write_result(*_esnli(base, "dss", 0, 60.0), "bf16")
+    other, metrics = _esnli(base.replace({"train.lr": 3e-4}), "standard_ft", 1, 50.0)
+    write_result(other, metrics, "fp32")
+    with pytest.raises(SystemExit) as exit_:
+        render.main([])
+    message = str(exit_.value.code)
+    assert message.startswith("make figures: ") and "\n" not in message
+    assert "train.lr" in message and "git checkout -- results/" in message
+
+
+def test_a_saved_datasets_folder_keeps_its_fingerprint_when_read(tmp_path):
+    """Filtering a loaded copy writes cache files into the saved folder; they are not data."""
+    from datasets import Dataset, load_from_disk
+
+    from distill_lib.fingerprint import source_digest
+
+    folder = tmp_path / "train"
+    Dataset.from_list([{"id": str(i), "label": str(i % 2)} for i in range(8)]).save_to_disk(folder)
+    before = source_digest(folder)
+    load_from_disk(str(folder)).filter(lambda label: label == "1", input_columns="label")
+    assert source_digest(folder) == before
+    Dataset.from_list([{"id": "0", "label": "2"}]).save_to_disk(tmp_path / "other")
+    assert source_digest(tmp_path / "other") != before

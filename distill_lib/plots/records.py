@@ -65,7 +65,10 @@ def check_one_configuration(records: list[dict[str, Any]]) -> None:
                 f"{differing}; e.g. "
                 f"{key}: "
                 + "; ".join(f"{value} in {where}" for value, where in examples.items())
-                + ". Move the records of the other configuration to another results folder."
+                + ". If a run of yours wrote into this folder, restore the committed records "
+                "(`git checkout -- results/`): runs now write to runs/results/ unless "
+                "DISTILL_RESULTS_ROOT is set, and `make figures` shows them beside the committed "
+                "ones; otherwise move the other configuration's records to another folder."
             )
 
 
