@@ -5,9 +5,15 @@ console.
 
 Each notebook's own output (the grid's per-cell lines and ETA, the training and generation bars)
 streams to this console as it runs. A notebook whose experiment config has no such profile is
-skipped with the reason printed (e.g. SciGen has no `cpu` profile); a failing notebook stops the run
-with its exit status. Finished training cells are read back, so a rerun after an interruption
-resumes where it stopped.
+skipped with the reason printed (e.g. SciGen has no `cpu` profile); a profile that no config has is
+refused. At the end it prints the folders the run filled (figures and result records per
+experiment). Finished training cells are read back, so a rerun after an interruption resumes where
+it stopped.
+
+Exit status: 0 when every notebook ran; 2 with one line `error: ...` for bad input (an unknown
+profile, an unwritable `--runs` or `DISTILL_RUN_ROOT`, or a notebook stopped by bad input such as a
+malformed data row); 1 with one line naming the notebook, the error and the executed copy when a
+notebook fails otherwise; 130 with one line on resuming after Ctrl-C.
 
 Deliberately left out: choosing the profile (the Makefile does: `cpu`, or `offline` when a GPU is
 visible).
@@ -17,17 +23,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import papermill
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_LINE = re.compile(r'^config = "([^"]+)"', re.M)
+# what the library raises for bad input (distill_lib.cli.user_errors), by the name a kernel reports
+USER_ERRORS = {
+    "ConfigError",
+    "TemplateError",
+    "DataUnavailable",
+    "HubUnavailable",
+    "MisalignedRows",
+    "TrainingDataError",
+    "CheckpointSetAside",
+}
+RESUME = (
+    "interrupted: the work done so far is kept (executed notebooks, finished training cells, "
+    "teacher outputs and caches); run the same command again to resume"
+)
+
+
+class Stopped(Exception):
+    """The run stops: the message is the one line shown, `status` the exit status (2: bad input)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def notebook_config(notebook: Path) -> str:
@@ -37,55 +66,133 @@ def notebook_config(notebook: Path) -> str:
             found = CONFIG_LINE.search("".join(cell["source"]))
             if found:
                 return found.group(1)
-    raise SystemExit(f"{notebook}: no `config = \"...\"` line in the cell tagged 'parameters'")
+    raise Stopped(f"{notebook}: no `config = \"...\"` line in the cell tagged 'parameters'")
 
 
-def has_profile(config: str, profile: str) -> bool:
-    return profile in (yaml.safe_load((ROOT / config).read_text()).get("profiles") or {})
+def config_of(config: str) -> dict:
+    return yaml.safe_load((ROOT / config).read_text()) or {}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("profile")
-    parser.add_argument("--runs", default="runs")
-    parser.add_argument("--kernel", default="distill")
-    parser.add_argument(
-        "--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 03"
-    )
-    args = parser.parse_args(argv)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    if args.only:
-        notebooks = [n for n in notebooks if n.name.split("_")[0] in args.only]
-    out_dir = ROOT / args.runs / "notebooks" / args.profile
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # the kernels' bars as text, streamed below (distill_lib.progress)
-    os.environ["DISTILL_TEXT_PROGRESS"] = "1"
-    started = time.time()
-    for number, notebook in enumerate(notebooks, start=1):
-        config = notebook_config(notebook)
-        head = f"== [{number}/{len(notebooks)}] {notebook.name} ({args.profile})"
-        if not has_profile(config, args.profile):
-            print(f"{head}: SKIPPED, {config} has no profile '{args.profile}'", flush=True)
-            continue
-        print(head, flush=True)
-        start = time.time()
+def check_profile(profile: str, configs: list[str]) -> None:
+    """Refuse a profile that none of the configs defines, listing the ones they do."""
+    known: dict[str, None] = {}
+    for config in configs:
+        known.update(dict.fromkeys(config_of(config).get("profiles") or {}))
+    if profile not in known:
+        raise Stopped(f"unknown profile '{profile}'; known profiles: {', '.join(known)}")
+
+
+def shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def check_writable(folder: Path, source: str) -> None:
+    """Create `folder` and a probe file in it; refuse, naming `source`, when either fails."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise Stopped(f"{source}: cannot write {folder} ({err.strerror})") from None
+
+
+def run_notebook(notebook: Path, out: Path, profile: str, kernel: str) -> None:
+    """Execute one notebook, its output streamed; a failure becomes one Stopped line."""
+    import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    try:
         papermill.execute_notebook(
             str(notebook),
-            str(out_dir / notebook.name),
-            parameters={"profile": args.profile},
-            kernel_name=args.kernel,
+            str(out),
+            parameters={"profile": profile},
+            kernel_name=kernel,
             progress_bar=False,
             log_output=True,
             stdout_file=sys.stdout,
             stderr_file=sys.stderr,
             cwd=str(ROOT),
         )
+    except papermill.PapermillExecutionError as err:
+        status = 2 if err.ename in USER_ERRORS else 1
+        evalue = " ".join(str(err.evalue).split())
+        raise Stopped(
+            f"{notebook.name} stopped: {err.ename}: {evalue} (executed copy: {shown(out)})", status
+        ) from None
+    except NoSuchKernel:
+        raise Stopped(
+            f"--kernel {kernel}: no such Jupyter kernel (`make install` adds it)"
+        ) from None
+
+
+def filled_folders(experiments: list[str], profile: str) -> list[str]:
+    """`figures: ...` and `results: ...` lines for the experiments that ran."""
+    from distill_lib.runs import commit_results, figures_dir, results_dir
+
+    lines = []
+    for name in experiments:
+        for kind, folder in (
+            ("figures", figures_dir(experiment=name, profile=profile)),
+            ("results", results_dir(name, profile, local=not commit_results())),
+        ):
+            lines.append(f"   {kind}: {shown(folder)}/")
+    return lines
+
+
+def reproduce(args: argparse.Namespace) -> None:
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    if args.only:
+        notebooks = [n for n in notebooks if n.name.split("_")[0] in args.only]
+    configs = [notebook_config(notebook) for notebook in notebooks]
+    check_profile(args.profile, configs)
+    out_dir = ROOT / args.runs / "notebooks" / args.profile
+    check_writable(out_dir, f"--runs {args.runs}")
+    if os.environ.get("DISTILL_RUN_ROOT"):
+        check_writable(Path(os.environ["DISTILL_RUN_ROOT"]), "DISTILL_RUN_ROOT")
+    # the kernels' bars as text, streamed below (distill_lib.progress)
+    os.environ["DISTILL_TEXT_PROGRESS"] = "1"
+    started, experiments = time.time(), []
+    for number, (notebook, config) in enumerate(zip(notebooks, configs, strict=True), start=1):
+        head = f"== [{number}/{len(notebooks)}] {notebook.name} ({args.profile})"
+        if args.profile not in (config_of(config).get("profiles") or {}):
+            print(f"{head}: SKIPPED, {config} has no profile '{args.profile}'", flush=True)
+            continue
+        print(head, flush=True)
+        start = time.time()
+        run_notebook(notebook, out_dir / notebook.name, args.profile, args.kernel)
         print(f"   {notebook.name} done in {time.time() - start:.0f} s", flush=True)
+        name = config_of(config)["base"]["name"]
+        experiments += [name] if name not in experiments else []
     print(
         f"all done in {(time.time() - started) / 60:.1f} min; executed notebooks: "
-        f"{out_dir.relative_to(ROOT)}/",
+        f"{shown(out_dir)}/",
+        *filled_folders(experiments, args.profile),
+        sep="\n",
         flush=True,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("profile")
+    parser.add_argument(
+        "--runs", default="runs", help="where executed notebooks go: RUNS/notebooks/PROFILE/"
+    )
+    parser.add_argument("--kernel", default="distill")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 03"
+    )
+    args = parser.parse_args(argv)
+    try:
+        reproduce(args)
+    except Stopped as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        sys.exit(err.status)
+    except KeyboardInterrupt:
+        # the cell the interrupt cut short leaves a task whose error asyncio would log at exit
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        print(RESUME, file=sys.stderr, flush=True)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
