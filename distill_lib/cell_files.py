@@ -78,7 +78,7 @@ def saved_test_examples(out: Path) -> dict[str, Any] | None:
 
 def scores_from_predictions(out: Path) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
     """(test records as id and label, scores per format with texts / correct / answers) rebuilt
-    from the cell's predictions.jsonl, in the shapes experiment._per_example takes; None (with a
+    from the cell's predictions.jsonl, in the shapes cell_scores.per_example takes; None (with a
     warning) when the file is missing or unreadable."""
     try:
         rows = read_predictions(out)

@@ -128,6 +128,10 @@ class GridConfig:
     unlabelled_datasets: list[str] = field(default_factory=list)
     # a tuning sweep: dotted setting -> values; every cell above is run for each combination
     sweep: dict[str, list[Any]] = field(default_factory=dict)
+    # per method, dotted settings its cells use (e.g. the learning rate a sweep chose for it)
+    method_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # and for each of these recipes (dotted settings that go together), crossed with `sweep`
+    sweep_recipes: list[dict[str, Any]] = field(default_factory=list)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)
     # same | fresh: run each cell in this process, or in a fresh one that returns all its memory
     cell_process: str = "same"

@@ -15,64 +15,34 @@ display and figures (distill_lib.plots).
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from accelerate.utils import release_memory
 from datasets import DatasetDict
 
+from distill_lib.cell_files import (
+    TEST_EXAMPLES,
+    finished_metrics,
+    saved_test_examples,
+    scores_from_predictions,
+    tidy_finished,
+    tidy_unfinished,
+)
+from distill_lib.cell_scores import evaluate_records, per_example, strip_lists, write_predictions
 from distill_lib.config import ExperimentConfig
 from distill_lib.evaluate.budget import generation_budgets
-from distill_lib.evaluate.generate import generate_texts
 from distill_lib.methods import Method
 from distill_lib.models.loading import Student, load_student
 from distill_lib.models.precision import resolve_precision
 from distill_lib.papers.index import build_method, load_splits, paper_for
 from distill_lib.results import records_results, write_result
-from distill_lib.runs import cell_dir, cell_key, write_json, write_run_record
+from distill_lib.runs import cell_dir, cell_key, result_path, write_json, write_run_record
 from distill_lib.train.batching import encode_row
-from distill_lib.train.checkpoints import CheckpointSetAside, TrainState
+from distill_lib.train.checkpoints import CheckpointSetAside, TrainState, verify_saved_model
 from distill_lib.train.features import usable_rows
 from distill_lib.train.loop import process_state, train
-
-
-def evaluate_records(
-    student: Student,
-    method: Method,
-    records: list[dict],
-    cfg: ExperimentConfig,
-    progress: bool = False,
-) -> dict[str, Any]:
-    """Generate for `records` once per format the method is tested on, and score with the paper's
-    scorer; `primary` is the mean over the formats."""
-    precision = resolve_precision(cfg.train.precision, str(next(student.model.parameters()).device))
-    score = paper_for(cfg).score
-    budgets = method.generation_budgets
-    results: dict[str, Any] = {}
-    for fmt in method.formats:
-        prompts = [method.prompt(r, fmt) for r in records]
-        settings = replace(cfg.eval, max_new_tokens=budgets.get(fmt, cfg.eval.max_new_tokens))
-        texts = generate_texts(
-            student, prompts, settings, cfg.student.max_input_tokens, precision, progress
-        )
-        results[fmt] = {**score(cfg, records, texts, method, fmt), "texts": texts}
-    results["primary"] = sum(r["primary"] for r in results.values()) / len(method.formats)
-    return results
-
-
-def _strip(scores: dict[str, Any]) -> dict[str, Any]:
-    """Scores without per-example lists, for metrics.json."""
-    out: dict[str, Any] = {}
-    for key, value in scores.items():
-        if isinstance(value, dict):
-            out[key] = {k: v for k, v in value.items() if k not in ("texts", "correct", "answers")}
-        else:
-            out[key] = value
-    return out
 
 
 def _prepare(
@@ -136,16 +106,20 @@ def _train_and_test(
         student.model, state = train(
             student.model, tok, s2s, features, method.weights, evaluate_subset, cfg.train, out
         )
-    started = time.time()
-    test_last = evaluate_records(student, method, test, cfg, progress=main)
-    _log_pass(passes, "test at last", len(test), started)
-    if state.best_step == state.step:
+    if not test:  # a tuning cell (data.test_limit 0): validation only, test never looked at
+        test_last = test_best = {}
+    else:
+        started = time.time()
+        test_last = evaluate_records(student, method, test, cfg, progress=main, rank=True)
+        _log_pass(passes, "test at last", len(test), started)
+    if state.best_step == state.step or not test:
         test_best = test_last
     else:
         device = next(student.model.parameters()).device
+        verify_saved_model(out / "best")  # a corrupt best/ is set aside: the cell starts again
         student.model = type(student.model).from_pretrained(out / "best").to(device)
         started = time.time()
-        test_best = evaluate_records(student, method, test, cfg, main)
+        test_best = evaluate_records(student, method, test, cfg, main, rank=True)
         _log_pass(passes, "test at best", len(test), started)
     if last_subset and len(subset) == len(valid) and state.best_step == state.step:
         return state, test_last, test_best, dict(last_subset)  # that pass scored these weights
@@ -164,18 +138,36 @@ def run_cell(
 ) -> dict[str, Any]:
     """Train and evaluate one cell; returns its metrics (read back if the cell already finished).
 
-    A real cell (not smoke, not a tiny student) also writes its result record under results/
-    (runs.result_path).
+    A real cell (not smoke, not a tiny student) also writes its result record (runs.result_path),
+    before metrics.json; a finished cell whose record is missing writes it from its metrics and
+    predictions. A corrupt metrics.json is set aside (named in a warning) and the cell runs again;
+    temporaries left by a killed write are removed before it does (distill_lib.cell_files).
     """
-    out = cell_dir(cfg)
-    if (out / "metrics.json").exists() and not force:
-        return json.loads((out / "metrics.json").read_text())
+    out, main = cell_dir(cfg), process_state().is_main_process
+    metrics = None if force else finished_metrics(out, rename=main)
+    if metrics is not None:
+        if main:
+            _complete_finished(cfg, out, metrics)
+        return metrics
+    if main:
+        tidy_unfinished(out, result_path(cfg))
     try:
         return _run_fresh_cell(cfg, splits, out)
     finally:
         # accelerate's wrappers hold the model and optimizer in reference cycles: without a
         # collection here, a grid process keeps every finished cell's weights and optimizer state
         release_memory()
+
+
+def _complete_finished(cfg: ExperimentConfig, out: Path, metrics: dict[str, Any]) -> None:
+    """A finished cell's loose ends after a kill: its checkpoint, and its missing result record
+    (written from metrics.json and predictions.jsonl)."""
+    tidy_finished(out)
+    if records_results(cfg) and not result_path(cfg).exists():
+        examples = saved_test_examples(out)
+        if examples is None and (rebuilt := scores_from_predictions(out)) is not None:
+            examples = per_example(*rebuilt)  # a cell finished before test_examples.json
+        write_result(cfg, metrics, metrics.get("precision", "unknown"), examples)
 
 
 def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path) -> dict[str, Any]:
@@ -215,9 +207,9 @@ def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path
         "n_test": len(test),
         "best_step": state.best_step,
         "last_step": state.step,
-        "valid_at_best": _strip(valid_best),
-        "test_at_best": _strip(test_best),
-        "test_at_last": _strip(test_last),
+        "valid_at_best": strip_lists(valid_best),
+        "test_at_best": strip_lists(test_best),
+        "test_at_last": strip_lists(test_last),
         "history": state.history,
         "losses": state.losses,
         "train_wall_s": state.wall_s,
@@ -234,61 +226,15 @@ def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path
         "summary": _summary(cfg, test, test_best),
     }
     if main:  # under `accelerate launch` every process evaluated; one writes
-        _write_predictions(out, test, test_best)
+        write_predictions(out, test, test_best)
+        write_json(out / TEST_EXAMPLES, per_example(test, test_best))
+        if records_results(cfg):  # before metrics.json, which marks the cell finished
+            write_result(cfg, metrics, precision, saved_test_examples(out))
         write_json(out / "metrics.json", metrics)
-        shutil.rmtree(out / "checkpoint", ignore_errors=True)  # only for resuming; `best/` stays
-        if records_results(cfg):
-            write_result(cfg, metrics, precision, _per_example(test, test_best))
+        tidy_finished(out)  # the checkpoint is only for resuming; `best/` stays
     return metrics
 
 
 def _summary(cfg: ExperimentConfig, test: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
     summarize = paper_for(cfg).summarize
-    return summarize(test, scores) if summarize else {}
-
-
-PREDICTIONS_MAX_BYTES = 100_000  # a result record carries its test predictions only below this size
-
-
-def _per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
-    """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between
-    cells on the same examples), and the predictions themselves when they are small."""
-    ids = [str(r["id"]) for r in records]
-    out: dict[str, Any] = {
-        "ids": ids,
-        "labels": [str(r["label"]) for r in records],
-        "correct": {},
-        "answers": {},
-        "predictions": {},
-    }
-    for key, value in scores.items():
-        if isinstance(value, dict) and "correct" in value:
-            out["correct"][key] = "".join("1" if c else "0" for c in value["correct"])
-        if isinstance(value, dict) and "answers" in value:  # verified numeric answers (math)
-            out["answers"][key] = value["answers"]
-        if isinstance(value, dict) and "texts" in value:
-            out["predictions"][key] = value["texts"]
-    for key in ("predictions", "labels"):
-        if len(json.dumps(out[key])) > PREDICTIONS_MAX_BYTES:
-            out[key] = (
-                f"not kept: over {PREDICTIONS_MAX_BYTES} bytes (see the cell's predictions.jsonl)"
-            )
-    return out
-
-
-def _write_predictions(out: Path, records: list[dict], scores: dict[str, Any]) -> None:
-    with open(out / "predictions.jsonl", "w") as f:
-        for key, value in scores.items():
-            if isinstance(value, dict) and "texts" in value:
-                for i, (rec, text) in enumerate(zip(records, value["texts"], strict=True)):
-                    row = {
-                        "id": rec["id"],
-                        "format": key,
-                        "prediction": text,
-                        "label": rec["label"],
-                    }
-                    if "correct" in value:
-                        row["correct"] = value["correct"][i]
-                    if "answers" in value:
-                        row["answer"] = value["answers"][i]
-                    f.write(json.dumps(row) + "\n")
+    return summarize(test, scores) if summarize and test else {}

@@ -150,6 +150,14 @@ def cell_hash(cfg: ExperimentConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
 
+def swept_keys(cfg: ExperimentConfig) -> list[str]:
+    """The dotted settings a tuning sweep varies (grid.sweep, then grid.sweep_recipes' keys)."""
+    keys = list(cfg.grid.sweep)
+    for recipe in cfg.grid.sweep_recipes:
+        keys += [k for k in recipe if k not in keys]
+    return keys
+
+
 def cell_key(cfg: ExperimentConfig) -> str:
     """<dataset>/<method>[-llm]/seed<k>[_frac<p>][_untrained]-<hash>: readable, and unique per
     config."""
@@ -157,6 +165,7 @@ def cell_key(cfg: ExperimentConfig) -> str:
     tail = f"seed{cfg.train.seed}"
     tail += f"_frac{cfg.data.train_fraction:g}" if cfg.data.train_fraction < 1.0 else ""
     tail += "_untrained" if cfg.train.max_steps == 0 else ""
+    tail += "".join(f"_{key.rsplit('.', 1)[-1]}{cfg.get(key)}" for key in swept_keys(cfg))
     return f"{cfg.data.dataset}/{method}/{tail}-{cell_hash(cfg)}"
 
 
@@ -167,13 +176,15 @@ def cell_dir(cfg: ExperimentConfig) -> Path:
 def grid_cell(
     cfg: ExperimentConfig, dataset: str, method: str, seed: int, fraction: float = 1.0
 ) -> ExperimentConfig:
-    """The config of one cell of cfg's grid."""
+    """The config of one cell of cfg's grid (with the method's own settings from
+    grid.method_overrides)."""
     return cfg.replace(
         {
             "data.dataset": dataset,
             "method.name": method,
             "train.seed": seed,
             "data.train_fraction": fraction,
+            **cfg.grid.method_overrides.get(method, {}),
         }
     )
 
@@ -215,6 +226,14 @@ def grid_cells(cfg: ExperimentConfig) -> list[ExperimentConfig]:
         grid.unlabelled_datasets, grid.unlabelled_methods, grid.seeds, grid.fractions or [1.0]
     ):
         cells.append(grid_cell(cfg, d, m, s, p).replace({"method.label_source": "llm"}))
+    if grid.sweep or grid.sweep_recipes:  # each cell once per combination of swept settings
+        keys = list(grid.sweep)
+        combos = [
+            {**dict(zip(keys, values, strict=True)), **recipe}
+            for values in itertools.product(*grid.sweep.values())
+            for recipe in grid.sweep_recipes or [{}]
+        ]
+        cells = [c.replace(combo) for c in cells for combo in combos]
     # the first occurrence wins, order kept below
     unique = {cell_key(c): c for c in reversed(cells)}
     return [c for c in cells if unique.get(cell_key(c)) is c]

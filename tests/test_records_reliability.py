@@ -97,7 +97,7 @@ def _kill_at(point: str, cfg, monkeypatch: pytest.MonkeyPatch) -> None:
             (out / "predictions.jsonl").write_text('{"id": ')
             raise Killed("predictions")
 
-        monkeypatch.setattr(experiment, "_write_predictions", predictions)
+        monkeypatch.setattr(experiment, "write_predictions", predictions)
     elif point == "record":
         monkeypatch.setattr(
             results, "write_json", _partial_then_kill(results.write_json, result_path(cfg).name)

@@ -80,7 +80,9 @@ def limit_splits(splits: DatasetDict, cfg: DataConfig) -> DatasetDict:
     limits = {"train": train_limit, "valid": cfg.valid_limit, "test": cfg.test_limit}
     return type(splits)(
         {
-            name: split.select(range(min(limits[name], len(split)))) if limits.get(name) else split
+            name: split.select(range(min(limits[name], len(split))))
+            if limits.get(name) is not None
+            else split
             for name, split in splits.items()
         }
     )
