@@ -210,3 +210,16 @@ def test_a_sweep_recipe_moves_its_settings_together(tmp_path, monkeypatch):
     assert seen == {
         (lr, r["train.schedule"], r["train.warmup_ratio"]) for lr in (1e-4, 1e-3) for r in recipes
     }
+
+
+def test_length_groups_keep_every_row_once_and_split_where_rows_halve():
+    from distill_lib.train.batching import length_groups
+
+    rows = [
+        {"input_ids": [0] * n, "labels": [0] * 2, "id": i}
+        for i, n in enumerate([98, 10, 48, 60, 12, 30])
+    ]
+    groups = length_groups(rows)
+    sizes = [[len(r["input_ids"]) + 2 for r in g] for g in groups]
+    assert sizes == [[100, 62, 50], [32], [14, 12]]
+    assert sorted(r["id"] for g in groups for r in g) == list(range(6))

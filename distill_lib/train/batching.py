@@ -55,6 +55,22 @@ def encode_row(
     }
 
 
+def length_groups(rows: Sequence[dict[str, Any]], ratio: float = 0.5) -> list[list[dict[str, Any]]]:
+    """`rows` in groups padded separately: longest first, a new group where a row is shorter than
+    `ratio` times its group's longest (a DSS label row beside its rationale row would otherwise
+    carry the rationale's length in padding). Every row is in exactly one group."""
+
+    def size(row: dict[str, Any]) -> int:
+        return len(row["input_ids"]) + len(row["labels"])
+
+    groups: list[list[dict[str, Any]]] = []
+    for row in sorted(rows, key=size, reverse=True):
+        if not groups or size(row) < ratio * size(groups[-1][0]):
+            groups.append([])
+        groups[-1].append(row)
+    return groups
+
+
 def task_token_counts(rows: Sequence[dict[str, Any]], tasks: int, is_seq2seq: bool) -> list[int]:
     """Target tokens per task over `rows`, counted as the loss scores them (a causal LM's first
     position predicts nothing)."""

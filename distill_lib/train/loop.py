@@ -43,7 +43,7 @@ from distill_lib.losses import IGNORE, next_token_labels, weighted_task_loss
 from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import resolve_precision
 from distill_lib.progress import progress as tqdm
-from distill_lib.train.batching import batch_stream, collate, task_token_counts
+from distill_lib.train.batching import batch_stream, collate, length_groups, task_token_counts
 from distill_lib.train.checkpoints import (
     TrainState,
     check_finite_loss,
@@ -241,7 +241,9 @@ class StepRun:
 
 def optimizer_step(run: StepRun, state: TrainState) -> float:
     """One optimizer step over the next global batch, in micro-batches of `run.chunk` records
-    (each process takes its shard of each); returns this process's loss (tokens into `state`)."""
+    (each process takes its shard of each), each micro-batch's rows in forward passes of similar
+    length (batching.length_groups: the loss is the same, the padding is not); returns this
+    process's loss (tokens into `state`)."""
     acc, model = run.acc, run.model
     total = 0.0
     base = acc.unwrap_model(model)
@@ -249,15 +251,23 @@ def optimizer_step(run: StepRun, state: TrainState) -> float:
     counts = task_token_counts(
         [row for i in records for row in run.features[i]], len(run.weights), run.is_seq2seq
     )
-    starts = range(0, len(records), run.chunk)
-    for start in starts:
-        index = records[start : start + run.chunk][acc.process_index :: acc.num_processes]
-        rows = [row for i in index for row in run.features[i]]
+    groups = [
+        group
+        for start in range(0, len(records), run.chunk)
+        for group in length_groups(
+            [
+                row
+                for i in records[start : start + run.chunk][acc.process_index :: acc.num_processes]
+                for row in run.features[i]
+            ]
+        )
+    ]
+    for number, rows in enumerate(groups, start=1):
         batch = {k: v.to(acc.device) for k, v in collate(rows, run.pad_id).items()}
         # causal: targets are inputs
         targets = int((batch["labels"] != -100).sum()) if run.is_seq2seq else 0
         state.tokens += int(batch["attention_mask"].sum()) + targets
-        last = start == starts[-1]
+        last = number == len(groups)
         with contextlib.nullcontext() if last else acc.no_sync(model), acc.autocast():
             # this micro-batch's share of the global batch's loss (token means over the whole
             # global batch); processes' gradients are averaged, so each share counts world times
