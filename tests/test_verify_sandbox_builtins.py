@@ -107,3 +107,22 @@ def test_a_format_spec_built_at_run_time_looks_nothing_up(pool):
     code = "u = '_' * 2\nans = len(format((), '{0.' + u + 'class' + u + '}'))"
     result = pool.run(code)
     assert result.status == "error" and not result.ok, result
+
+
+def test_a_worker_ignores_sigint_so_a_kernel_shutdown_prints_no_traceback():
+    """A Jupyter kernel's shutdown sends SIGINT to its whole process group, warm workers included:
+    a worker keeps serving instead of dying with a KeyboardInterrupt traceback."""
+    import os
+    import signal
+    import time
+
+    from distill_lib.verify.batch import _Worker
+
+    worker = _Worker("program", 256)
+    try:
+        os.kill(worker.process.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert worker.process.poll() is None
+        assert worker.request("ans = 6 * 7", 5.0, 256).answer == 42
+    finally:
+        worker.close()

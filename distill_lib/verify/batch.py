@@ -27,6 +27,7 @@ import json
 import os
 import queue
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -251,8 +252,12 @@ def verify_many(
 
 
 def serve(kind: str, memory_mb: int) -> None:
-    """Worker main loop: load the verifier once, then answer one JSON request line at a time."""
+    """Worker main loop: load the verifier once, then answer one JSON request line at a time.
+    SIGINT is ignored: a Jupyter kernel's shutdown interrupts its whole process group, and the
+    pool stops its workers itself (kill, or stdin closing when the parent dies)."""
     from distill_lib.verify.isolation import empty_root, run_isolated
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     module_name, function_name = HANDLERS[kind]
     handler = getattr(importlib.import_module(module_name), function_name)
