@@ -207,11 +207,16 @@ def one_line(err: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    from distill_lib.train.checkpoints import NonFiniteLoss
+
     try:
         run(args)
     except user_errors() as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
+    except NonFiniteLoss as err:  # not bad input, but a stop with one clear line all the same
+        print(f"error: {one_line(err)} (no result was written for this cell)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

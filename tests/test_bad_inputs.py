@@ -142,3 +142,13 @@ def test_reproduce_refuses_unwritable_runs_folders(tmp_path):
     assert_one_line(result, f"--runs {blocker}: cannot write", "Not a directory")
     result = run(["scripts/reproduce.py", "smoke"], blocker / "runs")
     assert_one_line(result, "DISTILL_RUN_ROOT: cannot write", str(blocker / "runs"))
+
+
+def test_a_dss_row_without_a_field_names_dataset_split_row_and_field():
+    from distill_lib.data.records import DataFormatError
+    from distill_lib.papers.dss.data import _build_record
+
+    with pytest.raises(DataFormatError, match=r"cqa/train, row 3: missing field 'choices'"):
+        _build_record("cqa", "train", {"question": "q", "answer": "a"}, 3)
+    with pytest.raises(DataFormatError, match=r"esnli/test, row 0: .*expected 0, 1 or 2"):
+        _build_record("esnli", "test", {"premise": "p", "hypothesis": "h", "label": 7}, 0)

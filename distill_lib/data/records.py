@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 RECORD_COLUMNS = ("id", "input", "label", "rationale", "llm_label", "format", "source")
 
 
+class DataFormatError(ConfigError):
+    """A data file whose row lacks a field or holds a bad value: bad input, named by file (or
+    dataset and split) and row, said in one line by the command line."""
+
+
 class DataUnavailable(FileNotFoundError):
     """A split or file is missing; the message names what and where it looked."""
 

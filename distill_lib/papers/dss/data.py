@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
-from distill_lib.data.records import DataUnavailable, resolve_data_dir
+from distill_lib.data.records import DataFormatError, DataUnavailable, resolve_data_dir
 from distill_lib.hub import hub_unavailable
 from distill_lib.papers.dss.options import DATASETS
 from distill_lib.papers.dss.palm import parse_palm_output, read_palm_outputs
@@ -134,6 +134,17 @@ def _nli_record(row: dict[str, Any], index: int) -> dict[str, Any]:
     }
 
 
+def _build_record(dataset: str, split: str, row: dict[str, Any], index: int) -> dict[str, Any]:
+    """RECORD_BUILDERS' record for one raw row; a missing field or bad value is a DataFormatError
+    naming the dataset, split, row and field."""
+    try:
+        return RECORD_BUILDERS[dataset](row, index)
+    except KeyError as err:
+        raise DataFormatError(f"{dataset}/{split}, row {index}: missing field {err}") from None
+    except (TypeError, ValueError) as err:
+        raise DataFormatError(f"{dataset}/{split}, row {index}: {err}") from None
+
+
 RECORD_BUILDERS = {
     "cqa": _cqa_record,
     "svamp": _svamp_record,
@@ -184,7 +195,7 @@ def load_split_records(
     Inputs that come from the hub (ANLI-R1 train; any split missing from the data dir) are joined to
     the PaLM outputs by row order; that join is checked when the data loads (`check_alignment`)."""
     rows, from_hub = _raw_split(dataset, split, data_dir)
-    records = [RECORD_BUILDERS[dataset](row, i) for i, row in enumerate(rows)]
+    records = [_build_record(dataset, split, row, i) for i, row in enumerate(rows)]
     llm = read_palm_outputs(data_dir, dataset, split) if (with_llm and data_dir) else None
     if with_llm and llm is None:
         raise DataUnavailable(f"{dataset}/{split}: PaLM outputs need a data dir (none found)")

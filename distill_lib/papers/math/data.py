@@ -26,7 +26,12 @@ from typing import Any
 
 from datasets import Dataset
 
-from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
+from distill_lib.data.records import (
+    DataFormatError,
+    DataUnavailable,
+    make_record,
+    resolve_data_dir,
+)
 from distill_lib.hub import hub_unavailable
 from distill_lib.runs import read_json, read_jsonl
 
@@ -85,12 +90,14 @@ def gsm8k_gold(answer_text: str, where: str) -> float:
     """The number after `#### ` (commas removed); ValueError naming `where` when it is missing or
     not a number."""
     if "####" not in answer_text:
-        raise ValueError(f"{where}: field 'answer' has no '#### N' line")
+        raise DataFormatError(f"{where}: field 'answer' has no '#### N' line")
     number = answer_text.rsplit("####", 1)[1].strip().replace(",", "")
     try:
         return float(number)
     except ValueError:
-        raise ValueError(f"{where}: field 'answer' ends in '#### {number}', not a number") from None
+        raise DataFormatError(
+            f"{where}: field 'answer' ends in '#### {number}', not a number"
+        ) from None
 
 
 def load_gsm8k(split: str = "test", data_dir: str | Path | None = None) -> Dataset:
@@ -138,7 +145,9 @@ def _svamp_record(row: dict[str, Any], where: str) -> dict[str, Any]:
         question = f"{row['Body'].strip()} {row['Question'].strip()}"
         return _record(str(row["ID"]), question, float(row["Answer"]))
     except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{where}: bad or missing field ({type(err).__name__}: {err})") from None
+        raise DataFormatError(
+            f"{where}: bad or missing field ({type(err).__name__}: {err})"
+        ) from None
 
 
 def asdiv_numeric_answer(answer: str) -> float | None:
@@ -160,7 +169,7 @@ def load_asdiv(data_dir: str | Path | None = None) -> Dataset:
     for problem in ET.parse(path).getroot().iter("Problem"):
         fields = {child.tag: (child.text or "").strip() for child in problem}
         if not all(fields.get(tag) for tag in ("Body", "Question", "Answer")):
-            raise ValueError(
+            raise DataFormatError(
                 f"{path}, problem {problem.get('ID')}: missing Body, Question or Answer"
             )
         value = asdiv_numeric_answer(fields["Answer"])
@@ -187,7 +196,7 @@ def load_multiarith(data_dir: str | Path | None = None) -> Dataset:
                 )
             )
         except (KeyError, IndexError, TypeError, ValueError) as err:
-            raise ValueError(
+            raise DataFormatError(
                 f"{path}, item {i}: bad or missing field ({type(err).__name__}: {err})"
             ) from None
     return Dataset.from_list(records)

@@ -26,7 +26,12 @@ from typing import Any
 
 import datasets
 
-from distill_lib.data.records import DataUnavailable, make_record, resolve_data_dir
+from distill_lib.data.records import (
+    DataFormatError,
+    DataUnavailable,
+    make_record,
+    resolve_data_dir,
+)
 from distill_lib.data.table import Table
 from distill_lib.hub import hub_unavailable
 from distill_lib.papers.scigen.options import SIZES
@@ -53,7 +58,7 @@ REQUIRED_FIELDS = (
 _WHITESPACE = re.compile(r"\s+")
 
 
-class ScigenFormatError(ValueError):
+class ScigenFormatError(DataFormatError):
     """An entry does not follow the SciGen format; the message names the file, key and field."""
 
 
