@@ -139,9 +139,10 @@ def run_cell(
     """Train and evaluate one cell; returns its metrics (read back if the cell already finished).
 
     A real cell (not smoke, not a tiny student) also writes its result record (runs.result_path),
-    before metrics.json; a finished cell whose record is missing writes it from its metrics and
-    predictions. A corrupt metrics.json is set aside (named in a warning) and the cell runs again;
-    temporaries left by a killed write are removed before it does (distill_lib.cell_files).
+    before metrics.json; a finished cell whose record is missing writes it from its metrics.json and
+    test_examples.json (or, for an older cell, predictions.jsonl). A corrupt metrics.json is set
+    aside (named in a warning) and the cell runs again; temporaries left by a killed write are
+    removed before it does (distill_lib.cell_files).
     """
     out, main = cell_dir(cfg), process_state().is_main_process
     metrics = None if force else finished_metrics(out, rename=main)
@@ -161,7 +162,7 @@ def run_cell(
 
 def _complete_finished(cfg: ExperimentConfig, out: Path, metrics: dict[str, Any]) -> None:
     """A finished cell's loose ends after a kill: its checkpoint, and its missing result record
-    (written from metrics.json and predictions.jsonl)."""
+    (written from metrics.json and test_examples.json, or predictions.jsonl)."""
     tidy_finished(out)
     if records_results(cfg) and not result_path(cfg).exists():
         examples = saved_test_examples(out)
