@@ -1,10 +1,13 @@
-"""Figures draw the numbers they are given: bar heights, labels, n/a marks and notes are read back
-from the matplotlib artists."""
+"""Figures draw the numbers they are given: bar heights, labels, n/a marks, notes, seeds, paper
+marks and sidecars are read back from the matplotlib artists and files."""
+
+import hashlib
 
 import pandas as pd
-import pytest
 
-from distill_lib.plots.figures import curves, grouped_bars, training_curves, yield_bars
+from distill_lib.plots.figures import curves, grouped_bars, yield_bars
+from distill_lib.plots.layout import figure_texts, read_sidecar, save
+from distill_lib.plots.panels import accuracy_rows, training_curves
 
 
 def bar_heights(fig) -> list[float]:
@@ -92,21 +95,103 @@ def test_curves_use_the_accuracy_axis_and_the_reference_line():
     assert any(list(line.get_ydata()) == [77.2, 77.2] for line in fig.axes[0].lines)
 
 
-def test_training_curves_mark_the_selected_step():
-    history = pd.DataFrame(
+def _cells(points: int) -> pd.DataFrame:
+    """Two methods on one dataset, three seeds of the first, `points` validations per run."""
+    rows = []
+    for method, seeds in (("dss", 3), ("standard_ft", 1)):
+        for seed in range(seeds):
+            steps = [100 * (k + 1) // points for k in range(points)]
+            rows.append(
+                {
+                    "dataset": "cqa",
+                    "method": method,
+                    "seed": seed,
+                    "best_step": steps[-1],
+                    "history": [{"step": s, "valid": 40.0 + s / 10 + seed} for s in steps],
+                    "losses": [{"step": s, "loss": 2.0 - s / 100} for s in (10, 50, 100)],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_training_curves_draw_seeds_thin_around_a_bold_mean_with_the_legend_outside():
+    fig = training_curves(_cells(2), names={"cqa": "CQA"}, hue_order=["standard_ft", "dss"])
+    loss_ax, valid_ax = fig.axes[0], fig.axes[1]
+    widths = sorted(line.get_linewidth() for line in loss_ax.lines)
+    assert widths.count(2.0) == 2 and len(widths) == 2 + 4  # a bold mean per method, 4 seeds
+    stars = valid_ax.collections[-1].get_offsets()
+    assert sorted(map(tuple, stars.tolist())) == [
+        (100.0, 50.0),
+        (100.0, 50.0),
+        (100.0, 51.0),
+        (100.0, 52.0),
+    ]
+    assert loss_ax.get_title() == "CQA" and valid_ax.get_ylim() == (0.0, 100.0)
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    assert "tested step (selected on validation)" in figure_texts(fig)
+
+
+def test_one_validation_per_run_leaves_the_validation_row_out_and_says_so():
+    fig = training_curves(_cells(1), title="t")
+    assert len(fig.axes) == 1
+    assert "validation ran once per run" in fig.get_suptitle()
+
+
+def test_training_curves_with_no_history():
+    empty = pd.DataFrame(columns=["dataset", "method", "seed", "best_step", "history", "losses"])
+    assert training_curves(empty) is not None
+
+
+def test_bars_show_the_paper_marks_the_untrained_floor_and_readable_ticks():
+    frame = pd.DataFrame(
         [
-            {"step": 50, "valid": 40.0, "cell": "a", "selected": False},
-            {"step": 100, "valid": 55.0, "cell": "a", "selected": True},
+            {"dataset": "cqa", "method": "dss", "acc": 30.0},
+            {"dataset": "cqa", "method": "ft", "acc": 20.0},
         ]
     )
-    losses = pd.DataFrame(
-        [{"step": 10, "loss": 2.0, "cell": "a"}, {"step": 100, "loss": 0.5, "cell": "a"}]
+    fig = grouped_bars(
+        frame, "dataset", "acc", "method", marks={("cqa", "dss"): 63.3}, floor={"cqa": 0.0},
+        x_labels={"cqa": "CQA\n500 test"}, legend_names={"marks": "paper", "floor": "untrained"},
+    )  # fmt: skip
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["CQA\n500 test"]
+    assert any(list(line.get_ydata()) == [63.3] for line in ax.lines)  # the paper's tick
+    floor = [c for c in ax.collections if c.get_linewidth()[0] == 3]
+    assert floor and floor[0].get_clip_on() is False  # drawn over the axis, so a 0.0 floor shows
+    assert {"paper", "untrained", "dss", "ft"} <= set(figure_texts(fig))
+
+
+def test_accuracy_rows_fit_the_axis_to_the_data_and_point_at_off_axis_references():
+    results = pd.DataFrame(
+        [
+            {
+                "method": "potd",
+                "thought": "pot",
+                "benchmark": "gsm8k",
+                "seed": s,
+                "accuracy": a,
+                "n": 100,
+            }
+            for s, a in enumerate((3.0, 4.0, 5.0))
+        ]
     )
-    fig = training_curves(history, losses)
-    stars = [c for c in fig.axes[1].collections if c.get_offsets().shape[0] == 1]
-    assert any(tuple(c.get_offsets()[0]) == (100.0, 55.0) for c in stars)
+    refs = [{"who": "authors' checkpoint", "benchmark": "gsm8k", "reference": 44.9}]
+    fig = accuracy_rows(
+        results, [("potd", "pot")], ["gsm8k"], names={"potd": "PoTD"}, references=refs
+    )
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] == 10.0  # not 0-100: the students sit near 5%
+    assert "44.9 →" in texts(fig) and "4.0 (3)" in texts(fig)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "PoTD · pot",
+        "ref: authors' checkpoint",
+    ]
 
 
-@pytest.mark.parametrize("bad", [pd.DataFrame(columns=["step", "valid", "cell", "selected"])])
-def test_training_curves_with_no_history(bad):
-    assert training_curves(bad, pd.DataFrame()) is not None
+def test_save_writes_the_png_and_a_sidecar_of_the_plotted_data(tmp_path):
+    frame = pd.DataFrame([{"dataset": "cqa", "method": "dss", "acc": 1 / 3}])
+    path = save(grouped_bars(frame, "dataset", "acc", "method", title="T"), tmp_path / "f.png")
+    side = read_sidecar(path)
+    assert side["data"]["bars"] == [{"dataset": "cqa", "method": "dss", "acc": 0.3333}]
+    assert side["texts"][0] == "T" and "dss" in side["texts"]
+    assert side["png_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -9,8 +9,8 @@
 - `claim_sentences`: one plain sentence per dataset from those numbers (nothing typed by hand).
 - `fraction_table`: the data-fraction curve as a table, (dataset, method) x fraction of the
   training set.
-- `render_dss(frame, out)`: writes the tables (Markdown + CSV) and the figures into `out`, and
-  returns the Markdown block for the README.
+- `render_dss(frame, out)`: writes the tables (Markdown + CSV) and the figures
+  (distill_lib.papers.dss.figures) into `out`, and returns the Markdown block for the README.
 
 Deliberately left out: reading the records (distill_lib.plots.records) and training anything.
 """
@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig
+from distill_lib.papers.dss.figures import DATASETS, draw_figures
 from distill_lib.plots.compare import (
     Outcomes,
     Paired,
@@ -35,11 +36,10 @@ from distill_lib.plots.compare import (
     paired_table,
     paired_test,
 )
-from distill_lib.plots.figures import curves, grouped_bars, save, training_curves
-from distill_lib.plots.records import UNTRAINED, training_frames
+from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
 
-NAMES = {"esnli": "e-SNLI", "anli1": "ANLI-R1", "cqa": "CQA", "svamp": "SVAMP"}
+NAMES = DATASETS  # readable dataset names, in the paper's order
 REFERENCES = PROJECT_ROOT / "configs" / "references" / "dss.yaml"
 METHOD_ORDER = (UNTRAINED, "standard_ft", "standard_distill", "dss", "single_task")
 
@@ -153,81 +153,6 @@ def split_axes(
     return main, sizes, unlabelled
 
 
-def _figures(
-    main: pd.DataFrame,
-    sizes: pd.DataFrame,
-    unlabelled: pd.DataFrame,
-    out: Path,
-    title: str,
-    note: str,
-    reasons: dict[tuple[str, str], str] | None = None,
-) -> None:
-    palm = references()["palm_few_shot"]["test_accuracy"]
-    names = {"x_order": list(NAMES), "hue_order": list(METHOD_ORDER)}
-    accuracy = "test accuracy (%), best-validation step"
-    full = main[main["fraction"] == 1.0]
-    save(
-        grouped_bars(
-            full,
-            "dataset",
-            "test_at_best",
-            "method",
-            f"{title}\n{accuracy}",
-            accuracy,
-            reference=palm,
-            note=note,
-            reasons=reasons,
-            **names,
-        ),
-        out / "method_by_dataset.png",
-    )
-    trained = main[main["method"] != UNTRAINED]
-    for part, name, what in (
-        (fraction_curve(main), "data_fraction", "gold labels"),
-        (unlabelled, "unlabelled", "teacher labels"),
-    ):
-        if len(part):
-            frame = part.assign(percent=100 * part["fraction"])
-            save(
-                curves(
-                    frame,
-                    "percent",
-                    "test_at_best",
-                    "method",
-                    "dataset",
-                    f"{title}: {what}, {accuracy}",
-                    "% of the training set",
-                    accuracy,
-                    note=note,
-                    panel_order=list(NAMES),
-                ),
-                out / f"{name}.png",
-            )
-    if sizes["student"].nunique() > 1:
-        save(
-            curves(
-                sizes,
-                "student_params",
-                "test_at_best",
-                "method",
-                "dataset",
-                f"{title}: {accuracy} against student size",
-                "student parameters",
-                accuracy,
-                log_x=True,
-                reference=palm,
-                note=note,
-                panel_order=list(NAMES),
-            ),
-            out / "model_size.png",
-        )
-    history, losses = training_frames(trained[trained["fraction"] == 1.0])
-    save(
-        training_curves(history, losses, f"{title}: training curves", note),
-        out / "training_curves.png",
-    )
-
-
 def render_dss(
     frame: pd.DataFrame,
     out: Path,
@@ -248,12 +173,14 @@ def render_dss(
     write_table(numeric_table(main), out / "dss_results_numeric", note)
     comparison = dss_vs_standard(main, folder_outcomes(cfg.name, cfg.profile))
     write_table(paired_table(comparison, "dataset").round(3), out / "dss_vs_standard_ft", note)
-    _figures(
+    draw_figures(
         main,
+        fraction_curve(main),
         sizes,
         unlabelled,
         out,
-        f"{cfg.name} / {cfg.profile}: student {cfg.student.name}",
+        cfg,
+        references(),
         note,
         skip_reasons(skipped),
     )

@@ -9,8 +9,8 @@ records).
 - `claim_sentences`: programs vs chain-of-thought, equations vs chain-of-thought, ETD vs the
   single-thought students, per benchmark, by the paired test on the test questions both sides share
   (distill_lib.plots.compare), from the records' per-example outcomes.
-- `render_math(frame, out, cfg, note)`: the tables and the accuracy figure into `out`; returns the
-  README block.
+- `render_math(frame, out, cfg, note)`: the tables and the figures (distill_lib.papers.math.figures)
+  into `out`; returns the README block.
 
 Deliberately left out: scoring (papers.math.scoring / report) and the teacher data's yield (notebook
 06).
@@ -20,12 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.papers.math.methods import METHOD_FORMATS
+from distill_lib.papers.math.figures import (  # noqa: F401  (accuracy_bars: stages imports it here)
+    BENCHMARKS,
+    accuracy_bars,
+    head,
+    last_step,
+    math_curves,
+    systems,
+    tests_text,
+)
 from distill_lib.papers.math.report import references
 from distill_lib.plots.compare import (
     Outcomes,
@@ -37,41 +44,12 @@ from distill_lib.plots.compare import (
     paired_table,
     paired_test,
 )
-from distill_lib.plots.figures import grouped_bars, save, training_curves
-from distill_lib.plots.records import UNTRAINED, training_frames
+from distill_lib.plots.figures import save
+from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
 from distill_lib.results import read_stage_results
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-NAMES = {"gsm8k": "GSM8K", "svamp": "SVAMP", "asdiv": "ASDiv", "multiarith": "MultiArith"}
-METHOD_ORDER = (UNTRAINED, "cotd", "potd", "eotd", "etd")
-EXTENSIONS = ("fallback*", "vote*")
-
-
-def accuracy_bars(
-    results: pd.DataFrame,
-    head: str,
-    cfg: ExperimentConfig,
-    note: str,
-    x_order: list[str],
-    hue_order: list[str] | None = None,
-) -> Figure:
-    """Test accuracy per benchmark, one bar per method and tested thought ('potd (pot)')."""
-    bars = results.assign(system=results["method"] + " (" + results["thought"] + ")")
-    title = f"{head}: student {cfg.student.name}\ntest accuracy (%), verified answers"
-    return grouped_bars(
-        bars,
-        "benchmark",
-        "accuracy",
-        "system",
-        title,
-        "test accuracy (%)",
-        note=note,
-        x_order=x_order,
-        hue_order=hue_order,
-    )
+NAMES = BENCHMARKS  # readable benchmark names, in the table's order
 
 
 def long_results(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,22 +72,12 @@ def long_results(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "seed", "benchmark", "thought", "accuracy", "n"])
 
 
-def _systems(results: pd.DataFrame) -> list[tuple[str, str]]:
-    present = set(zip(results["method"], results["thought"], strict=True))
-    order = [
-        (m, t)
-        for m in METHOD_ORDER
-        for t in (*METHOD_FORMATS.get(m, ("cot", "pot", "eot")), *EXTENSIONS)
-    ]
-    return [pair for pair in order if pair in present]
-
-
 def math_table(results: pd.DataFrame) -> pd.DataFrame:
     benches = [b for b in NAMES if b in set(results["benchmark"])]
     n = results.groupby("benchmark")["n"].max()
     columns = {b: f"{NAMES[b]} (n={int(n[b]):,})" for b in benches}
     rows = {}
-    for method, thought in _systems(results):
+    for method, thought in systems(results):
         part = results[(results.method == method) & (results.thought == thought)]
         label = f"untrained ({thought})" if method == UNTRAINED else f"ours: {method} ({thought})"
         rows[label] = {
@@ -174,17 +142,10 @@ def render_math(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str
     numeric = results.groupby(["method", "thought", "benchmark"])["accuracy"]
     numeric = numeric.agg(["mean", "std", "count"]).rename(columns={"count": "n"}).round(3)
     write_table(numeric, out / "math_results_numeric", note)
-    hue_order = [f"{m} ({t})" for m, t in _systems(results)]
-    save(
-        accuracy_bars(results, f"{cfg.name} / {cfg.profile}", cfg, note, list(NAMES), hue_order),
-        out / "math_by_benchmark.png",
-    )
-    trained = frame[frame["method"] != UNTRAINED]
-    history, losses = training_frames(trained)
-    save(
-        training_curves(history, losses, f"{cfg.name} / {cfg.profile}: training curves", note),
-        out / "training_curves.png",
-    )
+    students = sorted(set(frame["student"].dropna())) if "student" in frame else []
+    line = head(cfg, students, last_step(frame))
+    save(accuracy_bars(results, line, cfg, note, list(NAMES)), out / "math_by_benchmark.png")
+    save(math_curves(frame, cfg, note, tests_text(results)), out / "training_curves.png")
     benchmarks = [b for b in NAMES if b in set(results["benchmark"])]
     comparisons = paired_comparisons(frame, folder_outcomes(cfg.name, cfg.profile), benchmarks)
     tests = [(f"{what}: {b} vs {a}", paired) for what, a, b, paired in comparisons]
