@@ -1,11 +1,13 @@
 """Render the committed results: every results/<experiment>/<profile>/ folder into figures/ and into
-the README.
+its results block (README.md or docs/grids/).
 
     python -m distill_lib.render            # figures + README blocks (what `make figures` runs)
     python -m distill_lib.render --check    # exit 1 when a README block differs from results/
 
-The README holds one block per rendered folder between `<!-- results:<experiment>/<profile> -->` and
-`<!-- /results:<experiment>/<profile> -->`; the block is generated, never typed by hand (a block
+Each rendered folder has one block between `<!-- results:<experiment>/<profile> -->` and
+`<!-- /results:<experiment>/<profile> -->`, in the README when it holds those markers, else in the
+grid's page docs/grids/<experiment>-<profile>.md (created with the markers when missing); the
+block is generated, never typed by hand (a block
 whose folder holds no record says so, rather than keeping numbers that are gone). A folder
 whose experiment's paper has no renderer, or a README without the block's markers, is an error that
 names it. The claims ledger (distill_lib.plots.ledger, the claims each paper package declares in its
@@ -32,7 +34,8 @@ from distill_lib.papers.index import PAPERS
 from distill_lib.plots.ledger import Claim, render_ledger
 from distill_lib.plots.local import render_local
 from distill_lib.plots.records import MixedConfigurations, results_frame
-from distill_lib.runs import figures_dir, results_dir
+from distill_lib.plots.sweep import render_sweep
+from distill_lib.runs import figures_dir, results_dir, swept_keys
 
 README = PROJECT_ROOT / "README.md"
 BLOCK_START = re.compile(r"<!-- results:([\w.-]+/[\w.-]+) -->")
@@ -73,9 +76,13 @@ def render_folder(experiment: str, profile: str) -> str:
             f"results/{experiment}/{profile}: no renderer for experiment '{experiment}'; known: "
             f"{known}"
         )
-    frame = results_frame(experiment, profile)
     cfg = load_config(f"configs/{experiment}.yaml", profile)
     out = figures_dir(experiment=experiment, profile=profile)
+    if cfg.grid.sweep or cfg.grid.sweep_recipes:  # a tuning sweep: validation only
+        title = f"{experiment} {profile}: {cfg.student.name}, {cfg.train.max_steps} steps"
+        folder = results_dir(experiment, profile)
+        return render_sweep(experiment, profile, swept_keys(cfg), out, folder, title)
+    frame = results_frame(experiment, profile)
     students = ", ".join(sorted(set(frame["student"].dropna())))
     machines = ", ".join(
         sorted({str(g or c) for g, c in zip(frame["gpu"], frame["cpu"], strict=True)})
@@ -103,24 +110,39 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _: f"{start}\n{body}{end}", text)
 
 
+def grid_doc(readme: Path, name: str) -> Path:
+    """The page of results/<name>'s block when the README holds none: docs/grids/<e>-<p>.md."""
+    return readme.parent / "docs" / "grids" / f"{name.replace('/', '-')}.md"
+
+
 def render_all(readme: Path = README, check: bool = False) -> list[str]:
-    """Render every results folder; update the README (or, with check, list the stale blocks)."""
-    text = readme.read_text()
-    updated = text
+    """Render every results folder into its block (the README's, else its page under docs/grids/,
+    created when missing); update the files (or, with check, list the stale ones)."""
+    texts = {readme: readme.read_text()}
+    texts |= {p: p.read_text() for p in sorted(grid_doc(readme, "x").parent.glob("*.md"))}
+    updated = dict(texts)
     folders = result_folders()
     for experiment, profile in folders:
-        updated = replace_block(
-            updated, f"{experiment}/{profile}", render_folder(experiment, profile)
+        name = f"{experiment}/{profile}"
+        home = readme if f"<!-- results:{name} -->" in texts[readme] else grid_doc(readme, name)
+        updated.setdefault(
+            home, f"# results/{name}\n\n<!-- results:{name} -->\n<!-- /results:{name} -->\n"
         )
-    for name in sorted(set(BLOCK_START.findall(text)) - {f"{e}/{p}" for e, p in folders}):
-        updated = replace_block(updated, name, f"\n_No records in `results/{name}/` yet._\n")
+        updated[home] = replace_block(updated[home], name, render_folder(experiment, profile))
+    for path, text in texts.items():
+        for name in sorted(set(BLOCK_START.findall(text)) - {f"{e}/{p}" for e, p in folders}):
+            updated[path] = replace_block(
+                updated[path], name, f"\n_No records in `results/{name}/` yet._\n"
+            )
     root = results_dir("x", "y").parent.parent
     ledger, stale = render_ledger(declared_claims(), root, check)
-    updated = replace_block(updated, "claims", ledger)
+    updated[readme] = replace_block(updated[readme], "claims", ledger)
+    changed = [path for path, text in updated.items() if texts.get(path) != text]
     if check:
-        return ([] if updated == text else [str(readme)]) + stale
-    if updated != text:
-        readme.write_text(updated)
+        return [str(path) for path in changed] + stale
+    for path in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(updated[path])
     return [f"{e}/{p}" for e, p in result_folders()]
 
 
@@ -143,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     except MixedConfigurations as err:  # one line that says what to do, not a traceback
         sys.exit(f"make figures: {err}")
     for name in names:
-        print(f"rendered results/{name} -> figures/{name}/ and the README")
+        print(f"rendered results/{name} -> figures/{name}/ and its results block")
     for name, table in render_local().items():
         print(
             f"\nyour run vs the committed results, {name} (figures/{name}/local_vs_committed.md):"
