@@ -42,11 +42,14 @@ BLOCK_START = re.compile(r"<!-- results:([\w.-]+/[\w.-]+) -->")
 
 
 def result_folders() -> list[tuple[str, str]]:
-    """(experiment, profile) of every results folder that holds at least one record."""
+    """(experiment, profile) of every results folder that holds at least one cell record (a folder
+    of stage records alone, e.g. a teacher stage before its grid's first cell, renders nothing)."""
     root = results_dir("x", "y").parent.parent
-    return sorted(
-        (p.parent.name, p.name) for p in root.glob("*/*") if p.is_dir() and any(p.rglob("*.json"))
-    )
+
+    def cells(folder: Path) -> bool:
+        return any("stages" not in p.relative_to(folder).parts for p in folder.rglob("*.json"))
+
+    return sorted((p.parent.name, p.name) for p in root.glob("*/*") if p.is_dir() and cells(p))
 
 
 def declared_claims() -> list[Claim]:
@@ -65,7 +68,7 @@ def declared_claims() -> list[Claim]:
     return found
 
 
-def render_folder(experiment: str, profile: str) -> str:
+def render_folder(experiment: str, profile: str, stale: list[str] | None = None) -> str:
     """Figures of one results folder into figures/<experiment>/<profile>/; returns its README
     block.
     """
@@ -81,7 +84,12 @@ def render_folder(experiment: str, profile: str) -> str:
     if cfg.grid.sweep or cfg.grid.sweep_recipes:  # a tuning sweep: validation only
         title = f"{experiment} {profile}: {cfg.student.name}, {cfg.train.max_steps} steps"
         folder = results_dir(experiment, profile)
-        return render_sweep(experiment, profile, swept_keys(cfg), out, folder, title)
+        block, choice = render_sweep(
+            experiment, profile, swept_keys(cfg), out, folder, title, write=stale is None
+        )
+        if choice is not None and stale is not None:
+            stale.append(str(choice))
+        return block
     frame = results_frame(experiment, profile)
     students = ", ".join(sorted(set(frame["student"].dropna())))
     machines = ", ".join(
@@ -122,13 +130,15 @@ def render_all(readme: Path = README, check: bool = False) -> list[str]:
     texts |= {p: p.read_text() for p in sorted(grid_doc(readme, "x").parent.glob("*.md"))}
     updated = dict(texts)
     folders = result_folders()
+    stale_files: list[str] | None = [] if check else None
     for experiment, profile in folders:
         name = f"{experiment}/{profile}"
         home = readme if f"<!-- results:{name} -->" in texts[readme] else grid_doc(readme, name)
         updated.setdefault(
             home, f"# results/{name}\n\n<!-- results:{name} -->\n<!-- /results:{name} -->\n"
         )
-        updated[home] = replace_block(updated[home], name, render_folder(experiment, profile))
+        block = render_folder(experiment, profile, stale_files)
+        updated[home] = replace_block(updated[home], name, block)
     for path, text in texts.items():
         for name in sorted(set(BLOCK_START.findall(text)) - {f"{e}/{p}" for e, p in folders}):
             updated[path] = replace_block(
@@ -139,7 +149,7 @@ def render_all(readme: Path = README, check: bool = False) -> list[str]:
     updated[readme] = replace_block(updated[readme], "claims", ledger)
     changed = [path for path, text in updated.items() if texts.get(path) != text]
     if check:
-        return [str(path) for path in changed] + stale
+        return [str(path) for path in changed] + stale + (stale_files or [])
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(updated[path])
