@@ -50,10 +50,19 @@ POLL_S = 10.0
 
 
 def _log_finished(log: Any, tag: str, key: str, metrics: dict[str, Any], where: str = "") -> None:
-    log(
-        f"{tag} {key}:{where} test@best {metrics['test_at_best']['primary']:.2f} "
-        f"(step {metrics['best_step']}), test@last {metrics['test_at_last']['primary']:.2f}"
-    )
+    log(f"{tag} {key}:{where} {cell_scores(metrics)}")
+
+
+def cell_scores(metrics: dict[str, Any]) -> str:
+    """One finished cell's scores in a few words: validation at the tested step, test at the best
+    and last steps (a tuning cell has no test)."""
+    valid = metrics.get("valid_at_best", {}).get("primary")
+    words = f" valid {valid:.2f}" if valid is not None else ""
+    words += f" (step {metrics['best_step']})"
+    if metrics.get("test_at_best"):
+        words += f", test@best {metrics['test_at_best']['primary']:.2f}"
+        words += f", test@last {metrics['test_at_last']['primary']:.2f}"
+    return words
 
 
 def run_grid(

@@ -35,7 +35,7 @@ from distill_lib.plots.ledger import Claim, render_ledger
 from distill_lib.plots.local import render_local
 from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.plots.sweep import render_sweep
-from distill_lib.runs import figures_dir, results_dir, swept_keys
+from distill_lib.runs import figures_dir, grid_cells, results_dir, swept_keys
 
 README = PROJECT_ROOT / "README.md"
 BLOCK_START = re.compile(r"<!-- results:([\w.-]+/[\w.-]+) -->")
@@ -84,8 +84,9 @@ def render_folder(experiment: str, profile: str, stale: list[str] | None = None)
     if cfg.grid.sweep or cfg.grid.sweep_recipes:  # a tuning sweep: validation only
         title = f"{experiment} {profile}: {cfg.student.name}, {cfg.train.max_steps} steps"
         folder = results_dir(experiment, profile)
+        per_method = len(grid_cells(cfg)) // max(len(cfg.grid.methods), 1)
         block, choice = render_sweep(
-            experiment, profile, swept_keys(cfg), out, folder, title, write=stale is None
+            experiment, profile, swept_keys(cfg), out, folder, title, stale is None, per_method
         )
         if choice is not None and stale is not None:
             stale.append(str(choice))

@@ -35,7 +35,7 @@ def logged(name: str, function):
     return wrapper
 
 
-for name in ("write_run_record", "write_json", "_write_predictions", "write_result"):
+for name in ("write_run_record", "write_json", "write_predictions", "write_result"):
     setattr(experiment, name, logged(name, getattr(experiment, name)))
 experiment.records_results = lambda cfg: True
 cfg = load_config(

@@ -223,3 +223,12 @@ def test_length_groups_keep_every_row_once_and_split_where_rows_halve():
     sizes = [[len(r["input_ids"]) + 2 for r in g] for g in groups]
     assert sizes == [[100, 62, 50], [32], [14, 12]]
     assert sorted(r["id"] for g in groups for r in g) == list(range(6))
+
+
+def test_a_tuning_cell_logs_its_validation_score_and_no_test():
+    from distill_lib.grid import cell_scores
+
+    tuning = {"valid_at_best": {"primary": 61.5}, "best_step": 48, "test_at_best": {}}
+    assert cell_scores(tuning) == " valid 61.50 (step 48)"
+    tested = {**tuning, "test_at_best": {"primary": 50.0}, "test_at_last": {"primary": 49.0}}
+    assert cell_scores(tested).endswith("test@best 50.00, test@last 49.00")

@@ -58,9 +58,12 @@ def test_the_choice_is_the_best_mean_over_datasets_among_complete_settings(sweep
 
 
 def test_render_writes_the_choice_beside_the_records_and_a_figure(sweep_root, tmp_path):
-    block = render_sweep("dss", "sweep", KEYS, tmp_path / "fig", sweep_root / "dss" / "sweep", "t")
+    folder = sweep_root / "dss" / "sweep"
+    _, stale = render_sweep("dss", "sweep", KEYS, tmp_path / "fig", folder, "t", write=False)
+    assert stale == folder / "stages" / "choice.json" and not stale.exists()
+    block, stale = render_sweep("dss", "sweep", KEYS, tmp_path / "fig", folder, "t")
     saved = json.loads((sweep_root / "dss" / "sweep" / "stages" / "choice.json").read_text())
-    assert saved["dss"]["train.lr"] == 1e-3 and "never looks at test" in block
+    assert saved["dss"]["train.lr"] == 1e-3 and "never looks at test" in block and stale is None
     assert (tmp_path / "fig" / "sweep.png").stat().st_size > 0
 
 
@@ -79,3 +82,8 @@ def test_a_grid_with_method_overrides_uses_what_its_sweep_chose(experiment):
         for method, overrides in cfg.grid.method_overrides.items():
             chosen = {k: v for k, v in choice[method].items() if k != "valid_mean"}
             assert overrides == chosen, f"{experiment}/{profile} {method}"
+
+
+def test_a_method_whose_sweep_is_still_running_has_no_choice(sweep_root):
+    frame = sweep_frame("dss", "sweep", KEYS)
+    assert set(sweep_choice(frame, KEYS, cells_per_method=5)) == {"standard_ft"}

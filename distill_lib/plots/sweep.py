@@ -49,10 +49,15 @@ def sweep_frame(experiment: str, profile: str, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sweep_choice(frame: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """Per method, the swept settings with the best mean validation score over its datasets."""
+def sweep_choice(
+    frame: pd.DataFrame, keys: list[str], cells_per_method: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per method, the swept settings with the best mean validation score over its datasets; a
+    method with fewer than `cells_per_method` records (the sweep still running) has no choice."""
     choice: dict[str, dict[str, Any]] = {}
     for method, rows in frame.groupby("method", sort=True):
+        if cells_per_method is not None and len(rows) < cells_per_method:
+            continue
         datasets = rows["dataset"].nunique()
         scored = rows.groupby(keys, sort=True)["valid"].agg(["mean", "count"]).reset_index()
         complete = scored[scored["count"] == datasets]
@@ -101,17 +106,31 @@ def draw_sweep(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> 
 
 
 def render_sweep(
-    experiment: str, profile: str, keys: list[str], figures: Path, results: Path, title: str
-) -> str:
+    experiment: str,
+    profile: str,
+    keys: list[str],
+    figures: Path,
+    results: Path,
+    title: str,
+    write: bool = True,
+    cells_per_method: int | None = None,
+) -> tuple[str, Path | None]:
     """The sweep's figure (figures/sweep.png), its choice (results/stages/choice.json) and its
-    block."""
+    block; returns (the block, the choice file when it differs from what it should hold and
+    `write` is False, else None)."""
     frame = sweep_frame(experiment, profile, keys)
+    if frame.empty:
+        return f"\n_No sweep records in `results/{experiment}/{profile}/` yet._\n", None
     figures.mkdir(parents=True, exist_ok=True)
     draw_sweep(frame, keys, title, figures / "sweep.png")
-    choice = sweep_choice(frame, keys)
-    (results / "stages").mkdir(parents=True, exist_ok=True)
+    choice = sweep_choice(frame, keys, cells_per_method)
+    waiting = sorted(set(frame["method"]) - set(choice))
     text = json.dumps(choice, indent=1, sort_keys=True) + "\n"
-    (results / "stages" / "choice.json").write_text(text)
+    path = results / "stages" / "choice.json"
+    stale = not path.exists() or path.read_text() != text
+    if write and stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     lines = [
         f"\n{title}. Validation only: a tuning cell never looks at test.\n",
         sweep_table(frame, keys).to_markdown(),
@@ -119,4 +138,5 @@ def render_sweep(
         "every dataset compete):\n",
     ]
     lines += [f"- {method}: {settings}" for method, settings in choice.items()]
-    return "\n".join(lines) + "\n"
+    lines += [f"- {method}: no choice yet (its sweep is not complete)" for method in waiting]
+    return "\n".join(lines) + "\n", (path if stale and not write else None)
