@@ -151,9 +151,15 @@ def grouped_bars(
     ax.set(ylim=ylim, ylabel=ylabel or y, xlabel="")
     if x_labels:
         ax.set_xticks(range(len(xs)), [x_labels.get(v, str(v)) for v in xs])
+    handles, labels = _bar_legend(ax, reference, marks, floor, legend_names or {})
+    attach(fig, bars=frame[[x, hue, y]])
+    return finish(fig, title, note, "\n".join(dict.fromkeys(footnotes)), (handles, labels))
+
+
+def _bar_legend(ax: plt.Axes, reference, marks, floor, names: Mapping[str, str]):
+    """The bars' legend entries, then those of the drawn references; the axes' legend removed."""
     handles, labels = ax.get_legend_handles_labels()
     ax.get_legend().remove() if ax.get_legend() else None
-    names = legend_names or {}
     extra = [
         (Line2D([], [], color="k", ls="--"), names.get("reference", "reference"), reference),
         (Line2D([], [], color="k", marker="_", ms=12, mew=2, ls=""), names.get("marks", ""), marks),
@@ -162,8 +168,7 @@ def grouped_bars(
     for handle, label, present in extra:
         if present:
             handles, labels = [*handles, handle], [*labels, label]
-    attach(fig, bars=frame[[x, hue, y]])
-    return finish(fig, title, note, "\n".join(dict.fromkeys(footnotes)), (handles, labels))
+    return handles, labels
 
 
 def _missing(ax, frame, x, hue, xs, hues, ylim, reasons) -> list[str]:
@@ -208,31 +213,10 @@ def curves(
     fig, axes = figure(len(panels), width=2.4 + 3.4 * len(panels), height=3.8, sharey=True)
     for ax, value in zip(axes[0], panels, strict=True):
         part = frame[frame[panel] == value]
-        sns.lineplot(
-            data=part,
-            x=x,
-            y=y,
-            hue=hue,
-            palette=colours,
-            marker="o",
-            errorbar="sd",
-            err_style="bars",
-            err_kws={"capsize": 3},
-            ax=ax,
-        )
-        ax.scatter(part[x], part[y], s=8, color="k", alpha=0.5, zorder=4)
+        _curve_panel(ax, part, x, y, hue, colours)
         if reference and value in reference:
             ax.axhline(reference[value], color="k", linestyle="--", linewidth=1)
-        for m in [] if marks is None else marks[marks[panel] == value].itertuples(index=False):
-            ax.plot(
-                getattr(m, x),
-                m.value,
-                "D",
-                mfc="none",
-                mec=colours.get(getattr(m, hue)),
-                ms=7,
-                mew=1.5,
-            )
+        _diamonds(ax, marks, panel, value, x, hue, colours)
         ax.set_xscale("log") if log_x else ax.set_xticks(sorted(set(part[x])))
         ax.set(title=str(value), xlabel=xlabel or x, ylabel=ylabel or y)
         ax.set_ylim(*ylim) if ylim else None
@@ -245,6 +229,30 @@ def curves(
         handles, labels = [*handles, diamond], [*labels, marks_label]
     attach(fig, points=frame[[panel, hue, x, y]])
     return finish(fig, title, note, legend=(handles, labels))
+
+
+def _curve_panel(ax: plt.Axes, part: pd.DataFrame, x: str, y: str, hue: str, colours) -> None:
+    """One line per hue: the mean with sd error bars, each row (seed) a small dot."""
+    sns.lineplot(
+        data=part,
+        x=x,
+        y=y,
+        hue=hue,
+        palette=colours,
+        marker="o",
+        errorbar="sd",
+        err_style="bars",
+        err_kws={"capsize": 3},
+        ax=ax,
+    )
+    ax.scatter(part[x], part[y], s=8, color="k", alpha=0.5, zorder=4)
+
+
+def _diamonds(ax: plt.Axes, marks, panel: str, value: Any, x: str, hue: str, colours) -> None:
+    """The `marks` rows of this panel as hollow diamonds in their hue's colour."""
+    for m in [] if marks is None else marks[marks[panel] == value].itertuples(index=False):
+        colour = colours.get(getattr(m, hue))
+        ax.plot(getattr(m, x), m.value, "D", mfc="none", mec=colour, ms=7, mew=1.5)
 
 
 def metric_bars(table: pd.DataFrame, title: str = "", note: str = "") -> plt.Figure:

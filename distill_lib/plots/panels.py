@@ -102,15 +102,21 @@ def training_curves(
         _stars(axes[1], panels, valid)
     else:
         title += " (validation ran once per run, at the last step: not drawn)"
+    handles, labels = _run_legend(hues, colours, names, stars=rows == 2)
+    attach(fig, losses=losses, validation=valid)
+    return finish(fig, title, note, legend=(handles, labels), ncol=min(len(labels), 3))
+
+
+def _run_legend(hues: list, colours: dict, names: Mapping[str, str], stars: bool):
+    """A bold line per hue, the thin seed line, and the star when the tested steps are drawn."""
     handles = [Line2D([], [], color=colours[h], **BOLD) for h in hues]
     labels = [names.get(h, h) for h in hues]
     handles.append(Line2D([], [], color="0.4", **THIN))
     labels.append("one seed (bold: mean over seeds)")
-    if rows == 2:
+    if stars:
         handles.append(Line2D([], [], color="k", marker="*", ls=""))
         labels.append("tested step (selected on validation)")
-    attach(fig, losses=losses, validation=valid)
-    return finish(fig, title, note, legend=(handles, labels), ncol=min(len(labels), 3))
+    return handles, labels
 
 
 def _stars(axes: Sequence[plt.Axes], panels: list, valid: pd.DataFrame) -> None:
@@ -167,21 +173,31 @@ def accuracy_rows(
             xlabel="test accuracy (%)",
             title=f"{names.get(bench, bench)} (n={int(n):,})",
         )
-    axes[0][0].set_yticks(range(rows), labels + [f"ref: {w}" for w in ref_rows], fontsize=7)
-    axes[0][0].set_ylim(rows - 0.5, -0.5)
-    if ref_rows:
-        for ax in axes[0]:
-            ax.axhline(len(labels) - 0.5, color="0.5", lw=0.8)
+    _row_labels(axes[0], labels, [f"ref: {w}" for w in ref_rows])
+    handles, legend = _dots_legend(bool(refs))
+    attach(fig, accuracy=results[["method", "thought", "benchmark", "seed", "accuracy"]])
+    return finish(fig, title, note, legend=(handles, legend), ncol=3)
+
+
+def _row_labels(axes: Sequence[plt.Axes], labels: list[str], ref_labels: list[str]) -> None:
+    """The systems' rows top to bottom, then the reference rows under a rule."""
+    rows = len(labels) + len(ref_labels)
+    axes[0].set_yticks(range(rows), labels + ref_labels, fontsize=7)
+    axes[0].set_ylim(rows - 0.5, -0.5)
+    for ax in axes if ref_labels else []:
+        ax.axhline(len(labels) - 0.5, color="0.5", lw=0.8)
+
+
+def _dots_legend(references: bool) -> tuple[list, list]:
     handles = [
         Line2D([], [], marker="o", mfc="none", mec="k", ls=""),
         Line2D([], [], marker="o", color="k"),
     ]
     legend = ["one seed", "mean ± sd over seeds (value, seeds)"]
-    if refs:
+    if references:
         handles += [Line2D([], [], marker="D", mfc="none", mec="k", ls="")]
         legend += ["reference, another model (arrow: off the axis, value given)"]
-    attach(fig, accuracy=results[["method", "thought", "benchmark", "seed", "accuracy"]])
-    return finish(fig, title, note, legend=(handles, legend), ncol=3)
+    return handles, legend
 
 
 def _system_label(method: str, thought: str, names: Mapping[str, str]) -> str:
