@@ -49,15 +49,15 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def head(frame: pd.DataFrame, cfg: ExperimentConfig) -> str:
-    """'Distilling step-by-step, SmolLM2-135M-Instruct, 48 steps × 16 (profile cpu)': the student
-    and the steps of the records, the batch of the config."""
+    """'Distilling step-by-step, SmolLM2-135M-Instruct, 48 steps × 16 examples (profile cpu)': the
+    student and the steps of the records, the batch of the config."""
     trained = frame[frame["method"] != UNTRAINED]
     students = sorted(set(frame["student"].dropna())) or [cfg.student.name]
     last = trained["last_step"].max() if "last_step" in trained else None
     steps = cfg.train.max_steps if last is None or pd.isna(last) else int(last)
     return (
         f"Distilling step-by-step, {', '.join(student_label(s) for s in students)}, "
-        f"{steps} steps × {cfg.train.global_batch_size} (profile {cfg.profile})"
+        f"{steps} steps × {cfg.train.global_batch_size} examples (profile {cfg.profile})"
     )
 
 
