@@ -130,6 +130,9 @@ class GridConfig:
     sweep: dict[str, list[Any]] = field(default_factory=dict)
     # per method, dotted settings its cells use (e.g. the learning rate a sweep chose for it)
     method_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a sweep profile whose choice every method of this grid must take (set in method_overrides):
+    # the grid refuses to run a method without it
+    tuned_by: str = ""
     # and for each of these recipes (dotted settings that go together), crossed with `sweep`
     sweep_recipes: list[dict[str, Any]] = field(default_factory=list)
     sized_for: str = "any"  # cpu | gpu | any: the hardware the budgets assume (a warning otherwise)

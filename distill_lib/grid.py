@@ -24,6 +24,7 @@ from typing import Any
 from distill_lib.cell_files import finished_metrics, is_finished
 from distill_lib.claims import CLAIM, describe, live_holder, release, try_claim
 from distill_lib.config import ExperimentConfig
+from distill_lib.config_values import ConfigError
 from distill_lib.data.records import DataUnavailable
 from distill_lib.eta import grid_eta
 from distill_lib.experiment import run_cell
@@ -65,6 +66,21 @@ def cell_scores(metrics: dict[str, Any]) -> str:
     return words
 
 
+def check_tuned(cfg: ExperimentConfig) -> None:
+    """A grid tuned by a sweep (`grid.tuned_by`) runs only once each of its methods has its
+    settings in grid.method_overrides (a ConfigError naming the methods otherwise)."""
+    grid = cfg.grid
+    methods = {*grid.methods, *grid.extra_seed_methods, *grid.fraction_methods}
+    missing = sorted(m for m in methods if m not in grid.method_overrides)
+    if grid.tuned_by and missing:
+        raise ConfigError(
+            f"{cfg.name}/{cfg.profile}: grid.tuned_by = {grid.tuned_by!r} but "
+            f"grid.method_overrides has no settings for {missing}: finish the sweep (profile "
+            f"{grid.tuned_by}) and copy "
+            f"results/{cfg.name}/{grid.tuned_by}/stages/choice.json into method_overrides"
+        )
+
+
 def run_grid(
     cfg: ExperimentConfig, log: Any = print, wait: bool = True, poll_s: float = POLL_S
 ) -> list[dict[str, Any]]:
@@ -75,6 +91,7 @@ def run_grid(
     for it (`wait`, polling every `poll_s` seconds) and reads its metrics, runs it itself when its
     claim is released without a result, and reports one claimed on another host as running
     there."""
+    check_tuned(cfg)
     cells = grid_cells(cfg)
     main = process_state().is_main_process
     done = {}

@@ -87,3 +87,16 @@ def test_a_grid_with_method_overrides_uses_what_its_sweep_chose(experiment):
 def test_a_method_whose_sweep_is_still_running_has_no_choice(sweep_root):
     frame = sweep_frame("dss", "sweep", KEYS)
     assert set(sweep_choice(frame, KEYS, cells_per_method=5)) == {"standard_ft"}
+
+
+@pytest.mark.parametrize("experiment", ["dss", "math"])
+def test_a_grid_tuned_by_a_sweep_refuses_to_run_without_its_choice(experiment):
+    from distill_lib.config_values import ConfigError
+    from distill_lib.grid import check_tuned
+
+    cfg = load_config(f"configs/{experiment}.yaml", "cpu-powered")
+    untuned = cfg.replace({"grid.method_overrides": {}})
+    with pytest.raises(ConfigError, match="tuned_by = 'sweep'.*choice.json"):
+        check_tuned(untuned)
+    tuned = {m: {"train.lr": 1e-3} for m in cfg.grid.methods}
+    check_tuned(cfg.replace({"grid.method_overrides": tuned}))
