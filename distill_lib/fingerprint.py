@@ -2,12 +2,10 @@
 uses: the sha256 of the CONTENT of those files (never their path), part of the cell's key
 (runs.cell_hash), so that a changed data file gives a new cell instead of old metrics.
 
-`data_sources(cfg)` names the files and folders a cell's records come from, per paper:
-  dss     <data dir>/dss/<dataset>/ (inputs, labels and the released PaLM outputs), and the live
-          teacher's outputs for train when `teacher.source: live`;
-  math    the teacher stage's verified data for the pool (<run>/teacher/math/<pool>/train) and
-          <data dir>/<benchmark>/ of every test benchmark;
-  scigen  the train, dev and test files below <data dir>/scigen/, and the live teacher's outputs.
+`data_sources(cfg)` names the files and folders a cell's records come from: each paper says
+which (its `Paper.data_sources`, given the config and the data dir; `live_teacher_outputs` is the
+live teacher's folder for papers that use one); a paper that says nothing reads
+<data dir>/<dataset>/.
 A folder counts as every file below it (but, in a saved `datasets` folder, the bookkeeping that
 changes without its rows changing: state.json and the cache files a filter or map writes). A
 source that is absent counts as absent (the cell then fails with its usual DataUnavailable); data
@@ -78,41 +76,21 @@ def _data_root(cfg: ExperimentConfig) -> Path | None:
         return None
 
 
-def _live_teacher(cfg: ExperimentConfig) -> list[Path]:
+def live_teacher_outputs(cfg: ExperimentConfig) -> list[Path]:
+    """The live teacher's outputs for train, when `teacher.source: live` (else none)."""
     from distill_lib.runs import teacher_dir
 
     return [teacher_dir(cfg, cfg.data.dataset, "train")] if cfg.teacher.source == "live" else []
 
 
-def _math_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
-    from distill_lib.papers.math.splits import eval_datasets, teacher_data_dir
-
-    try:
-        benchmarks = eval_datasets(cfg)
-    except ValueError:  # not a training pool: the cell says so when it runs
-        benchmarks = []
-    folders = [root / name for name in benchmarks] if root else []
-    return [teacher_data_dir(cfg) / "train", *folders]
-
-
-def _scigen_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
-    from distill_lib.papers.scigen.data import local_path
-
-    options = cfg.data.options
-    splits = ("train", "dev", options.test_split)
-    files = [local_path(split, options.size, root) for split in splits] if root else []
-    return [*files, *_live_teacher(cfg)]
-
-
 def data_sources(cfg: ExperimentConfig) -> list[Path]:
     """The files and folders cfg's cell reads its records and teacher outputs from (module doc)."""
+    from distill_lib.papers.index import paper_for
+
     root = _data_root(cfg)
-    if cfg.name == "math":
-        return _math_sources(cfg, root)
-    if cfg.name == "scigen":
-        return _scigen_sources(cfg, root)
-    if cfg.name == "dss":
-        return ([root / "dss" / cfg.data.dataset] if root else []) + _live_teacher(cfg)
+    sources = paper_for(cfg).data_sources
+    if sources is not None:
+        return sources(cfg, root)
     return [root / cfg.data.dataset] if root else []
 
 

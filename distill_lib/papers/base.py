@@ -45,3 +45,5 @@ class Paper:
     # the reference numbers with sources (configs/references/)
     references: Callable[[], Any] | None = None
     summarize: Callable[[list[dict], dict], dict] | None = None  # test scores a result record keeps
+    # the files and folders a cell reads (config, data dir): hashed into its key (fingerprint)
+    data_sources: Callable[[ExperimentConfig, Path | None], list[Path]] | None = None

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_lib.config import ExperimentConfig
+from distill_lib.fingerprint import live_teacher_outputs
 from distill_lib.papers.base import Paper
 from distill_lib.papers.dss.data import DSS_DATASETS, load_splits
 from distill_lib.papers.dss.methods import METHODS
@@ -20,6 +21,12 @@ def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
     return run_rationale_stage(cfg, stage_dir, PAPER, datasets, cfg.extra.teacher_preview)
 
 
+def data_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
+    """<data dir>/dss/<dataset>/ (inputs, labels, the released PaLM outputs) and the live
+    teacher's outputs when used."""
+    return ([root / "dss" / cfg.data.dataset] if root else []) + live_teacher_outputs(cfg)
+
+
 PAPER = Paper(
     name="dss",
     methods=METHODS,
@@ -29,4 +36,5 @@ PAPER = Paper(
     render=render_dss,
     references=references,
     templates={name: name for name in DSS_DATASETS},
+    data_sources=data_sources,
 )

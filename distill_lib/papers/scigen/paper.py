@@ -6,27 +6,42 @@ from pathlib import Path
 from typing import Any
 
 from distill_lib.config import ExperimentConfig
+from distill_lib.fingerprint import live_teacher_outputs
 from distill_lib.papers.base import Paper
 from distill_lib.papers.rationales import run_rationale_stage
+from distill_lib.papers.scigen.data import local_path
 from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.metrics import score
 from distill_lib.papers.scigen.splits import load_scigen_splits
 from distill_lib.papers.scigen.teacher import teacher_on_test
+from distill_lib.papers.scigen.teacher_record import write_teacher_record
 from distill_lib.runs import write_json
 
 
 def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
     """The teacher's (reasoning, statement, verification) triples for the training tables, which the
     students learn from, and for the test tables, which only the teacher row of the results table
-    scores (notebook 10)."""
+    scores (notebook 10); for a real profile, the stage's record (counts, yield, settings) in the
+    results tree (papers.scigen.teacher_record)."""
     reports = run_rationale_stage(cfg, stage_dir, PAPER, cfg.grid.datasets)
     for dataset in cfg.grid.datasets:
         reports[f"{dataset}/test"] = teacher_on_test(cfg, dataset)
+        record = write_teacher_record(cfg, dataset, stage_dir)
+        if record is not None:
+            print(f"{dataset}: teacher stage record {record}")
     write_json(
         stage_dir / "metrics.json",
         {k: {n: v for n, v in r.items() if n != "shown"} for k, r in reports.items()},
     )
     return reports
+
+
+def data_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
+    """The train, dev and test files below <data dir>/scigen/, and the live teacher's outputs."""
+    options = cfg.data.options
+    splits = ("train", "dev", options.test_split)
+    files = [local_path(split, options.size, root) for split in splits] if root else []
+    return [*files, *live_teacher_outputs(cfg)]
 
 
 PAPER = Paper(
@@ -36,4 +51,5 @@ PAPER = Paper(
     score=score,
     teacher_stage=teacher_stage,
     templates={"scigen": "scigen_reasoning"},
+    data_sources=data_sources,
 )
