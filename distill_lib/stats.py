@@ -152,13 +152,39 @@ def detectable_for(
     """`detectable_difference` (fraction) of two 0/1 outcome matrices (seeds, examples): the
     discordance averaged over every pair of a seed of a and a seed of b, the smaller side's seeds,
     and the seed spread pooled over the sides that have more than one seed (0 when neither has)."""
+    discordance, seed_sd = pair_spread(a, b)
+    seeds = min(_as_matrix(a, "a").shape[0], _as_matrix(b, "b").shape[0])
+    examples = _as_matrix(a, "a").shape[1]
+    return detectable_difference(examples, discordance, seeds, seed_sd, alpha, power)
+
+
+def pair_spread(
+    a: Sequence[Sequence[float]] | np.ndarray, b: Sequence[Sequence[float]] | np.ndarray
+) -> tuple[float, float]:
+    """(discordance averaged over every pair of a seed of a and a seed of b, seed spread pooled
+    over the sides that have more than one seed, 0 when neither has) of two 0/1 outcome
+    matrices."""
     a, b = _as_matrix(a, "a"), _as_matrix(b, "b")
     share_a, share_b = a.mean(axis=0), b.mean(axis=0)
     discordance = float(np.mean(share_a * (1 - share_b) + share_b * (1 - share_a)))
     variances = [m.mean(axis=1).var(ddof=1) for m in (a, b) if m.shape[0] > 1]
-    seed_sd = math.sqrt(sum(variances) / len(variances)) if variances else 0.0
-    seeds = min(a.shape[0], b.shape[0])
-    return detectable_difference(a.shape[1], discordance, seeds, seed_sd, alpha, power)
+    return discordance, math.sqrt(sum(variances) / len(variances)) if variances else 0.0
+
+
+def seeds_needed(
+    gap: float,
+    discordance: float,
+    examples: int,
+    seed_sd: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    most: int = 10_000,
+) -> int | None:
+    """The fewest seeds a method at which `gap` (fraction) is detectable on `examples` test
+    examples; None when more than `most` would be needed."""
+    variance = discordance / examples + 2 * seed_sd**2
+    seeds = math.ceil(variance * (_z_sum(alpha, power) / gap) ** 2)
+    return max(seeds, 1) if seeds <= most else None
 
 
 def examples_needed(

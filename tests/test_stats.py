@@ -128,3 +128,12 @@ def test_a_paired_ci_recomputes_from_the_committed_predictions() -> None:
     result = paired_bootstrap(a, b, replicates=2000)
     assert result.difference == pytest.approx(np.mean(acc_b) - np.mean(acc_a))
     assert result.low < result.difference < result.high
+
+
+def test_seeds_needed_is_the_fewest_seeds_that_detect_the_gap():
+    from distill_lib.stats import detectable_difference, seeds_needed
+
+    seeds = seeds_needed(0.011, 0.174, 1221, 0.033)
+    assert detectable_difference(1221, 0.174, seeds, 0.033) <= 0.011
+    assert detectable_difference(1221, 0.174, seeds - 1, 0.033) > 0.011
+    assert seeds_needed(0.0001, 0.5, 10, 0.2) is None  # beyond any grid

@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from distill_lib.results import read_results
-from distill_lib.stats import PairedResult, detectable_for, paired_bootstrap, verdict
+from distill_lib.stats import (
+    PairedResult,
+    detectable_for,
+    pair_spread,
+    paired_bootstrap,
+    verdict,
+)
 
 REPLICATES = 10_000
 BOOTSTRAP_SEED = 0
@@ -77,6 +83,8 @@ class Paired:
     result: PairedResult | None = None
     detectable: float | None = None
     reason: str | None = None
+    discordance: float | None = None  # share of test examples two seeds of the sides disagree on
+    seed_sd: float | None = None  # seed spread (points), pooled over sides with several seeds
 
     @property
     def verdict(self) -> str | None:
@@ -119,7 +127,10 @@ def paired_test(
     ma, mb = outcome_matrix(a, fmt_a, ids), outcome_matrix(b, fmt_b, ids)
     result = paired_bootstrap(100 * ma, 100 * mb, REPLICATES, BOOTSTRAP_SEED)
     detectable = 100 * detectable_for(ma, mb)
-    return Paired(100 * ma.mean(), 100 * mb.mean(), result, detectable)
+    discordance, seed_sd = pair_spread(ma, mb)
+    return Paired(
+        100 * ma.mean(), 100 * mb.mean(), result, detectable, None, discordance, 100 * seed_sd
+    )
 
 
 def p_value(p: float) -> str:

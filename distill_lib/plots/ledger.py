@@ -32,7 +32,7 @@ from distill_lib.plots.compare import (
     paired_test,
 )
 from distill_lib.results import read_results
-from distill_lib.stats import holm
+from distill_lib.stats import holm, seeds_needed
 
 ALPHA = 0.05
 GENERATED = (
@@ -91,6 +91,7 @@ class Claim:
     direction: int = 1
     missing: str = "no grid yet"
     note: str = ""
+    paper_gap: float | None = None  # the paper's own difference (points), for the seeds it needs
 
 
 @dataclass
@@ -105,7 +106,20 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        return claim_verdict(self.paired, self.claim.direction)
+        said = claim_verdict(self.paired, self.claim.direction)
+        need = self.seeds_for_paper_gap()
+        return said if need is None or not said.startswith("not resolved") else f"{said}; {need}"
+
+    def seeds_for_paper_gap(self) -> str | None:
+        """What the paper's own gap would need at this test size (None without a gap or a test)."""
+        p, gap, r = self.paired, self.claim.paper_gap, self.paired.result
+        if gap is None or r is None or p.discordance is None or p.seed_sd is None:
+            return None
+        seeds = seeds_needed(abs(gap) / 100, p.discordance, r.examples, p.seed_sd / 100)
+        bound = "at least " if min_seeds(r) == 1 else ""  # one seed a side: no spread counted
+        if seeds is None:
+            return f"the paper's {abs(gap):.1f}-point gap would need over 10,000 seeds a method"
+        return f"the paper's {abs(gap):.1f}-point gap would need {bound}{seeds} seeds a method"
 
 
 def claim_verdict(paired: Paired, direction: int = 1) -> str:

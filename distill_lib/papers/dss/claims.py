@@ -32,6 +32,7 @@ def _beats_standard(dataset: str, t5: dict[str, dict[str, float]]) -> Claim:
         other=Side("dss", dataset=dataset),
         profiles=PROFILES,
         missing=NO_ANLI if dataset == "anli1" else "no grid yet",
+        paper_gap=ours - theirs,
     )
 
 
