@@ -5,10 +5,11 @@ console.
 
 Each notebook's own output (the grid's per-cell lines and ETA, the training and generation bars)
 streams to this console as it runs. A notebook whose experiment config has no such profile is
-skipped with the reason printed (e.g. SciGen has no `cpu` profile); a profile that no config has is
-refused. At the end it prints the folders the run filled (figures and result records per
-experiment). Finished training cells are read back, so a rerun after an interruption resumes where
-it stopped.
+skipped with the reason printed (`skip_reason`; e.g. `sweep`, which only DSS and math define); a
+profile that a config has always runs (SciGen's notebooks 10-13 run on the `cpu` profile); a
+profile that no config has is refused. At the end it prints the folders the run filled (figures and
+result records per experiment). Finished training cells are read back, so a rerun after an
+interruption resumes where it stopped.
 
 Exit status: 0 when every notebook ran; 2 with one line `error: ...` for bad input (an unknown
 profile, an unwritable `--runs` or `DISTILL_RUN_ROOT`, or a notebook stopped by bad input such as a
@@ -80,6 +81,13 @@ def check_profile(profile: str, configs: list[str]) -> None:
         known.update(dict.fromkeys(config_of(config).get("profiles") or {}))
     if profile not in known:
         raise Stopped(f"unknown profile '{profile}'; known profiles: {', '.join(known)}")
+
+
+def skip_reason(config: str, profile: str) -> str:
+    """Why a notebook of `config` is skipped for `profile` ('' when it runs: the profile exists)."""
+    if profile in (config_of(config).get("profiles") or {}):
+        return ""
+    return f"{config} has no profile '{profile}'"
 
 
 def shown(path: Path) -> Path:
@@ -154,8 +162,9 @@ def reproduce(args: argparse.Namespace) -> None:
     started, experiments = time.time(), []
     for number, (notebook, config) in enumerate(zip(notebooks, configs, strict=True), start=1):
         head = f"== [{number}/{len(notebooks)}] {notebook.name} ({args.profile})"
-        if args.profile not in (config_of(config).get("profiles") or {}):
-            print(f"{head}: SKIPPED, {config} has no profile '{args.profile}'", flush=True)
+        reason = skip_reason(config, args.profile)
+        if reason:
+            print(f"{head}: SKIPPED, {reason}", flush=True)
             continue
         print(head, flush=True)
         start = time.time()

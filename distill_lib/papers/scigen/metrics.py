@@ -12,6 +12,10 @@ tapex_acc_paper_compat when asked). Empty predictions are replaced by the litera
   tapex_paper_compat also score TAPEX on DistillTableCoT's one-row table (default False)
   batch_size, device
 
+`score` (checkpoint selection and the cells' test passes) also carries, for a distilled mode whose
+teacher is a small local model, the label of papers.scigen.labels (`teacher_note`), so every cell's
+metrics and result record say where its reasoning came from.
+
 Deliberately left out: MoverScore and BLEURT are reported as not computed (reasons in NOT_COMPUTED),
 and text normalisation (lower-casing / punctuation splitting) is the caller's choice: score raw and
 normalised text separately and label them.
@@ -34,6 +38,7 @@ from distill_lib.metrics.text import (
     bleu_with_signature,
     meteor,
 )
+from distill_lib.papers.scigen.labels import teacher_note
 from distill_lib.papers.scigen.options import MetricSettings
 
 NOT_COMPUTED = {
@@ -139,4 +144,10 @@ def score(
         [r.get("table") for r in records],
         {"metrics": wanted},
     )
-    return {"primary": metrics[wanted[0]]["value"], "n": len(texts), "metrics": metrics}
+    note = teacher_note(cfg, cfg.method.name)
+    return {
+        "primary": metrics[wanted[0]]["value"],
+        "n": len(texts),
+        "metrics": metrics,
+        **({"teacher_note": note} if note else {}),
+    }

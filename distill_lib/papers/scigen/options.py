@@ -12,6 +12,7 @@ DATASETS = ("scigen",)
 METHOD_NAMES = ("scigen_plain", "scigen_reasoning_input", "scigen_reasoning_output")
 SIZES = ("few-shot", "medium", "large")
 TEST_SPLITS = ("test", "test-CL", "test-Other")
+TEACHER_ROWS = ("statements", "description")
 
 
 @dataclass
@@ -55,3 +56,18 @@ class Extra:
     selection_metrics: list[str] = field(default_factory=lambda: ["bleu"])
     # the final evaluation (notebook 12)
     report_metrics: MetricSettings = field(default_factory=MetricSettings)
+    # the teacher row's text per test table: its verified statements joined (the spec), or the
+    # description it writes before its triples (its own one-shot table-to-text answer)
+    teacher_row: str = "statements"
+    # test tables the teacher answers for its row (None: teacher.limit), the first of the students'
+    teacher_test_limit: int | None = None
+
+    def check(self) -> None:
+        if self.teacher_row not in TEACHER_ROWS:
+            raise ConfigError(
+                f"extra.teacher_row = {self.teacher_row!r}: must be one of {list(TEACHER_ROWS)}"
+            )
+        if self.teacher_test_limit is not None and self.teacher_test_limit < 1:
+            raise ConfigError(
+                f"extra.teacher_test_limit = {self.teacher_test_limit}: must be at least 1 or null"
+            )

@@ -12,6 +12,7 @@ from distill_lib.papers.rationales import run_rationale_stage
 from distill_lib.papers.scigen.data import local_path
 from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.metrics import score
+from distill_lib.papers.scigen.results import render_scigen
 from distill_lib.papers.scigen.splits import load_scigen_splits
 from distill_lib.papers.scigen.teacher import teacher_on_test
 from distill_lib.papers.scigen.teacher_record import write_teacher_record
@@ -51,5 +52,6 @@ PAPER = Paper(
     score=score,
     teacher_stage=teacher_stage,
     templates={"scigen": "scigen_reasoning"},
+    render=render_scigen,
     data_sources=data_sources,
 )

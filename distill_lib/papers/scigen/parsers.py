@@ -1,6 +1,8 @@
 """SciGen teacher completions (the scigen_reasoning template's parser): `Reasoning k: / Statement k:
 / Verification k:` line triples, keyed by their number; a triple counts only with a statement, and
-is `verified` when its verification line says true (and not false).
+is `verified` when its verification line says true (and not false). The `Description:` the worked
+example puts before its triples is kept in `fields["description"]` (the text after the tag up to
+the first triple line; '' when absent): the teacher's own one-shot description of the table.
 
 Deliberately left out: joining triples per table (papers.scigen.splits).
 """
@@ -14,6 +16,24 @@ from distill_lib.prompts.parsers import Parsed
 TRIPLE_LINE = re.compile(
     r"^\s*(Reasoning|Statement|Verification)\s*(\d+)\s*:\s*(.*)$", re.IGNORECASE
 )
+DESCRIPTION_LINE = re.compile(r"^\s*Description\s*:\s*(.*)$", re.IGNORECASE)
+
+
+def parse_description(text: str) -> str:
+    """The text after the first `Description:` up to the first triple line, whitespace collapsed."""
+    found, parts = False, []
+    for line in text.splitlines():
+        if TRIPLE_LINE.match(line):
+            if found:
+                break
+            continue
+        match = DESCRIPTION_LINE.match(line) if not found else None
+        if match:
+            found = True
+            parts.append(match.group(1))
+        elif found:
+            parts.append(line)
+    return " ".join(" ".join(parts).split())
 
 
 def parse_triples(text: str) -> Parsed:
@@ -41,6 +61,7 @@ def parse_triples(text: str) -> Parsed:
         if t.get("statement")
     ]
     first = next((t for t in triples if t["verified"]), triples[0] if triples else None)
+    fields = {"triples": triples, "description": parse_description(text)}
     if first is None:
-        return Parsed("", "", ok=False, fields={"triples": []})
-    return Parsed(first["reasoning"], first["statement"], ok=True, fields={"triples": triples})
+        return Parsed("", "", ok=False, fields=fields)
+    return Parsed(first["reasoning"], first["statement"], ok=True, fields=fields)

@@ -1,17 +1,20 @@
-"""The SciGen evaluation report: every metric of the spec for each method's best checkpoint, in the
-paper's layout.
+"""The SciGen evaluation report: every metric of the spec for each cell of the grid, in the paper's
+layout.
 
-`evaluate_scigen(cfg)` reads each grid cell's `predictions.jsonl` (written by run_cell from the
-best-validation weights: id, format, prediction, label), joins it on `id` with the test records'
-tables and calls `score_scigen` (BLEU, METEOR, BERTScore, MoverScore, BLEURT, TAPAS-Acc, TAPEX-Acc:
-a value, or None with the reason). Predictions are scored raw; BLEU and METEOR are also given on
-lower-cased, punctuation-split text (the reference's normalisation, labelled `normalised`).
-References are the gold descriptions (spec §6 #10). `report_table` shapes it as systems x metrics
-(mean over seeds; plots.figures.metric_bars draws it), and `example_generations` /
-`teacher_examples` put generations beside their tables. The teacher row scores the teacher's own
-statements on the test tables it was asked about (papers.scigen.teacher) with the same metrics.
+`evaluate_scigen(cfg)` reads the `predictions.jsonl` of every cell of the grid (runs.grid_cells:
+the untrained row, each method and seed, the extra seeds; written by run_cell from the tested
+weights, the last ones under `train.select: last`: id, format, prediction, label), joins it on `id`
+with the test records' tables and calls `score_scigen` (BLEU, METEOR, BERTScore, MoverScore, BLEURT,
+TAPAS-Acc, TAPEX-Acc: a value, or None with the reason). Predictions are scored raw; BLEU and
+METEOR are also given on lower-cased, punctuation-split text (the reference's normalisation,
+labelled `normalised`). References are the gold descriptions (spec §6 #10). `report_table` shapes
+it as systems x metrics (mean over seeds; plots.figures.metric_bars draws it). The teacher row
+scores the teacher's own text on the test tables it was asked about (papers.scigen.teacher,
+`extra.teacher_row`) with the same metrics. Rows of the distilled modes and the teacher row carry
+the local-teacher label (papers.scigen.labels) when the teacher is a small local model.
 
-Deliberately left out: scoring the students against the teacher's statements (references are gold).
+Deliberately left out: scoring the students against the teacher's statements (references are gold),
+and generations shown beside their tables (papers.scigen.examples).
 """
 
 from __future__ import annotations
@@ -26,27 +29,28 @@ from typing import Any
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.papers.index import load_splits
-from distill_lib.papers.scigen.data import Table
+from distill_lib.data.records import limit_splits
+from distill_lib.papers.scigen.labels import (
+    answered_by,
+    local_teacher,
+    system_label,
+    teacher_label,
+    teacher_note,
+)
 from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.metrics import score_scigen
-from distill_lib.papers.scigen.teacher import teacher_statements
+from distill_lib.papers.scigen.splits import load_scigen_splits
+from distill_lib.papers.scigen.teacher import teacher_predictions
 from distill_lib.runs import (
     cell_dir,
-    grid_cell,
-    read_jsonl,
+    grid_cells,
     read_predictions,
     stage_dir,
-    teacher_dir,
 )
 
 METRICS = ("bleu", "meteor", "bertscore", "moverscore", "bleurt", "tapas_acc", "tapex_acc")
 NORMALISED = ("bleu", "meteor")
-SYSTEMS = {
-    "scigen_plain": "traditional fine-tuning (table -> description)",
-    "scigen_reasoning_input": "distilled: table + teacher reasoning -> description",
-    "scigen_reasoning_output": "distilled: table -> reasoning + description",
-}
+EMBEDDED = "embedded SmolLM2-135M-Instruct"  # what teacher.base_url: embedded serves
 NO_TEACHER_TEST = (
     "not computed: the teacher has not been run on the test tables "
     "(run the teacher stage, notebook 10)"
@@ -63,7 +67,8 @@ def normalise(text: str) -> str:
 def test_records(cfg: ExperimentConfig, dataset: str) -> dict[str, dict[str, Any]]:
     """The (limited) test records of `dataset` by id; the teacher does not touch test, so none is
     needed."""
-    splits = load_splits(cfg.replace({"data.dataset": dataset, "teacher.source": "released"}))
+    released = cfg.replace({"data.dataset": dataset, "teacher.source": "released"})
+    splits = limit_splits(load_scigen_splits(released), released.data)
     return {r["id"]: r for r in splits["test"]}
 
 
@@ -104,12 +109,32 @@ def score_texts(
 
 
 def teacher_model(cfg: ExperimentConfig) -> str:
-    """The teacher that answered (from the teacher stage's summary), else the configured model."""
-    for dataset in cfg.grid.datasets:
-        summary = teacher_dir(cfg, dataset) / "teacher_summary.json"
-        if summary.exists():
-            return Path(json.loads(summary.read_text())["model"]).name
-    return cfg.teacher.model
+    """The teacher that answered (from the teacher stage's summary), else the configured one."""
+    model = answered_by(cfg)
+    if model:
+        return Path(model).name
+    return EMBEDDED if cfg.teacher.base_url == "embedded" else cfg.teacher.model
+
+
+def checkpoint_text(cfg: ExperimentConfig) -> str:
+    """Which weights the cells tested, in words."""
+    if cfg.train.select == "last":
+        return "the last step (train.select: last; validation recorded, not used to pick)"
+    return f"the best-validation checkpoint, dev {cfg.extra.selection_metrics[0]}"
+
+
+def _system(cell: ExperimentConfig, local: bool) -> dict[str, Any]:
+    """A grid cell's identity in the report: dataset, method, seed, untrained, row name, label."""
+    method, untrained = cell.method.name, cell.train.max_steps == 0
+    note = "" if untrained else teacher_note(cell, method)
+    return {
+        "dataset": cell.data.dataset,
+        "method": method,
+        "seed": cell.train.seed,
+        "untrained": untrained,
+        "system": system_label(method, local, untrained),
+        **({"teacher_note": note} if note else {}),
+    }
 
 
 def evaluate_scigen(
@@ -119,45 +144,43 @@ def evaluate_scigen(
     choices.
     """
     settings = settings if settings is not None else dataclasses.asdict(cfg.extra.report_metrics)
-    systems, missing = [], []
-    for dataset in cfg.grid.datasets:
-        tests = test_records(cfg, dataset)
-        for method in cfg.grid.methods:
-            for seed in cfg.grid.seeds:
-                cell = cell_dir(grid_cell(cfg, dataset, method, seed))
-                if not (cell / "predictions.jsonl").exists():
-                    missing.append(
-                        {"dataset": dataset, "method": method, "seed": seed, "cell": str(cell)}
-                    )
-                    continue
-                read_label = METHODS[method](cfg.method).read_label
-                scores = score_cell(cell, tests, settings, read_label)
-                systems.append({"dataset": dataset, "method": method, "seed": seed, **scores})
+    systems, missing, tests = [], [], {}
+    local = local_teacher(cfg)
+    for cell in grid_cells(cfg):
+        entry, folder = _system(cell, local), cell_dir(cell)
+        if not (folder / "predictions.jsonl").exists():
+            missing.append({**entry, "cell": str(folder)})
+            continue
+        dataset = cell.data.dataset
+        tests.setdefault(dataset, test_records(cfg, dataset))
+        read_label = METHODS[cell.method.name](cell.method).read_label
+        systems.append({**entry, **score_cell(folder, tests[dataset], settings, read_label)})
     return {
         "systems": systems,
         "missing": missing,
         "teacher": teacher_scores(cfg, settings),
         "reference": "gold descriptions ([CONTINUE] removed)",
-        "checkpoint": "best validation (dev BLEU)",
+        "checkpoint": checkpoint_text(cfg),
         "test_inputs_with_teacher_reasoning": False,
         "settings": settings,
     }
 
 
 def teacher_scores(cfg: ExperimentConfig, settings: dict[str, Any]) -> dict[str, Any]:
-    """The teacher row: its statements on the test tables it answered, scored like a student's
-    predictions."""
-    entry: dict[str, Any] = {"model": teacher_model(cfg)}
+    """The teacher row: its text (extra.teacher_row) on the test tables it answered, scored like a
+    student's predictions."""
+    entry: dict[str, Any] = {"model": teacher_model(cfg), "local": local_teacher(cfg)}
+    what = "statements" if cfg.extra.teacher_row == "statements" else "descriptions"
     for dataset in cfg.grid.datasets:
-        statements = teacher_statements(cfg, dataset)
-        if statements is None:
+        texts = teacher_predictions(cfg, dataset)
+        if texts is None:
             return {**entry, "reason": NO_TEACHER_TEST}
         entry.update(
-            score_texts(statements, test_records(cfg, dataset), settings, f"teacher on {dataset}")
+            score_texts(texts, test_records(cfg, dataset), settings, f"teacher on {dataset}")
         )
         entry["reason"] = (
-            f"the teacher's statements on the first {entry['n']} test tables (a table without a "
-            "parsed statement scores as empty)"
+            f"the teacher's {what} on the first {entry['n']} test tables (a table without a "
+            f"parsed {what[:-1]} scores as empty)"
         )
     return entry
 
@@ -196,30 +219,40 @@ def _mean_entry(entries: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     return {"value": value, "reason": entries[0]["reason"]}
 
 
+def _row(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """One table row: each metric's mean over `entries` (raw, then normalised BLEU / METEOR)."""
+    row = {m: cell_text(_mean_entry([e["raw"].get(m) for e in entries])) for m in METRICS}
+    row.update(
+        {
+            f"{m} (normalised)": cell_text(_mean_entry([e["normalised"].get(m) for e in entries]))
+            for m in NORMALISED
+        }
+    )
+    return row
+
+
+def _system_name(system: dict[str, Any]) -> str:
+    """A report entry's row name (reports written before row names were stored: the method's)."""
+    if "system" in system:
+        return system["system"]
+    return system_label(system["method"], False, system.get("untrained", False))
+
+
 def report_table(report: dict[str, Any]) -> pd.DataFrame:
     """systems x metrics (mean over seeds), the paper's §7 layout; the teacher row last."""
-    frame = pd.DataFrame(report["systems"])
     rows = {}
-    for method in dict.fromkeys(frame["method"]) if len(frame) else []:
-        runs = [s for s in report["systems"] if s["method"] == method]
-        row = {m: cell_text(_mean_entry([r["raw"].get(m) for r in runs])) for m in METRICS}
-        row.update(
-            {
-                f"{m} (normalised)": cell_text(_mean_entry([r["normalised"].get(m) for r in runs]))
-                for m in NORMALISED
-            }
-        )
-        rows[SYSTEMS.get(method, method)] = {**row, "seeds": len(runs)}
+    names = [_system_name(s) for s in report["systems"]]
+    for name in dict.fromkeys(names):
+        runs = [s for s, n in zip(report["systems"], names, strict=True) if n == name]
+        rows[name] = {**_row(runs), "seeds": len(runs)}
     columns = [*METRICS, *(f"{m} (normalised)" for m in NORMALISED)]
     teacher = report["teacher"]
+    local = teacher.get("local", False)
     if "raw" in teacher:
-        row = {m: cell_text(teacher["raw"].get(m)) for m in METRICS}
-        row.update(
-            {f"{m} (normalised)": cell_text(teacher["normalised"].get(m)) for m in NORMALISED}
-        )
-        rows[f"teacher ({teacher['model']}, {teacher['n']} tables)"] = {**row, "seeds": 1}
+        rows[teacher_label(teacher["model"], teacher["n"], local)] = {**_row([teacher]), "seeds": 1}
     else:
-        rows[f"teacher ({teacher['model']})"] = {**{c: "not computed" for c in columns}, "seeds": 0}
+        missing = {c: "not computed" for c in columns}
+        rows[teacher_label(teacher["model"], None, local)] = {**missing, "seeds": 0}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -231,51 +264,3 @@ def metric_reasons(report: dict[str, Any]) -> dict[str, str]:
             if entry["value"] is None:
                 reasons.setdefault(name, entry["reason"])
     return reasons
-
-
-def example_generations(cfg: ExperimentConfig, n: int = 2) -> list[dict[str, Any]]:
-    """The first `n` test tables with their gold description and each method's prediction (first
-    seed)."""
-    dataset, seed = cfg.grid.datasets[0], cfg.grid.seeds[0]
-    tests = test_records(cfg, dataset)
-    cells = {m: cell_dir(grid_cell(cfg, dataset, m, seed)) for m in cfg.grid.methods}
-    preds = {
-        m: {r["id"]: r["prediction"] for r in read_predictions(c)}
-        for m, c in cells.items()
-        if (c / "predictions.jsonl").exists()
-    }
-    shown = []
-    for record_id in list(tests)[:n]:
-        record = tests[record_id]
-        shown.append(
-            {
-                "id": record_id,
-                "table": Table.from_dict(json.loads(record["table"])),
-                "reference": record["label"],
-                "predictions": {m: p.get(record_id, "") for m, p in preds.items()},
-            }
-        )
-    return shown
-
-
-def teacher_examples(cfg: ExperimentConfig, dataset: str, n: int = 2) -> list[dict[str, Any]]:
-    """The teacher's raw answers and parsed triples beside the train tables they were asked
-    about.
-    """
-    path = teacher_dir(cfg, dataset) / "teacher_outputs.jsonl"
-    if not path.exists():
-        return []
-    rows = read_jsonl(path)[:n]
-    train = load_splits(cfg.replace({"data.dataset": dataset, "teacher.source": "released"}))[
-        "train"
-    ]
-    tables = {r["id"]: r["table"] for r in train if r["id"] in {row["id"] for row in rows}}
-    return [
-        {
-            "id": row["id"],
-            "table": Table.from_dict(json.loads(tables[row["id"]])),
-            "completion": (row["completions"] or [""])[0],
-            "triples": [t for p in row["parsed"] for t in p["fields"].get("triples", [])],
-        }
-        for row in rows
-    ]

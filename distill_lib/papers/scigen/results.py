@@ -1,0 +1,92 @@
+"""The committed SciGen results (results/scigen/<profile>/) as a table, a bar chart and a README or
+docs/grids block, for `make figures` (distill_lib.render).
+
+`render_scigen(frame, out, cfg)`: one row per system (the untrained student, each method) with the
+test BLEU of the tested weights as mean ± std over seeds, the seeds and the test tables, then the
+teacher row from the teacher stage's record (its own text per test table, scored the same way).
+Row names carry the local-teacher label (papers.scigen.labels) on the distilled rows and the
+teacher row; the chart's legend leaves it out and its title carries it.
+
+Deliberately left out: the other metrics of the spec (notebook 12's report, from the run folders:
+the records keep the checkpoint-selection metric only) and paired comparisons between the systems.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from distill_lib.config import ExperimentConfig
+from distill_lib.papers.scigen.labels import (
+    LOCAL_TEACHER,
+    local_teacher,
+    system_label,
+    teacher_label,
+)
+from distill_lib.papers.scigen.stages import short_names
+from distill_lib.plots.figures import metric_bars, save
+from distill_lib.plots.records import UNTRAINED
+from distill_lib.plots.results import write_table
+from distill_lib.results import read_stage_results
+
+COLUMN = "test BLEU"
+
+
+def _bleu(values: pd.Series) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "n/a"
+    spread = f" ± {values.std():.2f}" if len(values) > 1 else ""
+    return f"{values.mean():.2f}{spread}"
+
+
+def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
+    """Row name -> test BLEU, seeds and test tables, in the grid's order (untrained first)."""
+    local, rows = local_teacher(cfg), {}
+    order = [UNTRAINED, *cfg.grid.methods]
+    for method in [m for m in order if m in set(frame["method"])]:
+        cells = frame[frame["method"] == method]
+        untrained = method == UNTRAINED
+        name = system_label(cfg.grid.methods[0] if untrained else method, local, untrained)
+        n_test = sorted({int(n) for n in cells["n_test"].dropna()})
+        rows[name] = {
+            COLUMN: _bleu(cells["test_at_best"]),
+            "seeds": len(cells),
+            "test tables": ", ".join(map(str, n_test)),
+        }
+    return rows
+
+
+def teacher_rows(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
+    """The teacher row of each committed teacher stage record that scored one."""
+    rows = {}
+    for record in read_stage_results(cfg.name, cfg.profile).values():
+        stats, local = record.get("stats", {}), "label" in record
+        row = stats.get("teacher_row") or {}
+        if "raw" not in row:
+            continue
+        model = Path(str(stats["settings"]["model"])).name
+        name = teacher_label(model, row["n"], local)
+        rows[name] = {COLUMN: _bleu(pd.Series([row["raw"]["bleu"]["value"]])), "seeds": 1}
+        rows[name]["test tables"] = str(row["n"])
+    return rows
+
+
+def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: str = "") -> str:
+    """Write scigen_results.md/.csv and scigen_bleu.png into `out`; the block for the README."""
+    rows = {**student_rows(frame, cfg), **teacher_rows(cfg)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    write_table(table, out / "scigen_results", note)
+    means = table[[COLUMN]].map(lambda v: str(v).split(" ± ")[0])
+    title = f"{cfg.name} / {cfg.profile}: student {cfg.student.name}, test BLEU"
+    if any(LOCAL_TEACHER in str(name) for name in table.index):
+        title += f"\ndistilled rows and the teacher row: {LOCAL_TEACHER}"
+    save(metric_bars(short_names(means), title=title, note=note), out / "scigen_bleu.png")
+    caption = (
+        f"Test BLEU (sacreBLEU, raw text, gold descriptions) of the tested weights "
+        f"(`train.select: {cfg.train.select}`), mean ± std over seeds; the other metrics are in "
+        "notebook 12's report."
+    )
+    return f"{table.to_markdown()}\n\n{caption}\n"
