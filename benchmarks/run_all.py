@@ -3,8 +3,13 @@ summary lines.
 
     python -m benchmarks.run_all [--quick] [--device cuda] [--only train eval ...]
 
-`--quick` and `--device` go to the benchmarks that have them (train, eval); verify and teacher get
-smaller counts in quick mode and run on the CPU whatever `--device` says (they use no accelerator).
+`--quick` and `--device` go to the benchmarks that have them (train, precision, eval); verify and
+teacher get smaller counts in quick mode and run on the CPU whatever `--device` says (they use no
+accelerator), as do the CPU ones: gemm (this machine's matmul peak on the student's shapes), step
+(the real student's training step: fp32 / bf16 variants, MFU against that peak), cell (a short real
+cell's cost split: load, steps, checkpoints, each evaluation pass) and memory (RSS per phase of a
+cell). Quick mode leaves out gemm (the step benchmark measures the same peak and prints it) and
+memory (a child process per variant: too slow for the minute quick mode has).
 A benchmark whose file is missing is reported as skipped; one that fails is reported with its exit
 code, and the others still run. Deliberately left out: comparing records across runs (each JSON
 stands alone, with its machine).
@@ -19,24 +24,31 @@ import time
 
 from benchmarks.common import BENCH_DIR, PROJECT_ROOT
 
-BENCHMARKS = {  # name: (module, full-run arguments, quick arguments, takes --device)
+# name: (module, full-run arguments, quick arguments (None: not in quick mode), takes --device)
+BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, bool]] = {
     "train": ("benchmarks.bench_train", [], ["--quick"], True),
     "precision": ("benchmarks.bench_precision", [], ["--quick"], True),
     "eval": ("benchmarks.bench_eval", [], ["--quick"], True),
     "verify": ("benchmarks.bench_verify", [], ["--n", "200", "--baseline-n", "5"], False),
     "teacher": ("benchmarks.bench_teacher", [], ["--requests", "50"], False),
+    "gemm": ("benchmarks.bench_gemm", [], None, False),  # quick: the step line has the peak
+    "step": ("benchmarks.bench_step", [], ["--quick"], False),
+    "cell": ("benchmarks.bench_cell", [], ["--quick"], False),
+    "memory": ("benchmarks.bench_memory", [], None, False),
 }
 
 
 def command(name: str, quick: bool, device: str) -> list[str]:
     module, full, small, takes_device = BENCHMARKS[name]
     extra = ["--device", device] if takes_device and device != "auto" else []
-    return [sys.executable, "-m", module, *(small if quick else full), *extra]
+    return [sys.executable, "-m", module, *((small or []) if quick else full), *extra]
 
 
 def run(name: str, quick: bool, device: str) -> tuple[str, str]:
     """(status, last output line) of one benchmark."""
     module = BENCHMARKS[name][0]
+    if quick and BENCHMARKS[name][2] is None:
+        return "skipped", "not in quick mode"
     if not (PROJECT_ROOT / (module.replace(".", "/") + ".py")).exists():
         return "skipped", f"{module.replace('.', '/')}.py not found (not written yet?)"
     cmd = command(name, quick, device)

@@ -8,10 +8,14 @@ cells). Cells with no evidence make the total a lower bound, and the line says h
 missing from it. Once cells of this run have finished at grid positions the committed records also
 hold, the estimates taken from those records are scaled by this run's pace against them (its wall
 time over theirs, summed over those cells): the records may come from another machine, or from one
-shared with other work.
+shared with other work. Until then, when the records' machine differs from this one in how it
+computes a bf16 training step (AMX tiles, AVX512-BF16 without AMX, or fp32 only: their `machine`
+fields, models.precision's checks here) or in torch threads, their estimates are scaled by the two
+machines' expected step throughput (`machine_speed`: threads x a per-thread rate for that kind of
+CPU, from the measurements in docs/performance.md). A record without those fields is not scaled.
 
-Deliberately left out: probing the hardware (a timed step) before any cell has finished; the
-committed records say which machine measured them.
+Deliberately left out: probing the hardware (a timed step) before any cell has finished, and telling
+CPU vendors or generations apart beyond those features.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ from typing import Any
 from distill_lib.config import ExperimentConfig
 from distill_lib.results import key_prefix
 from distill_lib.runs import cell_key
+
+# A DSS training step's throughput per torch thread, relative to a CPU with AMX, by how the CPU
+# runs the step: the same 16-record e-SNLI step timed on an AMX Xeon (bf16) and on an AMD EPYC
+# with AVX512-BF16 and no AMX (bf16, and fp32 for a CPU without native bf16); docs/performance.md
+THREAD_RATE = {"amx": 1.0, "avx512_bf16": 0.96, "fp32": 0.5}
+CPU_KINDS = {"amx": "AMX", "avx512_bf16": "AVX512-BF16 without AMX", "fp32": "no native bf16"}
 
 
 def _mean(values: list[float]) -> float | None:
@@ -70,23 +80,70 @@ def pace_against_committed(
     return sum(ours for ours, _ in pairs) / sum(theirs for _, theirs in pairs), len(pairs)
 
 
-def _committed_source(
-    to_run: Sequence[ExperimentConfig],
-    committed: Sequence[dict[str, Any]],
-    pace: tuple[float, int] | None,
-) -> str:
-    """How the committed evidence is named in the ETA line: its machines, and the pace applied."""
+def cpu_kind(machine: dict[str, Any]) -> str | None:
+    """'amx', 'avx512_bf16' or 'fp32': how a CPU runs a bf16 training step; None for a GPU or a
+    record without the CPU's bf16 fields. Records from before `cpu_amx` was recorded: an Intel CPU
+    with native bf16 is taken to have AMX, any other not."""
+    if machine.get("gpu") or "cpu_native_bf16" not in machine:
+        return None
+    amx = machine.get("cpu_amx")
+    if amx is None:
+        amx = bool(machine["cpu_native_bf16"]) and "intel" in str(machine.get("cpu", "")).lower()
+    if amx:
+        return "amx"
+    return "avx512_bf16" if machine["cpu_native_bf16"] else "fp32"
+
+
+def machine_speed(machine: dict[str, Any]) -> float | None:
+    """Expected training-step throughput of a machine (relative units): its torch threads x the
+    per-thread rate of its kind of CPU; None when its kind is unknown."""
+    kind = cpu_kind(machine)
+    if kind is None:
+        return None
+    return THREAD_RATE[kind] * int(machine.get("torch_threads") or machine.get("cpu_cores") or 1)
+
+
+def _describe(machine: dict[str, Any]) -> str:
+    threads = machine.get("torch_threads") or machine.get("cpu_cores") or 1
+    return f"{CPU_KINDS[str(cpu_kind(machine))]}, {threads} thread(s)"
+
+
+def machine_factor(
+    machines: Sequence[dict[str, Any]], here: dict[str, Any]
+) -> tuple[float, str] | None:
+    """(this machine's expected time over the records', its reason) when the records' machines
+    are all known and expected to differ from this one; else None."""
+    speeds = [machine_speed(m) for m in machines]
+    ours = machine_speed(here)
+    if not machines or ours is None or any(s is None for s in speeds):
+        return None
+    factor = sum(speeds) / len(speeds) / ours  # type: ignore[arg-type]
+    if abs(factor - 1.0) < 0.05:
+        return None
+    kinds = sorted({_describe(m) for m in machines})
+    return factor, f"this CPU ({_describe(here)}) against theirs ({'; '.join(kinds)})"
+
+
+def _position_machines(
+    to_run: Sequence[ExperimentConfig], committed: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
     positions = {key_prefix(cell_key(c)) for c in to_run}
-    machines = sorted(
-        {
-            r.get("machine", {}).get("gpu") or r.get("machine", {}).get("cpu", "?")
-            for r in committed
-            if key_prefix(r["key"]) in positions
-        }
-    )
-    text = f"the committed results (measured on {', '.join(machines)})"
+    return [r.get("machine", {}) for r in committed if key_prefix(r["key"]) in positions]
+
+
+def _committed_source(
+    machines: Sequence[dict[str, Any]],
+    pace: tuple[float, int] | None,
+    scaled: tuple[float, str] | None,
+) -> str:
+    """How the committed evidence is named in the ETA line: its machines, and the scaling
+    applied."""
+    names = sorted({m.get("gpu") or m.get("cpu", "?") for m in machines})
+    text = f"the committed results (measured on {', '.join(names)})"
     if pace:
         text += f" scaled by {pace[0]:.2f} (this run's pace against them over {pace[1]} cell(s))"
+    elif scaled:
+        text += f" scaled by {scaled[0]:.2f} for {scaled[1]}"
     return text
 
 
@@ -94,8 +151,10 @@ def grid_eta(
     to_run: Sequence[ExperimentConfig],
     finished: Sequence[dict[str, Any]],
     committed: Sequence[dict[str, Any]],
+    here: dict[str, Any] | None = None,
 ) -> str:
-    """One line: the estimated time for `to_run` and where the estimate comes from."""
+    """One line: the estimated time for `to_run` and where the estimate comes from; `here` is this
+    machine (models.precision.machine_info() when None)."""
     if not to_run:
         return "nothing to run"
     by_key = {**{key_prefix(r["key"]): r for r in committed}, **{r["key"]: r for r in committed}}
@@ -104,11 +163,13 @@ def grid_eta(
     if not known:
         return "ETA: known after the first cell of each kind (trained, untrained) finishes"
     pace = pace_against_committed(finished, by_key)
-    factor = pace[0] if pace else 1.0
+    machines = _position_machines(to_run, committed)
+    scaled = None if pace else machine_factor(machines, here or _this_machine())
+    factor = pace[0] if pace else scaled[0] if scaled else 1.0
     total = sum(seconds * (factor if source == "committed" else 1.0) for seconds, source in known)
     sources = {source for _, source in known}
     source = " and ".join(sorted(sources)).replace(
-        "committed", _committed_source(to_run, committed, pace)
+        "committed", _committed_source(machines, pace, scaled)
     )
     if len(known) == len(to_run):
         return f"ETA {total / 3600:.1f} h for {len(to_run)} cell(s), from {source}"
@@ -116,3 +177,9 @@ def grid_eta(
         f"ETA at least {total / 3600:.1f} h: {len(known)} of {len(to_run)} cell(s) estimated from "
         f"{source}; the other {len(to_run) - len(known)} once a cell of their kind finishes"
     )
+
+
+def _this_machine() -> dict[str, Any]:
+    from distill_lib.models.precision import machine_info
+
+    return machine_info()

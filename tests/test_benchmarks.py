@@ -152,3 +152,79 @@ def test_unsupported_attention_falls_back_to_eager_with_the_same_weights(tiny_to
         torch.equal(a, b)
         for a, b in zip(unsupported.state_dict().values(), eager.state_dict().values(), strict=True)
     )
+
+
+@pytest.fixture
+def keep_threads():
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_bench_gemm_quick_reports_a_peak_per_dtype(tmp_path, keep_threads):
+    from benchmarks import bench_gemm
+
+    record = bench_gemm.main(["--quick", "--threads", "1", "--out", str(tmp_path / "g.json")])
+    assert set(record["peak_flops"]) == set(bench_gemm.dtypes(bench_gemm.torch.device("cpu")))
+    assert all(v > 0 for v in record["peak_flops"].values()) and record["threads"] == 1
+    shape = record["gflops"]["fp32"]["gate/up proj"]
+    assert set(shape) == set(bench_gemm.LAYOUTS)
+
+
+def test_bench_step_quick_times_variants_with_mfu_and_a_profile(tmp_path, keep_threads):
+    from benchmarks import bench_step
+
+    out = tmp_path / "step.json"
+    record = bench_step.main(["--quick", "--profile", "--out", str(out)])
+    assert json.loads(out.read_text())["benchmark"] == "step"
+    first, second = record["results"]
+    assert first["settings"]["precision"] == "fp32" and second["settings"]["precision"] == "bf16"
+    # the token-budget plan cuts the batch and pads less; the loss is the same sum of shares
+    assert len(second["micro_batches"]) > 1 and second["positions"] <= first["positions"]
+    assert second["first_loss"] == pytest.approx(first["first_loss"], rel=2e-2)
+    for r in record["results"]:
+        assert r["step_cpu_s"] > 0 and 0 < r["mfu_executed"] and r["mfu_6NT"] > 0
+        assert sum(r["profile_shares"].values()) == pytest.approx(1.0)
+        assert r["params"]["body"] + r["params"]["head"] == r["params"]["all"]  # tied head
+
+
+def test_token_budget_plan_keeps_every_row_under_the_budget():
+    from benchmarks.step_batch import token_budget
+
+    rows = [{"input_ids": [0] * n} for n in (5, 40, 7, 12, 33, 8, 100)]
+    plan = token_budget(rows, 64)
+    assert sorted(len(r["input_ids"]) for b in plan for r in b) == [5, 7, 8, 12, 33, 40, 100]
+    assert all(len(b) * max(len(r["input_ids"]) for r in b) <= 64 for b in plan[:-1])
+    assert plan[-1] == [{"input_ids": [0] * 100}]  # longer than the budget: alone
+
+
+def test_bench_cell_quick_splits_a_real_cell(tmp_path):
+    from benchmarks import bench_cell
+
+    out = tmp_path / "cell.json"
+    record = bench_cell.main(["--quick", "--out", str(out)])
+    parts = record["cells"][0]["parts"]
+    assert parts["training steps"] > 0 and parts["checkpoints"] > 0 and parts["load"] > 0
+    assert any(k.startswith("eval: test at last") for k in parts)
+    # the same split from metrics alone (a finished cell): the trainer's clock
+    metrics = {
+        "load_s": 2.0,
+        "train_wall_s": 50.0,
+        "cell_wall_s": 80.0,
+        "passes": [
+            {"pass": "valid subset (training)", "examples": 8, "seconds": 4.0},
+            {"pass": "valid subset (training)", "examples": 8, "seconds": 5.0},
+            {"pass": "test at last", "examples": 8, "seconds": 20.0},
+        ],
+    }
+    split = bench_cell.split(metrics)
+    assert split["training (trainer's clock)"] == 46.0 and split["other"] == pytest.approx(3.0)
+
+
+def test_memory_benchmark_stays_out_of_quick_mode():
+    from benchmarks import run_all
+
+    assert run_all.run("memory", True, "auto") == ("skipped", "not in quick mode")
+    assert "--quick" not in run_all.command("memory", False, "auto")

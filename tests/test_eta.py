@@ -4,7 +4,7 @@ so."""
 from __future__ import annotations
 
 from distill_lib.config import load_config
-from distill_lib.eta import cell_seconds, grid_eta
+from distill_lib.eta import THREAD_RATE, cell_seconds, cpu_kind, grid_eta, machine_speed
 from distill_lib.results import key_prefix
 from distill_lib.runs import cell_key
 
@@ -111,3 +111,46 @@ def test_committed_estimates_follow_this_runs_pace_against_the_records():
     # a record of the very same cell says nothing about this run's pace
     same = [{"key": cell_key(esnli_ft), "metrics": {"cell_wall_s": 250.0}, "machine": machine}]
     assert "scaled" not in grid_eta([esnli_dss], finished, [*committed, *same])
+
+
+AMX_XEON = {"cpu": "Intel(R) Xeon(R) Processor", "cpu_native_bf16": True, "torch_threads": 2}
+ZEN4 = {
+    "cpu": "AMD EPYC",
+    "cpu_native_bf16": True,
+    "cpu_avx512_bf16": True,
+    "cpu_amx": False,
+    "torch_threads": 2,
+}
+
+
+def test_the_cpu_kind_comes_from_the_records_bf16_fields():
+    assert cpu_kind(AMX_XEON) == "amx"  # recorded before cpu_amx: an Intel CPU with native bf16
+    assert cpu_kind(ZEN4) == "avx512_bf16"
+    assert cpu_kind({**ZEN4, "cpu_native_bf16": False}) == "fp32"
+    assert cpu_kind({"cpu": "Xeon X"}) is None and cpu_kind({**ZEN4, "gpu": "H100"}) is None
+    assert machine_speed({**ZEN4, "torch_threads": 1}) == THREAD_RATE["avx512_bf16"]
+
+
+def test_committed_estimates_are_scaled_to_this_cpu_until_this_run_has_a_pace():
+    base, (esnli_dss, esnli_ft, *_), untrained = _cells()
+    committed = [
+        {"key": cell_key(c), "metrics": {"cell_wall_s": 3600.0}, "machine": AMX_XEON}
+        for c in (esnli_dss, esnli_ft)
+    ]
+    factor = 2 * THREAD_RATE["amx"] / THREAD_RATE["avx512_bf16"]  # their 2 threads, our 1
+    line = grid_eta([esnli_dss], [], committed, here={**ZEN4, "torch_threads": 1})
+    assert line == (
+        f"ETA {factor:.1f} h for 1 cell(s), from the committed results (measured on "
+        f"Intel(R) Xeon(R) Processor) scaled by {factor:.2f} for this CPU (AVX512-BF16 without "
+        "AMX, 1 thread(s)) against theirs (AMX, 2 thread(s))"
+    )
+    no_bf16 = grid_eta([esnli_dss], [], committed, here={**ZEN4, "cpu_native_bf16": False})
+    assert f"scaled by {THREAD_RATE['amx'] / THREAD_RATE['fp32']:.2f} for" in no_bf16
+    # the same machine, or one expected within 5% of it: nothing to scale
+    assert "scaled" not in grid_eta([esnli_dss], [], committed, here=AMX_XEON)
+    assert abs(THREAD_RATE["avx512_bf16"] - 1) < 0.05
+    assert "scaled" not in grid_eta([esnli_dss], [], committed, here=ZEN4)
+    # once a cell of this run has a committed twin, its measured pace replaces the guess
+    finished = [{"cell": key_prefix(cell_key(esnli_ft)) + "-0123456789", "cell_wall_s": 1800.0}]
+    paced = grid_eta([esnli_dss], finished, committed, here=ZEN4)
+    assert "scaled by 0.50 (this run's pace" in paced and "for this CPU" not in paced

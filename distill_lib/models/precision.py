@@ -1,14 +1,23 @@
 """Which precision runs, and on what machine: bf16 autocast where the hardware has native bf16, else
-fp32.
+fp32; attention kept in fp32 where the CPU's bf16 attention backward is a slow path.
 
 `resolve_precision("auto")` gives "bf16" on a CUDA GPU with bf16 support and on a CPU with native
 bf16 (AVX512-BF16 or AMX, asked through torch's own capability checks at run time), "fp32"
 elsewhere; "bf16" / "fp32" are taken as asked. `autocast(precision, device)` is the matching context
-for generation; training uses accelerate's. `machine_info()` names the CPU (and GPU) for the run
-record.
+for generation; training uses accelerate's.
 
-Deliberately left out: fp16 (no CPU path, and bf16 covers the GPUs this project targets) and
-quantized students.
+`attention_precision(precision, device)` says in which precision training should run attention:
+torch's CPU flash-attention kernel computes its bf16 backward on a slow path unless the CPU has AMX
+tiles, so on a CPU with AVX512-BF16 but no AMX a bf16 step keeps its matmuls in bf16 and runs
+attention in fp32 (`training_attention`, which switches a transformers model to the fp32 SDPA
+function registered here for the duration of a `with` block). docs/performance.md has the
+measurements behind the rule.
+
+`machine_info()` names the CPU (and GPU) for the run record, with its bf16 features (AVX512-BF16,
+AMX).
+
+Deliberately left out: fp16 (no CPU path, and bf16 covers the GPUs this project targets), quantized
+students, and timing the hardware at run time (the rule reads CPU flags only).
 """
 
 from __future__ import annotations
@@ -22,14 +31,38 @@ from typing import Any
 import torch
 
 PRECISIONS = ("auto", "bf16", "fp32")
+FP32_ATTENTION = "sdpa_fp32"  # the attention function registered by `register_fp32_attention`
+
+
+def cpu_flags() -> set[str]:
+    """The CPU feature flags of /proc/cpuinfo (Linux; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_has_amx() -> bool:
+    """True when this CPU has AMX tiles with bf16 (torch's check, or the kernel's CPU flags)."""
+    if bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()):
+        return True
+    return {"amx_tile", "amx_bf16"} <= cpu_flags()
+
+
+def cpu_has_avx512_bf16() -> bool:
+    """True when this CPU has the AVX512-BF16 instructions (torch's check)."""
+    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
 
 
 def cpu_has_native_bf16() -> bool:
     """True when this CPU computes bf16 natively (AVX512-BF16 or AMX tiles), per torch's own
     checks.
     """
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+    return cpu_has_avx512_bf16() or cpu_has_amx()
 
 
 def resolve_precision(requested: str, device: str | None = None) -> str:
@@ -43,6 +76,63 @@ def resolve_precision(requested: str, device: str | None = None) -> str:
     if device.startswith("cuda"):
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
+def attention_precision(precision: str, device: str | None = None) -> str:
+    """The precision training runs attention in: `precision`, except 'fp32' for a bf16 step on a
+    CPU without AMX (its bf16 flash-attention backward is slower than fp32's)."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if precision == "bf16" and not device.startswith("cuda") and not cpu_has_amx():
+        return "fp32"
+    return precision
+
+
+def _sdpa_fp32(
+    module: Any,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    *args: Any,
+    **kwargs: Any,
+) -> tuple:
+    """transformers' SDPA attention computed in fp32 (autocast off), returned in the query's
+    dtype."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    with torch.autocast(query.device.type, enabled=False):
+        out, weights = sdpa_attention_forward(
+            module, query.float(), key.float(), value.float(), attention_mask, *args, **kwargs
+        )
+    return out.to(query.dtype), weights
+
+
+def register_fp32_attention() -> str:
+    """Register the fp32 SDPA function (and SDPA's masks) with transformers under
+    FP32_ATTENTION."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(FP32_ATTENTION, _sdpa_fp32)
+    AttentionMaskInterface.register(FP32_ATTENTION, sdpa_mask)
+    return FP32_ATTENTION
+
+
+@contextlib.contextmanager
+def training_attention(model: Any, precision: str, device: str | None = None) -> Iterator[str]:
+    """Within the block, a model on SDPA attention runs it in `attention_precision(precision,
+    device)`; yields the attention implementation in use. Models on other attention (eager, T5
+    without SDPA) are left as they are."""
+    config = getattr(model, "config", None)
+    before = getattr(config, "_attn_implementation", None)
+    if before != "sdpa" or attention_precision(precision, device) == precision:
+        yield str(before)
+        return
+    model.set_attn_implementation(register_fp32_attention())
+    try:
+        yield FP32_ATTENTION
+    finally:
+        model.set_attn_implementation(before)
 
 
 @contextlib.contextmanager
@@ -69,13 +159,15 @@ def cpu_model() -> str:
 
 
 def machine_info(precision: str | None = None) -> dict[str, Any]:
-    """The machine a result came from: CPU model and cores, GPU name and count, native bf16, the
-    precision."""
+    """The machine a result came from: CPU model and cores, its bf16 features, GPU name and count,
+    the precision."""
     info: dict[str, Any] = {
         "cpu": cpu_model(),
         "cpu_cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cpu_native_bf16": cpu_has_native_bf16(),
+        "cpu_avx512_bf16": cpu_has_avx512_bf16(),
+        "cpu_amx": cpu_has_amx(),
         "platform": platform.platform(),
     }
     if torch.cuda.is_available():
