@@ -152,3 +152,19 @@ def test_a_dss_row_without_a_field_names_dataset_split_row_and_field():
         _build_record("cqa", "train", {"question": "q", "answer": "a"}, 3)
     with pytest.raises(DataFormatError, match=r"esnli/test, row 0: .*expected 0, 1 or 2"):
         _build_record("esnli", "test", {"premise": "p", "hypothesis": "h", "label": 7}, 0)
+
+
+@pytest.mark.parametrize("experiment", ["dss", "math"])
+def test_a_report_before_any_training_says_which_notebook_comes_first(
+    experiment, tmp_path, monkeypatch
+):
+    """A figures or evaluation notebook run alone on a fresh clone stops with one line naming the
+    training notebook to run first, not a KeyError from an empty table."""
+    from distill_lib.config import load_config
+    from distill_lib.plots.results import NothingToReport, cells_frame
+
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
+    monkeypatch.delenv("DISTILL_RESULTS_ROOT", raising=False)
+    cfg = load_config(f"configs/{experiment}.yaml", "smoke")
+    with pytest.raises(NothingToReport, match=rf"notebooks/\*_{experiment}_train.ipynb"):
+        cells_frame(cfg)

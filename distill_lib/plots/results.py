@@ -16,15 +16,34 @@ import pandas as pd
 
 from distill_lib.cell_files import finished_metrics
 from distill_lib.config import ExperimentConfig
+from distill_lib.config_values import ConfigError
 from distill_lib.jsonio import read_json_or_set_aside
 from distill_lib.plots.records import metrics_row, results_frame
 from distill_lib.results import records_results
 from distill_lib.runs import cell_dir, grid_cells
 
 
-def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+class NothingToReport(ConfigError):
+    """A report asked of a run folder with no finished cell: says which notebook to run first."""
+
+
+def require_cells(cfg: ExperimentConfig, done: pd.DataFrame, skipped: pd.DataFrame) -> None:
+    """NothingToReport when cfg's run folder holds neither a finished nor a skipped cell."""
+    if done.empty and skipped.empty:
+        folder = cell_dir(cfg).parent.parent.parent
+        raise NothingToReport(
+            f"no finished cell of {cfg.name}/{cfg.profile} in {folder}: run the training notebook "
+            f"first (notebooks/*_{cfg.name}_train.ipynb with profile {cfg.profile!r}), or "
+            f"`PROFILE={cfg.profile} make reproduce`"
+        )
+
+
+def collect_cells(
+    cfg: ExperimentConfig, require: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(finished cells, skipped cells with reasons) of cfg's grid, read from its run folder; a
-    corrupt file is named in a warning and left out (the grid sets it aside and reruns its cell)."""
+    corrupt file is named in a warning and left out (the grid sets it aside and reruns its cell).
+    With `require`, a folder holding no cell at all is NothingToReport."""
     done, skipped = [], []
     for cell in grid_cells(cfg):
         folder = cell_dir(cell)
@@ -34,7 +53,10 @@ def collect_cells(cfg: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
             done.append(metrics_row(metrics))
         elif reason is not None:
             skipped.append(reason)
-    return pd.DataFrame(done), pd.DataFrame(skipped)
+    frames = pd.DataFrame(done), pd.DataFrame(skipped)
+    if require:
+        require_cells(cfg, *frames)
+    return frames
 
 
 SMOKE_NOTE = "SMOKE RUN: a tiny randomly initialised student; these numbers mean nothing"
@@ -51,7 +73,7 @@ def cells_frame(cfg: ExperimentConfig) -> pd.DataFrame:
     clone shows them), its run folder otherwise (smoke)."""
     if records_results(cfg):
         return results_frame(cfg.name, cfg.profile)
-    return collect_cells(cfg)[0]
+    return collect_cells(cfg, require=True)[0]
 
 
 def mean_std_table(

@@ -34,7 +34,7 @@ class Evaluation:
 
 
 def evaluation_stage(cfg: ExperimentConfig, stage_dir: Path) -> Evaluation:
-    cells, skipped = collect_cells(cfg)
+    cells, skipped = collect_cells(cfg, require=True)
     order = {"datasets": cfg.grid.datasets, "methods": [UNTRAINED, *cfg.grid.methods]}
     result = Evaluation(
         cells,

@@ -25,6 +25,7 @@ from distill_lib.papers.math.results import accuracy_bars, render_math
 from distill_lib.papers.math.stage import teacher_yields
 from distill_lib.plots.figures import save, yield_bars
 from distill_lib.plots.results import cells_frame, collect_cells, smoke_note, write_table
+from distill_lib.results import records_results
 from distill_lib.runs import figures_dir, write_json
 
 
@@ -32,8 +33,8 @@ def evaluation_stage(
     cfg: ExperimentConfig, stage_dir: Path
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(long results, pool x method x thought by benchmark table, skipped cells)."""
+    _, skipped = collect_cells(cfg, require=True)
     results = math_results(cfg)
-    _, skipped = collect_cells(cfg)
     table = results.pivot_table(
         index=["pool", "method", "thought"], columns="benchmark", values="accuracy", aggfunc="mean"
     ).round(2)
@@ -46,6 +47,8 @@ def evaluation_stage(
 
 def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, Path]:
     """(the reference points beside ours, the figures folder)."""
+    if not records_results(cfg):
+        collect_cells(cfg, require=True)  # nothing trained yet: say which notebook comes first
     out, note = figures_dir(cfg), smoke_note(cfg)
     results = math_results(cfg)
     for pool in results["pool"].unique():
