@@ -19,29 +19,18 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from distill_lib.losses import IGNORE, next_token_labels
 from distill_lib.methods import Row
 from distill_lib.models.loading import Student
-from distill_lib.models.output_head import logits_at
 from distill_lib.models.precision import autocast
 from distill_lib.train.batching import collate, encode_row
+from distill_lib.train.loop import target_logits
 
 
 def _row_logliks(student: Student, rows: list[dict], device: torch.device) -> list[float]:
     """Sum of the target tokens' log-probabilities, per encoded row."""
     batch = {k: v.to(device) for k, v in collate(rows, student.tokenizer.pad_token_id).items()}
-    model, s2s = student.model, student.is_seq2seq
-    labels = batch["labels"] if s2s else next_token_labels(batch["labels"])
-    scored = labels != IGNORE
-    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
-    if s2s:
-        inputs["decoder_input_ids"] = model.prepare_decoder_input_ids_from_labels(
-            labels=batch["labels"]
-        )
-    with logits_at(model, scored) as selected:
-        logits = model(**inputs).logits
-    if not selected:
-        logits = logits[scored]
+    model = student.model
+    logits, labels, scored = target_logits(model, batch, student.is_seq2seq, model)
     token_logp = -F.cross_entropy(logits.float(), labels[scored], reduction="none")
     owner = scored.nonzero()[:, 0]
     sums = torch.zeros(len(rows), device=token_logp.device).index_add_(0, owner, token_logp)

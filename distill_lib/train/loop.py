@@ -99,6 +99,16 @@ def forward_loss(
 ) -> torch.Tensor:
     """Weighted per-task loss of one batch from a single forward pass, logits only at the target
     positions (`counts`: see losses.weighted_task_loss)."""
+    logits, labels, scored = target_logits(model, batch, is_seq2seq, base_model)
+    tasks = batch["tasks"].unsqueeze(1).expand_as(labels)[scored]
+    return weighted_task_loss(logits, labels[scored], tasks, weights, counts)
+
+
+def target_logits(
+    model: Any, batch: dict[str, torch.Tensor], is_seq2seq: bool, base_model: Any
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(logits at the scored positions (N, V), the labels each position is scored on (B, T),
+    the scored positions (B, T)) of one forward pass; a causal row's labels moved one place."""
     labels = batch["labels"] if is_seq2seq else next_token_labels(batch["labels"])
     scored = labels != IGNORE
     inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
@@ -108,10 +118,7 @@ def forward_loss(
         )
     with logits_at(base_model, scored) as selected:
         logits = model(**inputs).logits
-    if not selected:
-        logits = logits[scored]
-    tasks = batch["tasks"].unsqueeze(1).expand_as(labels)[scored]
-    return weighted_task_loss(logits, labels[scored], tasks, weights, counts)
+    return (logits if selected else logits[scored]), labels, scored
 
 
 def _evaluate(
