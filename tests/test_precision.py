@@ -71,3 +71,24 @@ def test_attention_is_left_alone_where_bf16_attention_is_fast_or_not_sdpa(
     model.set_attn_implementation("eager")
     with precision.training_attention(model, "bf16", "cpu") as used:
         assert used == "eager" == model.config._attn_implementation
+
+
+def test_fp32_attention_takes_bf16_masks_and_t5_position_bias(monkeypatch, tiny_tokenizer):
+    """Under autocast the additive mask and T5's position bias come in bf16: they are cast too."""
+    from distill_lib.models.tiny import tiny_t5
+
+    monkeypatch.setattr(precision, "cpu_has_amx", lambda: False)
+    model = tiny_t5(tiny_tokenizer).eval()  # dropout off: the two losses are comparable
+    model.set_attn_implementation("sdpa")
+    ids = torch.randint(4, len(tiny_tokenizer), (2, 10))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    labels = torch.randint(4, len(tiny_tokenizer), (2, 5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        plain = float(model(input_ids=ids, attention_mask=mask, labels=labels).loss)
+        with precision.training_attention(model, "bf16", "cpu") as used:
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+    assert used == precision.FP32_ATTENTION and model.config._attn_implementation == "sdpa"
+    assert float(loss.detach()) == pytest.approx(plain, rel=2e-2)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

@@ -100,6 +100,12 @@ def _sdpa_fp32(
     dtype."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    if attention_mask is not None and attention_mask.is_floating_point():
+        attention_mask = attention_mask.float()  # an additive mask in the autocast dtype
+    kwargs = {  # T5's position bias, too
+        k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+        for k, v in kwargs.items()
+    }
     with torch.autocast(query.device.type, enabled=False):
         out, weights = sdpa_attention_forward(
             module, query.float(), key.float(), value.float(), attention_mask, *args, **kwargs
