@@ -85,7 +85,7 @@ def test_fp32_attention_takes_bf16_masks_and_t5_position_bias(monkeypatch, tiny_
     mask[1, 6:] = 0
     labels = torch.randint(4, len(tiny_tokenizer), (2, 5))
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        plain = float(model(input_ids=ids, attention_mask=mask, labels=labels).loss)
+        plain = float(model(input_ids=ids, attention_mask=mask, labels=labels).loss.detach())
         with precision.training_attention(model, "bf16", "cpu") as used:
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             loss.backward()
