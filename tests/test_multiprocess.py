@@ -70,8 +70,8 @@ def test_two_processes_run_one_cell_and_one_writes_its_files(tmp_path, data_dir)
     logs = {p.name: p.read_text().split() for p in tmp_path.glob("cell-writes-*.txt")}
     assert list(logs) == ["cell-writes-0.txt"]  # process 1 wrote nothing
     assert sorted(set(logs["cell-writes-0.txt"])) == [
-        "write_predictions",
         "write_json",
+        "write_predictions",
         "write_result",
         "write_run_record",
     ]
