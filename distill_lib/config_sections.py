@@ -52,6 +52,9 @@ class TrainConfig:
     lr: float = 5e-5
     global_batch_size: int = 64
     per_device_batch_size: int = 64  # gradient accumulation fills the gap to the global batch
+    # > 0: no forward pass holds more than this many padded input positions (a micro-batch's rows,
+    # sorted by length, cut there: batching.length_groups); the loss is the same, memory bounded
+    micro_batch_tokens: int = 0
     max_steps: int = 10_000
     warmup_ratio: float = 0.0
     schedule: str = "linear"  # linear | cosine | constant: the lr after warmup

@@ -117,6 +117,7 @@ RANGES: dict[str, Check] = {
     "train.lr": POSITIVE,
     "train.global_batch_size": AT_LEAST_1,
     "train.per_device_batch_size": AT_LEAST_1,
+    "train.micro_batch_tokens": AT_LEAST_0,
     "train.max_steps": AT_LEAST_0,
     "train.warmup_ratio": UNIT,
     "train.schedule": one_of("linear", "cosine", "constant"),

@@ -65,6 +65,7 @@ NOT_IDENTITY = (
     "train.log_every",
     "train.save_checkpoints",
     "train.per_device_batch_size",
+    "train.micro_batch_tokens",
     "eval.batch_size",
     "teacher.api_key_env",
     "teacher.concurrency",

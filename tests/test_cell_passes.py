@@ -232,3 +232,13 @@ def test_a_tuning_cell_logs_its_validation_score_and_no_test():
     assert cell_scores(tuning) == " valid 61.50 (step 48)"
     tested = {**tuning, "test_at_best": {"primary": 50.0}, "test_at_last": {"primary": 49.0}}
     assert cell_scores(tested).endswith("test@best 50.00, test@last 49.00")
+
+
+def test_a_position_cap_bounds_every_forward_pass():
+    from distill_lib.train.batching import length_groups
+
+    rows = [{"input_ids": [0] * 100, "labels": [0] * 4, "id": i} for i in range(10)]
+    groups = length_groups(rows, max_positions=300)
+    assert [len(g) for g in groups] == [3, 3, 3, 1]
+    assert all(len(g) * max(len(r["input_ids"]) for r in g) <= 300 for g in groups)
+    assert [len(g) for g in length_groups(rows)] == [10]  # no cap: one group

@@ -70,6 +70,7 @@ def greedy_dropping_finished(
             position_ids=positions,
             past_key_values=cache,
             use_cache=True,
+            logits_to_keep=1,  # the prefill would otherwise project every prompt position
         ).logits[:, -1, :]
         chosen = logits.argmax(-1)
         keep = []

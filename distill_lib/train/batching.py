@@ -55,17 +55,23 @@ def encode_row(
     }
 
 
-def length_groups(rows: Sequence[dict[str, Any]], ratio: float = 0.5) -> list[list[dict[str, Any]]]:
+def length_groups(
+    rows: Sequence[dict[str, Any]], ratio: float = 0.5, max_positions: int = 0
+) -> list[list[dict[str, Any]]]:
     """`rows` in groups padded separately: longest first, a new group where a row is shorter than
     `ratio` times its group's longest (a DSS label row beside its rationale row would otherwise
-    carry the rationale's length in padding). Every row is in exactly one group."""
+    carry the rationale's length in padding), or, with `max_positions`, where the group's padded
+    input (its rows x its longest input) would pass it. Every row is in exactly one group."""
 
     def size(row: dict[str, Any]) -> int:
         return len(row["input_ids"]) + len(row["labels"])
 
     groups: list[list[dict[str, Any]]] = []
     for row in sorted(rows, key=size, reverse=True):
-        if not groups or size(row) < ratio * size(groups[-1][0]):
+        longest = size(groups[-1][0]) if groups else 0
+        width = max(len(r["input_ids"]) for r in [*groups[-1], row]) if groups else 0
+        full = bool(groups) and 0 < max_positions < (len(groups[-1]) + 1) * width
+        if not groups or size(row) < ratio * longest or full:
             groups.append([])
         groups[-1].append(row)
     return groups

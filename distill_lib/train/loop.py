@@ -211,6 +211,7 @@ def train(
         weights,
         tokenizer.pad_token_id,
         cfg.grad_clip,
+        cfg.micro_batch_tokens,
     )
     while state.step < cfg.max_steps:
         loss = optimizer_step(run, state)
@@ -244,6 +245,7 @@ class StepRun:
     weights: Sequence[float]
     pad_id: int
     grad_clip: float
+    max_positions: int = 0  # TrainConfig.micro_batch_tokens: the padded positions of one forward
 
 
 def optimizer_step(run: StepRun, state: TrainState) -> float:
@@ -266,7 +268,8 @@ def optimizer_step(run: StepRun, state: TrainState) -> float:
                 row
                 for i in records[start : start + run.chunk][acc.process_index :: acc.num_processes]
                 for row in run.features[i]
-            ]
+            ],
+            max_positions=run.max_positions,
         )
     ]
     for number, rows in enumerate(groups, start=1):
