@@ -56,7 +56,8 @@ def test_tiny_model_rows_that_stop_early_match_generate() -> None:
     )[:, ids.shape[1] :].tolist()
     # end-of-sequence = tokens some rows choose early, so that rows finish at different steps
     model.generation_config.eos_token_id = next(
-        t for t in sorted({t for row in free for t in row})
+        t
+        for t in sorted({t for row in free for t in row})
         if len({row.index(t) if t in row else -1 for row in free}) > 2
     )
     assert plain_greedy(model)
