@@ -90,6 +90,16 @@ def git_commit() -> str:
     return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
 
 
+def source_commits(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a file derived from `records` says of its provenance: `commit`, the commit that
+    produced the newest of them (by `finished`), and `commits`, every commit among them."""
+    newest = max(records, key=lambda r: str(r.get("finished", "")), default={})
+    return {
+        "commit": str(newest.get("commit", "unknown")),
+        "commits": sorted({str(r.get("commit", "unknown")) for r in records}),
+    }
+
+
 def write_stage_result(cfg: ExperimentConfig, name: str, payload: dict[str, Any]) -> Path | None:
     """A stage's record (e.g. the teacher data's yield) under <results tree>/stages/ (the committed
     tree only when asked, runs.commit_results), for real profiles only; None for smoke runs."""

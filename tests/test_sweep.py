@@ -63,7 +63,12 @@ def test_render_writes_the_choice_beside_the_records_and_a_figure(sweep_root, tm
     assert stale == folder / "stages" / "choice.json" and not stale.exists()
     block, stale = render_sweep("dss", "sweep", KEYS, tmp_path / "fig", folder, "t")
     saved = json.loads((sweep_root / "dss" / "sweep" / "stages" / "choice.json").read_text())
-    assert saved["dss"]["train.lr"] == 1e-3 and "never looks at test" in block and stale is None
+    assert (
+        saved["choice"]["dss"]["train.lr"] == 1e-3
+        and saved["commits"] == ["unknown"]
+        and "never looks at test" in block
+        and stale is None
+    )
     assert (tmp_path / "fig" / "sweep.png").stat().st_size > 0
 
 
@@ -78,7 +83,7 @@ def test_a_grid_with_method_overrides_uses_what_its_sweep_chose(experiment):
         if not cfg.grid.method_overrides:
             continue
         assert path.exists(), f"{profile}: method_overrides without a committed sweep choice"
-        choice = json.loads(path.read_text())
+        choice = json.loads(path.read_text())["choice"]
         for method, overrides in cfg.grid.method_overrides.items():
             chosen = {k: v for k, v in choice[method].items() if k != "valid_mean"}
             assert overrides == chosen, f"{experiment}/{profile} {method}"

@@ -31,7 +31,7 @@ from distill_lib.plots.compare import (
     p_value,
     paired_test,
 )
-from distill_lib.results import read_results
+from distill_lib.results import read_results, source_commits
 from distill_lib.stats import holm, seeds_needed
 
 ALPHA = 0.05
@@ -260,6 +260,13 @@ def ledger_body(rows: Sequence[Row]) -> str:
     return _header(rows) + "\n" + "\n".join(lines) + "\n"
 
 
+def _provenance(rows: Sequence[Row]) -> dict[str, Any]:
+    """results.source_commits over the records of every folder the ledger read."""
+    folders = sorted({row.grid for row in rows if row.grid})
+    records = [r for f in folders for r in read_results(*f.split("/")[1:3])]
+    return source_commits(records)
+
+
 def render_ledger(
     claims: Sequence[Claim], root: Path, check: bool = False
 ) -> tuple[str, list[str]]:
@@ -269,7 +276,10 @@ def render_ledger(
     body = ledger_body(rows)
     files = {
         root / "claims.md": f"# Claims ledger\n\n{GENERATED}\n\n{body}",
-        root / "claims.json": json.dumps([row_record(r) for r in rows], indent=1) + "\n",
+        root / "claims.json": json.dumps(
+            {**_provenance(rows), "claims": [row_record(r) for r in rows]}, indent=1
+        )
+        + "\n",
     }
     stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
     if check:

@@ -6,7 +6,7 @@ one row per record: method, dataset, the swept settings, the validation score of
 weights. `sweep_choice` picks, per method, the combination with the highest validation score
 averaged over the datasets (only combinations scored on every dataset of that method compete;
 an exact tie goes to the first in sorted order of the settings, the smaller learning rate first).
-`render_sweep` writes the figure and `stages/choice.json` (what a powered grid's
+`render_sweep` writes the figure and `stages/choice.json` (under `choice`, what a powered grid's
 `grid.method_overrides` must hold; a test checks the configs against it) and returns the results
 block.
 
@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from distill_lib.results import read_results  # noqa: E402
+from distill_lib.results import read_results, source_commits  # noqa: E402
 
 
 def _setting(record: dict[str, Any], key: str) -> Any:
@@ -45,6 +45,8 @@ def sweep_frame(experiment: str, profile: str, keys: list[str]) -> pd.DataFrame:
         row |= {key: _setting(record, key) for key in keys}
         row["valid"] = metrics["valid_at_best"]["primary"]
         row["n_valid"] = metrics["n_valid"]
+        row["commit"] = record.get("commit", "unknown")
+        row["finished"] = record.get("finished", "")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -125,7 +127,9 @@ def render_sweep(
     draw_sweep(frame, keys, title, figures / "sweep.png")
     choice = sweep_choice(frame, keys, cells_per_method)
     waiting = sorted(set(frame["method"]) - set(choice))
-    text = json.dumps(choice, indent=1, sort_keys=True) + "\n"
+    records = frame[["commit", "finished"]].to_dict(orient="records")
+    text = json.dumps({**source_commits(records), "choice": choice}, indent=1, sort_keys=True)
+    text += "\n"
     path = results / "stages" / "choice.json"
     stale = not path.exists() or path.read_text() != text
     if write and stale:
