@@ -76,8 +76,8 @@ def check_tuned(cfg: ExperimentConfig) -> None:
         raise ConfigError(
             f"{cfg.name}/{cfg.profile}: grid.tuned_by = {grid.tuned_by!r} but "
             f"grid.method_overrides has no settings for {missing}: finish the sweep (profile "
-            f"{grid.tuned_by}) and copy "
-            f"results/{cfg.name}/{grid.tuned_by}/stages/choice.json's \"choice\" into method_overrides"
+            f"{grid.tuned_by}) and copy the 'choice' of "
+            f"results/{cfg.name}/{grid.tuned_by}/stages/choice.json into method_overrides"
         )
 
 
