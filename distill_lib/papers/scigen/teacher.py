@@ -21,6 +21,7 @@ from typing import Any
 
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import limit_splits
+from distill_lib.papers.rationales import SUMMARY_KEYS
 from distill_lib.papers.scigen.splits import aggregate_triples, load_scigen_splits
 from distill_lib.runs import read_jsonl, teacher_dir
 from distill_lib.teacher.generate import generate
@@ -41,17 +42,7 @@ def teacher_on_test(cfg: ExperimentConfig, dataset: str) -> dict[str, Any]:
     report = generate(
         teacher, test_tables(cfg, dataset), teacher_dir(cfg, dataset, "test"), profile=cfg.profile
     )
-    keys = (
-        "examples",
-        "done",
-        "cached",
-        "failed",
-        "parse_failures",
-        "requests_made",
-        "wall_s",
-        "skipped_long_prompts",
-    )
-    return {"mode": "teacher on test", **{k: report.summary.get(k) for k in keys}}
+    return {"mode": "teacher on test", **{k: report.summary.get(k) for k in SUMMARY_KEYS}}
 
 
 def _test_rows(cfg: ExperimentConfig, dataset: str) -> list[dict[str, Any]] | None:
