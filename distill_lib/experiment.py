@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import resource
 import sys
 import time
 from pathlib import Path
@@ -134,7 +135,17 @@ def _train_and_test(
 
 
 def _log_pass(passes: list[dict[str, Any]], name: str, examples: int, started: float) -> None:
-    passes.append({"pass": name, "examples": examples, "seconds": round(time.time() - started, 2)})
+    seconds = round(time.time() - started, 2)
+    passes.append(
+        {"pass": name, "examples": examples, "seconds": seconds, "peak_rss_gb": peak_rss_gb()}
+    )
+
+
+def peak_rss_gb() -> float:
+    """This process's peak resident memory so far, GB (a grid's cell runs in a process of its own,
+    so there it is the cell's peak; in a notebook, the kernel's)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(kib * 1024 / 1e9, 2)
 
 
 def run_cell(
@@ -232,6 +243,7 @@ def _run_fresh_cell(cfg: ExperimentConfig, splits: DatasetDict | None, out: Path
         "load_s": load_s,
         "selection": cfg.train.select,
         "passes": passes,
+        "peak_rss_gb": peak_rss_gb(),  # each pass says the peak so far, where it was reached
         "generation_budgets": method.generation_budgets,
         "precision": precision,
         "formats": list(method.formats),

@@ -30,7 +30,15 @@ SMALL = {
 }
 # what a run measured about itself: its times, and the evaluation passes this process ran (a
 # resumed cell does not run again the passes before its checkpoint)
-TIMING = {"finished", "cell_wall_s", "train_wall_s", "train_tokens_per_s", "load_s", "passes"}
+TIMING = {
+    "finished",
+    "cell_wall_s",
+    "train_wall_s",
+    "train_tokens_per_s",
+    "load_s",
+    "passes",
+    "peak_rss_gb",
+}
 
 
 class Killed(BaseException):
