@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, bool]] = {
     "step": ("benchmarks.bench_step", [], ["--quick"], False),
     "cell": ("benchmarks.bench_cell", [], ["--quick"], False),
     "memory": ("benchmarks.bench_memory", [], None, False),
+    "threads": ("benchmarks.bench_threads", [], None, False),
 }
 
 
