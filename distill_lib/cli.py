@@ -4,6 +4,8 @@ r"""Command line for headless and multi-GPU runs: the same library calls the not
         --set teacher.concurrency=4                 # the teacher stage, 4 requests at once
 
     distill run --config configs/dss.yaml --profile cpu     # the whole grid
+    distill run --config configs/dss.yaml --profile cpu \
+        --workers 2                                 # two cells at a time, one core each
     distill run --config configs/dss.yaml --profile paper --cell \
         --set data.dataset=cqa method.name=dss      # one cell
     accelerate launch --num_processes 4 -m distill_lib.cli run \
@@ -119,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--cell", action="store_true", help="only the cell named by the config and --set"
             )
+            command.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="cells side by side: N processes, each on its share of the cores",
+            )
     return parser
 
 
@@ -173,6 +181,10 @@ def run(args: argparse.Namespace) -> None:
     from distill_lib.experiment import run_cell
     from distill_lib.grid import run_grid
 
+    if args.workers > 1 and not args.cell:
+        from distill_lib.workers import run_workers
+
+        sys.exit(run_workers(sys.argv[1:], args.workers))
     if args.cell:
         metrics = run_cell(cfg)
         print(
