@@ -74,12 +74,15 @@ def choice_scores(
     return {"primary": accuracy, "accuracy": accuracy, "n": len(correct), "correct": correct}
 
 
+PER_EXAMPLE = ("texts", "correct", "answers", "example_stats")  # kept per example, not in metrics
+
+
 def strip_lists(scores: dict[str, Any]) -> dict[str, Any]:
     """Scores without per-example lists, for metrics.json."""
     out: dict[str, Any] = {}
     for key, value in scores.items():
         if isinstance(value, dict):
-            out[key] = {k: v for k, v in value.items() if k not in ("texts", "correct", "answers")}
+            out[key] = {k: v for k, v in value.items() if k not in PER_EXAMPLE}
         else:
             out[key] = value
     return out
@@ -90,7 +93,9 @@ PREDICTIONS_MAX_BYTES = 100_000  # a result record carries its test predictions 
 
 def per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
     """Per test example and format: correctness as a '0'/'1' string (for paired comparisons between
-    cells on the same examples), and the predictions themselves when they are small."""
+    cells on the same examples), a corpus metric's additive statistics where the scorer gives them
+    (`stats`: e.g. BLEU's, for the paired bootstrap of a corpus score), and the predictions
+    themselves when they are small."""
     ids = [str(r["id"]) for r in records]
     out: dict[str, Any] = {
         "ids": ids,
@@ -98,6 +103,7 @@ def per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
         "correct": {},
         "answers": {},
         "predictions": {},
+        "stats": {},
     }
     for key, value in scores.items():
         if isinstance(value, dict) and "correct" in value:
@@ -106,6 +112,10 @@ def per_example(records: list[dict], scores: dict[str, Any]) -> dict[str, Any]:
             out["answers"][key] = value["answers"]
         if isinstance(value, dict) and "texts" in value:
             out["predictions"][key] = value["texts"]
+        if isinstance(value, dict) and "example_stats" in value:
+            out["stats"][key] = value["example_stats"]
+    if not out["stats"]:
+        del out["stats"]
     for key in ("predictions", "labels"):
         if len(json.dumps(out[key])) > PREDICTIONS_MAX_BYTES:
             out[key] = (

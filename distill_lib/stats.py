@@ -8,6 +8,9 @@
   (replicates x examples), then a's seeds (replicates x seeds of a), then b's seeds. A side with a
   single seed adds no seed variation (its seed spread is unmeasured): the CI then understates the
   uncertainty, and callers say so.
+- `paired_corpus_bootstrap(a, b, corpus_score)`: the same resampling for a corpus-level metric
+  (BLEU: not a mean over examples), from per-seed, per-example additive statistics that
+  `corpus_score` turns into a score per row of sums.
 - `mcnemar_exact(a, b)`: the exact (binomial) McNemar test of one seed pair of 0/1 correctness
   (scipy.stats.binomtest on the discordant pairs).
 - `holm(pvalues)`: Holm's step-down adjustment, for several claims tested at once (the family is
@@ -29,7 +32,7 @@ thumb on seed standard errors.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -97,6 +100,40 @@ def paired_bootstrap(
     return PairedResult(
         float(b.mean() - a.mean()), float(low), float(high), float(p), a.shape[0], b.shape[0], n
     )
+
+
+def paired_corpus_bootstrap(
+    a: Sequence[np.ndarray],
+    b: Sequence[np.ndarray],
+    corpus_score: Callable[[np.ndarray], Sequence[float]],
+    replicates: int = 10_000,
+    seed: int = 0,
+) -> PairedResult:
+    """paired_bootstrap for a corpus-level metric such as BLEU, which is not a mean over examples:
+    each seed of a side gives per-example additive statistics (examples, k); a replicate draws the
+    test examples once for both sides and each side's seeds on its own, sums each drawn seed's
+    statistics over the drawn examples and scores the sums with `corpus_score` (rows of summed
+    statistics -> scores). The difference is mean(b) - mean(a) of the seeds' corpus scores."""
+    sides = [np.stack([np.asarray(s, dtype=float) for s in side]) for side in (a, b)]
+    if any(side.ndim != 3 for side in sides) or sides[0].shape[1:] != sides[1].shape[1:]:
+        shapes = [side.shape for side in sides]
+        raise ValueError(
+            f"a and b: per-seed statistics of the same examples expected, got {shapes}"
+        )
+    rng = np.random.default_rng(seed)
+    n = sides[0].shape[1]
+    counts = _example_counts(rng.integers(0, n, (replicates, n)), n)
+    means = []
+    for side in sides:
+        drawn = rng.integers(0, len(side), (replicates, len(side)))
+        scores = np.array([corpus_score(counts @ stats) for stats in side]).T  # (replicates, seeds)
+        means.append(np.take_along_axis(scores, drawn, axis=1).mean(axis=1))
+    diffs = means[1] - means[0]
+    observed = [np.mean(corpus_score(side.sum(axis=1))) for side in sides]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
+    shape = (len(sides[0]), len(sides[1]), n)
+    return PairedResult(float(observed[1] - observed[0]), float(low), float(high), float(p), *shape)
 
 
 def mcnemar_exact(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float]:

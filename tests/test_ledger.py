@@ -142,3 +142,37 @@ def test_the_first_folder_holding_both_sides_is_read(monkeypatch) -> None:
 def test_every_paper_declares_its_claims() -> None:
     papers = {c.paper for c in declared_claims()}
     assert papers == {"dss", "math", "scigen"}
+
+
+def test_a_corpus_bleu_claim_is_tested_from_the_records_per_table_statistics(monkeypatch) -> None:
+    """A Side with metric 'bleu' pairs the cells on their shared test ids through the bootstrap
+    of corpus BLEU; the difference is the seeds' mean corpus BLEU, b - a, recomputed here."""
+    import sacrebleu
+
+    from distill_lib.metrics.text import bleu_example_stats
+
+    refs = [f"the value of row {i} is {i * 3} and it rises" for i in range(30)]
+    good = [f"the value of row {i} is {i * 3} and it falls" for i in range(30)]
+    poor = [f"row {i} rises" for i in range(30)]
+    ids = [f"t{i}" for i in range(30)]
+
+    def record(method: str, preds: list[str], seed: int) -> dict:
+        stats = {"label": {"bleu": bleu_example_stats(preds, refs)}}
+        base = _record(method, "", ids, seed)
+        return {**base, "test_examples": {"ids": ids, "correct": {}, "stats": stats}}
+
+    folder = [record("plain", poor, 0), record("plain", poor, 1), record("reasoned", good, 0)]
+    monkeypatch.setattr(ledger, "read_results", lambda paper, profile: folder)
+    sides = Side("plain", metric="bleu"), Side("reasoned", metric="bleu")
+    (row,) = ledger_rows([Claim("p", "reasoned beats plain", "-", *sides, ("cpu",))])
+    expected = sacrebleu.corpus_bleu(good, [refs]).score - sacrebleu.corpus_bleu(poor, [refs]).score
+    assert row.paired.result.difference == pytest.approx(expected)
+    assert (row.paired.result.seeds_a, row.paired.result.seeds_b) == (2, 1)
+    assert row.verdict == "supported" and row.paired.result.examples == 30
+
+
+def test_the_scigen_paper_claim_stays_untestable_offline_beside_its_cpu_control() -> None:
+    rows = [c for c in declared_claims() if c.paper == "scigen"]
+    assert rows[0].base is None and rows[0].missing.startswith("not testable offline")
+    assert rows[1].claim.startswith("Control, not the paper's claim")
+    assert rows[1].other.metric == "bleu" and rows[1].profiles == ("cpu",)

@@ -209,3 +209,23 @@ def test_sizing_counts_what_the_limits_cut_and_the_cost_adds_up(data_dir, tiny_t
     hours = cost_rows(tokens, Rates())
     assert hours[-1]["h"] == pytest.approx(sum(r["h"] for r in hours[:-1]), abs=0.02)
     assert cost_rows(tokens, Rates().without_bf16())[-1]["h"] > hours[-1]["h"]
+
+
+def test_a_cells_record_keeps_each_tables_bleu_statistics(data_dir):
+    """The scorer's per-table BLEU statistics reach the record's test_examples (the ledger's paired
+    bootstrap sums them) and sum to the cell's corpus BLEU; metrics.json does not carry them."""
+    from distill_lib.cell_scores import per_example, strip_lists
+    from distill_lib.metrics.text import bleu_from_stats
+    from distill_lib.papers.index import build_method
+    from distill_lib.papers.scigen.metrics import score
+    from distill_lib.papers.scigen.report import test_records
+
+    cfg = cpu(**{"data.test_limit": 3, "method.name": "scigen_plain"})
+    records = list(test_records(cfg, "scigen").values())
+    texts = [records[0]["label"], "", "the results are shown in the table"]
+    scores = score(cfg, records, texts, build_method(cfg.method), "label")
+    kept = per_example(records, {"label": scores})["stats"]["label"]["bleu"]
+    assert len(kept) == 3
+    total = [sum(column) for column in zip(*kept, strict=True)]
+    assert bleu_from_stats([total])[0] == pytest.approx(scores["primary"], abs=1e-9)
+    assert "example_stats" not in strip_lists({"label": scores})["label"]

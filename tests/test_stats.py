@@ -14,6 +14,7 @@ from distill_lib.stats import (
     holm,
     mcnemar_exact,
     paired_bootstrap,
+    paired_corpus_bootstrap,
     verdict,
 )
 
@@ -137,3 +138,60 @@ def test_seeds_needed_is_the_fewest_seeds_that_detect_the_gap():
     assert detectable_difference(1221, 0.174, seeds, 0.033) <= 0.011
     assert detectable_difference(1221, 0.174, seeds - 1, 0.033) > 0.011
     assert seeds_needed(0.0001, 0.5, 10, 0.2) is None  # beyond any grid
+
+
+def _bleu_corpus(seed: int, n: int = 40, noise: float = 0.3):
+    """References and two systems' predictions: b copies more reference words than a."""
+    import random
+
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(30)]
+    refs = [" ".join(rng.choice(words) for _ in range(rng.randint(6, 14))) for _ in range(n)]
+
+    def system(keep: float) -> list[str]:
+        return [
+            " ".join(w if rng.random() < keep else rng.choice(words) for w in r.split())
+            for r in refs
+        ]
+
+    return refs, system(noise), system(noise + 0.4)
+
+
+def test_bleu_from_summed_example_stats_is_sacrebleus_corpus_bleu():
+    import sacrebleu
+
+    from distill_lib.metrics.text import bleu_example_stats, bleu_from_stats
+
+    refs, a, _ = _bleu_corpus(0)
+    a[3] = "zzz"  # a prediction with no match
+    stats = np.array(bleu_example_stats(a, refs))
+    assert bleu_from_stats([stats.sum(axis=0)])[0] == pytest.approx(
+        sacrebleu.corpus_bleu(a, [refs]).score, abs=1e-9
+    )
+    subset = [1, 5, 5, 9]  # a resample: repeated examples count twice
+    expected = sacrebleu.corpus_bleu([a[i] for i in subset], [[refs[i] for i in subset]]).score
+    assert bleu_from_stats([stats[subset].sum(axis=0)])[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_paired_corpus_bootstrap_finds_a_planted_bleu_gap_and_not_a_null_one():
+    from distill_lib.metrics.text import bleu_example_stats, bleu_from_stats
+
+    seeds_a, seeds_b = [], []
+    for seed in range(3):  # the same test set (references) for every seed, other predictions
+        refs, a, b = _bleu_corpus(seed=100, n=60, noise=0.2 + 0.02 * seed)
+        seeds_a.append(np.array(bleu_example_stats(a, refs)))
+        seeds_b.append(np.array(bleu_example_stats(b, refs)))
+    result = paired_corpus_bootstrap(seeds_a, seeds_b, bleu_from_stats, replicates=500)
+    observed = np.mean(bleu_from_stats([s.sum(axis=0) for s in seeds_b])) - np.mean(
+        bleu_from_stats([s.sum(axis=0) for s in seeds_a])
+    )
+    assert result.difference == pytest.approx(observed)
+    assert result.low > 0 and result.p < 0.01
+    assert (result.seeds_a, result.seeds_b, result.examples) == (3, 3, 60)
+    same = paired_corpus_bootstrap(seeds_a, seeds_a, bleu_from_stats, replicates=500)
+    assert same.low <= 0 <= same.high and same.difference == 0
+
+
+def test_paired_corpus_bootstrap_refuses_different_test_sets():
+    with pytest.raises(ValueError, match="same examples"):
+        paired_corpus_bootstrap([np.ones((5, 10))], [np.ones((6, 10))], lambda x: x[:, 0])

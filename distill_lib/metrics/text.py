@@ -1,6 +1,8 @@
 """Surface metrics for generated text against one reference per prediction: BLEU, METEOR, BERTScore.
 
   bleu       sacreBLEU corpus BLEU (13a tokenizer, exp smoothing), 0-100; always available offline.
+             `bleu_example_stats` / `bleu_from_stats`: the same BLEU from per-example statistics
+             (for paired bootstraps over test examples).
   meteor     NLTK `single_meteor_score(ref, pred, alpha=0.9, beta=3, gamma=0.5)` on whitespace
              tokens, averaged (SciGen baselines/evaluate.py); needs WordNet (`make wordnet`).
              Without it: value None + reason.
@@ -82,6 +84,27 @@ def bleu_with_signature(preds: list[str], refs: list[str]) -> tuple[float, str]:
 def bleu(preds: list[str], refs: list[str]) -> float:
     """sacreBLEU corpus BLEU with default settings (0-100)."""
     return bleu_with_signature(preds, refs)[0]
+
+
+def bleu_example_stats(preds: list[str], refs: list[str]) -> list[list[int]]:
+    """Per prediction, sacreBLEU's additive statistics for corpus BLEU with default settings
+    (hypothesis and reference length, then matching and total n-grams for n = 1..4): their sum over
+    any subset of the examples gives that subset's corpus BLEU through `bleu_from_stats` (what a
+    paired bootstrap over test examples resamples)."""
+    import sacrebleu
+
+    check_pairs(preds, refs)
+    stats = sacrebleu.BLEU()._extract_corpus_statistics(preds, [refs])
+    return [[int(value) for value in row] for row in stats]
+
+
+def bleu_from_stats(summed: Any) -> list[float]:
+    """Corpus BLEU (0-100, sacreBLEU's default settings and its own scoring code) of each row of
+    summed example statistics (`bleu_example_stats`)."""
+    import sacrebleu
+
+    metric = sacrebleu.BLEU()
+    return [float(metric._compute_score_from_stats([int(v) for v in row]).score) for row in summed]
 
 
 def use_project_nltk_data() -> None:

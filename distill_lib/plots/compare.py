@@ -10,6 +10,9 @@ one plain sentence, the same way for every paper.
   `id_prefix`, e.g. one benchmark), then `distill_lib.stats`: the paired bootstrap over examples and
   seeds (difference b - a in points, 95% CI, p) and the difference the grid can detect. Where a
   cell has no per-example outcomes, or the cells share no test id, the result says why instead.
+- `paired_corpus_test(a, b, fmt_a, fmt_b, metric)`: the same for a corpus-level metric (BLEU) from
+  the records' per-example statistics (`test_examples["stats"]`), through
+  `stats.paired_corpus_bootstrap`.
 - `claim(what, a_name, b_name, paired)` says it in one sentence: the difference, its CI, the p, the
   seeds and test size, and the verdict of `stats.verdict` ('ahead', 'behind', or not resolved at
   this size with the difference the grid can detect), noting a side with one seed (its seed spread
@@ -23,19 +26,21 @@ and any seed standard-error rule of thumb (the paired test replaces it).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from distill_lib.metrics.text import bleu_from_stats
 from distill_lib.results import read_results
 from distill_lib.stats import (
     PairedResult,
     detectable_for,
     pair_spread,
     paired_bootstrap,
+    paired_corpus_bootstrap,
     verdict,
 )
 
@@ -131,6 +136,46 @@ def paired_test(
     return Paired(
         100 * ma.mean(), 100 * mb.mean(), result, detectable, None, discordance, 100 * seed_sd
     )
+
+
+CORPUS_METRICS: dict[str, Callable[[Any], Sequence[float]]] = {"bleu": bleu_from_stats}
+
+
+def _example_stats(outcomes: Outcomes, fmt: str, metric: str) -> list | None:
+    stats = (outcomes or {}).get("stats", {}).get(fmt, {})
+    return stats.get(metric) if isinstance(stats, dict) else None
+
+
+def paired_corpus_test(
+    a: Sequence[Outcomes], b: Sequence[Outcomes], fmt_a: str, fmt_b: str, metric: str
+) -> Paired:
+    """paired_test for a corpus-level metric (CORPUS_METRICS, e.g. BLEU) from the records'
+    per-example statistics (`test_examples["stats"][fmt][metric]`), on the test ids all cells
+    share; the detectable difference is the normal approximation from the bootstrap's spread
+    (2.8 standard errors: 80% power, two-sided alpha 0.05)."""
+    rows = [_example_stats(o, fmt_a, metric) for o in a] + [
+        _example_stats(o, fmt_b, metric) for o in b
+    ]
+    if any(r is None for r in rows):
+        missing = sum(r is None for r in rows)
+        return Paired(
+            reason=f"no per-example {metric} statistics in {missing} of {len(rows)} cells"
+        )
+    ids = shared_ids([*a, *b])
+    if not ids:
+        return Paired(reason="the two sides share no test example")
+
+    def aligned(outcomes: Mapping[str, Any], fmt: str) -> np.ndarray:
+        where = {i: k for k, i in enumerate(outcomes["ids"])}
+        stats = _example_stats(outcomes, fmt, metric)
+        return np.array([stats[where[i]] for i in ids], dtype=float)
+
+    side_a, side_b = [aligned(o, fmt_a) for o in a], [aligned(o, fmt_b) for o in b]
+    score = CORPUS_METRICS[metric]
+    result = paired_corpus_bootstrap(side_a, side_b, score, REPLICATES, BOOTSTRAP_SEED)
+    means = [float(np.mean(score([s.sum(axis=0) for s in side]))) for side in (side_a, side_b)]
+    detectable = 2.8 * (result.high - result.low) / (2 * 1.96)
+    return Paired(means[0], means[1], result, detectable)
 
 
 def p_value(p: float) -> str:

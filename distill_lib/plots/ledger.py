@@ -29,6 +29,7 @@ from distill_lib.plots.compare import (
     Paired,
     min_seeds,
     p_value,
+    paired_corpus_test,
     paired_test,
 )
 from distill_lib.results import read_results, source_commits
@@ -55,6 +56,7 @@ class Side:
     label_source: str = "gold"
     id_prefix: str = ""
     student: str | None = None
+    metric: str = ""  # a corpus-level metric (compare.CORPUS_METRICS, e.g. "bleu"); "": accuracy
 
     def selects(self, metrics: Mapping[str, Any]) -> bool:
         return (
@@ -148,12 +150,13 @@ def ledger_row(claim: Claim, cache: dict[tuple[str, str], list[dict]]) -> Row:
         a = [r for r in records if claim.base.selects(r["metrics"])]
         b = [r for r in records if claim.other.selects(r["metrics"])]
         if a and b:
-            paired = paired_test(
-                [r.get("test_examples") for r in a],
-                [r.get("test_examples") for r in b],
-                claim.base.fmt,
-                claim.other.fmt,
-                claim.other.id_prefix,
+            outcomes_a = [r.get("test_examples") for r in a]
+            outcomes_b = [r.get("test_examples") for r in b]
+            fmts = (claim.base.fmt, claim.other.fmt)
+            paired = (
+                paired_corpus_test(outcomes_a, outcomes_b, *fmts, claim.other.metric)
+                if claim.other.metric
+                else paired_test(outcomes_a, outcomes_b, *fmts, claim.other.id_prefix)
             )
             commits = sorted({str(r.get("commit", "unknown"))[:7] for r in a + b})
             return Row(claim, f"results/{claim.paper}/{profile}", commits, paired)

@@ -35,6 +35,7 @@ from distill_lib.metrics.faithfulness import tapas_acc, tapex_acc
 from distill_lib.metrics.text import (
     MetricResult,
     bertscore,
+    bleu_example_stats,
     bleu_with_signature,
     meteor,
 )
@@ -118,7 +119,7 @@ def score_scigen(
             "tables; "
             "they must be aligned one to one"
         )
-    preds = [p if p.strip() else "empty" for p in preds]
+    preds = nonempty(preds)
     table_objects = [as_table(t, i) for i, t in enumerate(tables)]
     runners = _metric_runners(preds, refs, table_objects, cfg)
     wanted = cfg["metrics"] or list(runners)
@@ -132,22 +133,27 @@ def score_scigen(
     return results
 
 
+def nonempty(preds: Sequence[str]) -> list[str]:
+    """Predictions as scored: an empty one becomes "empty" (SciGen's evaluation scores no empty
+    string)."""
+    return [p if p.strip() else "empty" for p in preds]
+
+
 def score(
     cfg: ExperimentConfig, records: Sequence[dict], texts: Sequence[str], method: Method, fmt: str
 ) -> dict[str, Any]:
     """Checkpoint-selection scores: `extra.selection_metrics` (default BLEU); `primary` is the first
     of them."""
     wanted = list(cfg.extra.selection_metrics)
-    metrics = score_scigen(
-        [method.read_label(t) for t in texts],
-        [r["label"] for r in records],
-        [r.get("table") for r in records],
-        {"metrics": wanted},
-    )
+    preds, refs = [method.read_label(t) for t in texts], [r["label"] for r in records]
+    metrics = score_scigen(preds, refs, [r.get("table") for r in records], {"metrics": wanted})
+    # per-example BLEU statistics: a paired bootstrap over test tables (plots.compare) sums them
+    stats = {"bleu": bleu_example_stats(nonempty(preds), refs)} if "bleu" in wanted else {}
     note = teacher_note(cfg, cfg.method.name)
     return {
         "primary": metrics[wanted[0]]["value"],
         "n": len(texts),
         "metrics": metrics,
+        **({"example_stats": stats} if stats else {}),
         **({"teacher_note": note} if note else {}),
     }
