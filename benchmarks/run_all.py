@@ -7,9 +7,11 @@ summary lines.
 teacher get smaller counts in quick mode and run on the CPU whatever `--device` says (they use no
 accelerator), as do the CPU ones: gemm (this machine's matmul peak on the student's shapes), step
 (the real student's training step: fp32 / bf16 variants, MFU against that peak), cell (a short real
-cell's cost split: load, steps, checkpoints, each evaluation pass) and memory (RSS per phase of a
-cell). Quick mode leaves out gemm (the step benchmark measures the same peak and prints it) and
-memory (a child process per variant: too slow for the minute quick mode has).
+cell's cost split: load, steps, checkpoints, each evaluation pass; the full run measures it before,
+at BEFORE_REF, and after, in one run), memory (RSS per phase of a cell) and threads (one step on
+two threads against two one-thread steps side by side). Quick mode leaves out gemm (the step
+benchmark measures the same peak and prints it), memory and threads (child processes per variant:
+too slow for the minute quick mode has), and runs the cell on a tiny model, after only.
 A benchmark whose file is missing is reported as skipped; one that fails is reported with its exit
 code, and the others still run. Deliberately left out: comparing records across runs (each JSON
 stands alone, with its machine).
@@ -24,6 +26,8 @@ import time
 
 from benchmarks.common import BENCH_DIR, PROJECT_ROOT
 
+BEFORE_REF = "2122707"  # the last commit before issue #28 (cheaper cells): bench_cell's "before"
+
 # name: (module, full-run arguments, quick arguments (None: not in quick mode), takes --device)
 BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, bool]] = {
     "train": ("benchmarks.bench_train", [], ["--quick"], True),
@@ -33,7 +37,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, bool]] = {
     "teacher": ("benchmarks.bench_teacher", [], ["--requests", "50"], False),
     "gemm": ("benchmarks.bench_gemm", [], None, False),  # quick: the step line has the peak
     "step": ("benchmarks.bench_step", [], ["--quick"], False),
-    "cell": ("benchmarks.bench_cell", [], ["--quick"], False),
+    # the full run: the short cpu cell before (BEFORE_REF) and after the cheaper-cells work
+    "cell": ("benchmarks.bench_cell", ["--before", BEFORE_REF], ["--quick"], False),
     "memory": ("benchmarks.bench_memory", [], None, False),
     "threads": ("benchmarks.bench_threads", [], None, False),
 }
