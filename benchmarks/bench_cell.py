@@ -185,7 +185,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cells.append({"cell": path, "parts": split(metrics)})
     else:
         metrics, timers = run_short_cell(args)
-        cells.append({"cell": metrics["cell"], "parts": split(metrics, timers), "timers": timers})
+        cells.append(
+            {"cell": metrics["cell"], "parts": split(metrics, timers), "timers": timers}
+            | {"peak_rss_gb": metrics.get("peak_rss_gb"), "passes": metrics.get("passes")}
+        )
     record = {"benchmark": "cell", "machine": common.machine(common.resolve_device("cpu"))}
     record.update(args=vars(args), cells=cells)
     path = common.write_record("cell", record, args.out)

@@ -15,10 +15,7 @@ display and figures (distill_lib.plots).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from distill_lib.runs import cell_dir, cell_key, result_path, write_json, write_
 from distill_lib.train.batching import encode_row
 from distill_lib.train.checkpoints import CheckpointSetAside, TrainState, verify_saved_model
 from distill_lib.train.features import usable_rows
+from distill_lib.train.heap import trim_heap
 from distill_lib.train.loop import process_state, train
 
 
@@ -174,14 +172,6 @@ def run_cell(
         # collection here, a grid process keeps every finished cell's weights and optimizer state
         release_memory()
         trim_heap()
-
-
-def trim_heap() -> None:
-    """Hand glibc's freed but kept heap back to the system (it keeps what each training step
-    frees); a no-op where there is no glibc."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _complete_finished(cfg: ExperimentConfig, out: Path, metrics: dict[str, Any]) -> None:

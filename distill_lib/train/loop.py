@@ -51,6 +51,7 @@ from distill_lib.train.checkpoints import (
     save_best,
     save_checkpoint,
 )
+from distill_lib.train.heap import trim_heap
 
 Evaluator = Callable[[Any], float]
 
@@ -215,6 +216,7 @@ def train(
     )
     while state.step < cfg.max_steps:
         loss = optimizer_step(run, state)
+        trim_heap()  # what the step freed goes back now, not after the cell (train.heap)
         state.step += 1
         check_finite_loss(acc, loss, state.step)  # nan / inf: stop before anything is saved
         state.wall_s = time.time() - started

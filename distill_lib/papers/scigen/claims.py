@@ -29,7 +29,7 @@ PAPER_SAYS = (
 
 
 def claims() -> list[Claim]:
-    """The SciGen rows of the ledger: the paper's claim (not testable offline) and the cpu control."""
+    """The SciGen rows: the paper's claim (not testable offline) and the cpu control."""
     return [
         Claim(
             paper="scigen",
