@@ -58,6 +58,8 @@ def run_version(
         }
         if teacher:
             stage = ["-m", "distill_lib.cli", "teacher", "--config", config, "--profile", "cpu"]
+            if overrides.get("data.data_dir"):
+                stage += ["--set", f"data.data_dir={overrides['data.data_dir']}"]
             subprocess.run([sys.executable, *stage], cwd=root, env=env, check=True)
         args = [json.dumps(overrides), str(out), str(threads), config]
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
