@@ -12,7 +12,9 @@ whose folder holds no record says so, rather than keeping numbers that are gone)
 whose experiment's paper has no renderer, or a README without the block's markers, is an error that
 names it. The claims ledger (distill_lib.plots.ledger, the claims each paper package declares in its
 `claims` module) goes between `<!-- results:claims -->` and `<!-- /results:claims -->` and into
-results/claims.md and results/claims.json; `--check` also fails when those files are stale.
+results/claims.md and results/claims.json; `--check` also fails when those files are stale. Each
+grid's measured cost and its expected cost on the other kinds of CPU (distill_lib.plots.costs) goes
+between `<!-- results:costs -->` and `<!-- /results:costs -->`.
 
 After the committed folders, `main` also writes and prints, for each folder of this machine's own
 records (runs/results/, distill_lib.plots.local), a table of your run beside the committed results;
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from distill_lib.config import PROJECT_ROOT, load_config
 from distill_lib.papers.index import PAPERS
+from distill_lib.plots.costs import render_costs
 from distill_lib.plots.ledger import Claim, render_ledger
 from distill_lib.plots.local import render_local
 from distill_lib.plots.records import MixedConfigurations, results_frame
@@ -148,6 +151,7 @@ def render_all(readme: Path = README, check: bool = False) -> list[str]:
     root = results_dir("x", "y").parent.parent
     ledger, stale = render_ledger(declared_claims(), root, check)
     updated[readme] = replace_block(updated[readme], "claims", ledger)
+    updated[readme] = replace_block(updated[readme], "costs", render_costs(folders))
     changed = [path for path, text in updated.items() if texts.get(path) != text]
     if check:
         return [str(path) for path in changed] + stale + (stale_files or [])

@@ -14,7 +14,10 @@ from distill_lib.plots.records import MixedConfigurations, results_frame
 from distill_lib.render import render_all, replace_block
 from distill_lib.results import write_result
 
-CLAIMS_BLOCK = "<!-- results:claims -->\n<!-- /results:claims -->\n"
+CLAIMS_BLOCK = (
+    "<!-- results:claims -->\n<!-- /results:claims -->\n"
+    "<!-- results:costs -->\n<!-- /results:costs -->\n"
+)
 ACCURACY = {
     ("esnli", "standard_ft"): [60.0, 62.0, 64.0],
     ("esnli", "dss"): [70.0, 71.0, 72.0],
