@@ -5,9 +5,10 @@ Per results folder: its cells, the sum of their wall times (`metrics.cell_wall_s
 run, loading and every evaluation pass included; grids' teacher stages are not cells and are left
 out), the CPU kind and torch threads the records name, and that sum rescaled to a 2-core machine of
 each kind running one cell at a time on both cores, by the training-step throughput per thread of
-each kind (distill_lib.eta: AMX, AVX512-BF16 without AMX, no native bf16). The rescaled columns are
-estimates (training dominates a cpu cell; decoding scales less well), the measured one is not.
-A folder whose records name no CPU kind (a GPU, or records older than the field) says so.
+each kind (distill_lib.models.cpu_kinds: AMX, AVX512-BF16 without AMX, no native bf16). The
+rescaled columns are estimates (training dominates a cpu cell; decoding scales less well), the
+measured one is not. A folder whose records name no CPU kind (a GPU, or records older than the
+field) says so.
 
 Deliberately left out: wall time of a whole grid run (cells may run side by side, or in several
 sittings) and the teacher stages' cost (their stage records).
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill_lib.eta import CPU_KINDS, THREAD_RATE, cpu_kind, machine_speed
+from distill_lib.models.cpu_kinds import CPU_KINDS, THREAD_RATE, cpu_kind, machine_speed
 from distill_lib.results import read_results
 
 TWO_CORES = 2
