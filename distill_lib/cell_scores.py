@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.evaluate.choices import rank_choices
+from distill_lib.evaluate.choices import CHOICE_KEY, rank_choices
 from distill_lib.evaluate.generate import generate_texts
 from distill_lib.methods import Method
 from distill_lib.models.loading import Student
@@ -50,9 +50,6 @@ def evaluate_records(
     if rank and cfg.eval.rank_choices and any(r.get("choices") for r in records):
         results[CHOICE_KEY] = choice_scores(student, method, records, cfg, precision)
     return results
-
-
-CHOICE_KEY = "choice_loglik"  # the second, labelled metric of multiple-choice data
 
 
 def choice_scores(

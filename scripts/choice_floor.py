@@ -16,14 +16,15 @@ import collections
 from pathlib import Path
 
 from distill_lib.config import load_config
+from distill_lib.evaluate.choices import CHOICE_KEY
 from distill_lib.papers.index import load_splits
 from distill_lib.results import read_results
 
-CHOICE_KEY = "choice_loglik"
-
 
 def choices_by_id(dataset: str) -> dict[str, list[str]]:
-    cfg = load_config("configs/dss.yaml", "cpu", {"data.dataset": dataset, "data.test_limit": 1_000_000})
+    cfg = load_config(
+        "configs/dss.yaml", "cpu", {"data.dataset": dataset, "data.test_limit": 1_000_000}
+    )
     test = load_splits(cfg)["test"]
     return {str(r["id"]): [str(c).strip().lower() for c in r.get("choices") or []] for r in test}
 

@@ -25,6 +25,8 @@ from distill_lib.models.precision import autocast
 from distill_lib.train.batching import collate, encode_row
 from distill_lib.train.loop import target_logits
 
+CHOICE_KEY = "choice_loglik"  # where a cell's scores keep it: the second, labelled metric
+
 
 def _row_logliks(student: Student, rows: list[dict], device: torch.device) -> list[float]:
     """Sum of the target tokens' log-probabilities, per encoded row."""
