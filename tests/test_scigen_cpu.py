@@ -124,6 +124,30 @@ def test_teacher_stage_writes_its_record_and_a_rerun_sends_nothing(data_dir, roo
     render_with_the_teacher_row(cfg, roots / "figures")
 
 
+def test_a_fresh_clone_reads_the_committed_teacher_answers_instead_of_asking(
+    data_dir, roots, monkeypatch
+):
+    """The stage commits its answers beside its record (teacher.bundle); a run with an empty cache
+    and an empty run root (another machine, a fresh clone) asks the teacher for nothing."""
+    import gzip
+    import shutil
+
+    from distill_lib.papers.scigen.paper import BUNDLE, teacher_stage
+
+    with FaultServer(reply=lambda prompt: ANSWER) as server:
+        cfg = fake_teacher_cfg(server, roots)
+        teacher_stage(cfg, stage_dir(cfg, "teacher"))
+        bundle = roots / "results/scigen/cpu/stages" / BUNDLE
+        with gzip.open(bundle, "rt") as lines:
+            assert len(lines.readlines()) == 5  # 3 train + 2 test tables
+        shutil.rmtree(roots / "cache")
+        monkeypatch.setenv("DISTILL_RUN_ROOT", str(roots / "elsewhere"))
+        sent = sum(server.successes.values())
+        reports = teacher_stage(cfg, stage_dir(cfg, "teacher"))
+        assert sum(server.successes.values()) == sent
+    assert reports["scigen"]["requests_made"] == 0 and reports["scigen"]["cached"] == 3
+
+
 def render_with_the_teacher_row(cfg, out: Path) -> None:
     """`make figures` on the cpu grid's records: the label on the distilled and teacher rows."""
     import pandas as pd
