@@ -43,4 +43,4 @@ def machine_speed(machine: dict[str, Any]) -> float | None:
 
 def describe(machine: dict[str, Any]) -> str:
     threads = machine.get("torch_threads") or machine.get("cpu_cores") or 1
-    return f"{CPU_KINDS[str(cpu_kind(machine))]}, {threads} thread(s)"
+    return f"{CPU_KINDS.get(str(cpu_kind(machine)), 'unknown')}, {threads} thread(s)"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from distill_lib.models.cpu_kinds import CPU_KINDS, THREAD_RATE, cpu_kind, machine_speed
+from distill_lib.models.cpu_kinds import CPU_KINDS, THREAD_RATE, describe, machine_speed
 from distill_lib.results import read_results
 
 TWO_CORES = 2
@@ -31,18 +31,12 @@ def folder_cost(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One folder's row: cells, measured cell-hours and on what, and the 2-core estimates."""
     machines = [r.get("machine") or {} for r in records]
     hours = [float(r["metrics"].get("cell_wall_s") or 0.0) / 3600 for r in records]
-    kinds = sorted(
-        {
-            f"{CPU_KINDS.get(str(cpu_kind(m)), 'unknown')}, {m.get('torch_threads')} thread(s)"
-            for m in machines
-        }
-    )
     row: dict[str, Any] = {"cells": len(records), "cell-hours": round(sum(hours), 2)}
-    row["measured on"] = "; ".join(kinds)
+    row["measured on"] = "; ".join(sorted({describe(m) for m in machines}))
     speeds = [machine_speed(m) for m in machines]
+    known = all(s is not None for s in speeds)
     for kind, label in CPU_KINDS.items():
         target = THREAD_RATE[kind] * TWO_CORES
-        known = all(s is not None for s in speeds)
         expected = (
             sum(h * s / target for h, s in zip(hours, speeds, strict=True)) if known else None
         )  # type: ignore[operator]
