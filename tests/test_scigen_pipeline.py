@@ -237,3 +237,27 @@ def test_teacher_row_scores_the_teachers_test_statements(data_dir, tmp_path, mon
     assert scores["n"] == 2 and scores["raw"]["bleu"]["value"] == pytest.approx(100.0)
     table = report_table({"systems": [], "teacher": scores})
     assert table.iloc[-1]["bleu"] == "100.00" and "2 tables" in table.index[-1]
+
+
+def test_only_methods_that_read_the_teacher_need_or_hash_its_outputs(
+    data_dir, tmp_path, monkeypatch
+):
+    """scigen_plain (and the untrained row, its prompt) runs before the teacher stage and keeps its
+    cell key when the teacher's outputs change; the reasoning modes need them and follow them."""
+    from distill_lib.fingerprint import data_fingerprint
+    from distill_lib.runs import teacher_dir
+
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
+    live = {"teacher.source": "live", "data.options": {"size": "few-shot", "test_split": "test-CL"}}
+    plain = smoke(**live, **{"method.name": "scigen_plain"})
+    reasoning = smoke(**live, **{"method.name": "scigen_reasoning_input"})
+    assert len(load_scigen_splits(plain)["train"]) == 200
+    with pytest.raises(FileNotFoundError, match="10_scigen_teacher"):
+        load_scigen_splits(reasoning)
+    before = data_fingerprint(plain), data_fingerprint(reasoning)
+    outputs = teacher_dir(reasoning, reasoning.data.dataset, "train")
+    Dataset.from_list([{**t, "source": "smol"} for t in TRIPLES]).save_to_disk(str(outputs))
+    assert data_fingerprint(plain) == before[0]
+    assert data_fingerprint(reasoning) != before[1]
+    joined = load_scigen_splits(reasoning)["train"]
+    assert len(joined) == 200 and "teacher_triples" in joined.column_names

@@ -13,7 +13,7 @@ Deliberately left out: table cleaning/linearization (papers.scigen.data) and met
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from distill_lib.methods import Method, Row
 
@@ -23,6 +23,9 @@ DESCRIPTION_TAG = "Description:"
 
 class Plain(Method):
     """table -> description (traditional fine-tuning)."""
+
+    # whether the teacher's triples are part of this method's data (splits, fingerprint)
+    reads_teacher: ClassVar[bool] = False
 
     def source(self, record: dict[str, Any]) -> str:
         return record["input"]
@@ -41,6 +44,8 @@ class ReasoningInput(Plain):
     """table + the teacher's reasoning -> description (tables the teacher did not see: the plain
     table)."""
 
+    reads_teacher: ClassVar[bool] = True
+
     def source(self, record: dict[str, Any]) -> str:
         if record.get("rationale"):
             return f"{record['input']} {REASONING_TAG} {record['rationale']}"
@@ -51,6 +56,8 @@ class ReasoningOutput(Plain):
     """table -> the teacher's reasoning, then the description; the description is read back after
     its tag."""
 
+    reads_teacher: ClassVar[bool] = True
+
     def target(self, record: dict[str, Any]) -> str:
         return f"{REASONING_TAG} {record['rationale']} {DESCRIPTION_TAG} {record['label']}"
 
@@ -60,8 +67,15 @@ class ReasoningOutput(Plain):
         return text.strip()
 
 
-METHODS: dict[str, type[Method]] = {
+METHODS: dict[str, type[Plain]] = {
     "scigen_plain": Plain,
     "scigen_reasoning_input": ReasoningInput,
     "scigen_reasoning_output": ReasoningOutput,
 }
+
+
+def reads_teacher(method_name: str) -> bool:
+    """Whether the method's data includes the teacher's triples (an unknown name: assume it does, so
+    its fingerprint still follows the teacher)."""
+    method = METHODS.get(method_name)
+    return method is None or method.reads_teacher

@@ -10,7 +10,7 @@ from distill_lib.fingerprint import live_teacher_outputs
 from distill_lib.papers.base import Paper
 from distill_lib.papers.rationales import run_rationale_stage
 from distill_lib.papers.scigen.data import local_path
-from distill_lib.papers.scigen.methods import METHODS
+from distill_lib.papers.scigen.methods import METHODS, reads_teacher
 from distill_lib.papers.scigen.metrics import score
 from distill_lib.papers.scigen.results import render_scigen
 from distill_lib.papers.scigen.splits import load_scigen_splits
@@ -49,11 +49,13 @@ def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
 
 
 def data_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
-    """The train, dev and test files below <data dir>/scigen/, and the live teacher's outputs."""
+    """The train, dev and test files below <data dir>/scigen/, and the live teacher's outputs for
+    a method that reads them."""
     options = cfg.data.options
     splits = ("train", "dev", options.test_split)
     files = [local_path(split, options.size, root) for split in splits] if root else []
-    return [*files, *live_teacher_outputs(cfg)]
+    teacher = live_teacher_outputs(cfg) if reads_teacher(cfg.method.name) else []
+    return [*files, *teacher]
 
 
 PAPER = Paper(

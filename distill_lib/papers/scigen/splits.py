@@ -35,12 +35,14 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable
 from distill_lib.papers.scigen.data import load_scigen
+from distill_lib.papers.scigen.methods import reads_teacher
 from distill_lib.runs import teacher_dir
 
 
 def load_scigen_splits(cfg: ExperimentConfig) -> DatasetDict:
-    """train / valid / test SciGen records for cfg; with a live teacher, its triples joined to
-    train."""
+    """train / valid / test SciGen records for cfg; with a live teacher and a method that reads
+    it, the teacher's triples joined to train (`scigen_plain` and the untrained row run without
+    the teacher stage)."""
     if cfg.data.train_fraction < 1.0:
         raise ValueError(
             "data.train_fraction < 1 is not supported for SciGen; use data.train_limit"
@@ -53,7 +55,7 @@ def load_scigen_splits(cfg: ExperimentConfig) -> DatasetDict:
             "test": load_scigen(test_split, cfg.data.data_dir, size),
         }
     )
-    if cfg.teacher.source == "live":
+    if cfg.teacher.source == "live" and reads_teacher(cfg.method.name):
         splits["train"] = attach_scigen_teacher(
             splits["train"],
             teacher_dir(cfg, cfg.data.dataset, "train"),
