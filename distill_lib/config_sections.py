@@ -55,6 +55,10 @@ class TrainConfig:
     # > 0: no forward pass holds more than this many padded input positions (a micro-batch's rows,
     # sorted by length, cut there: batching.length_groups); the loss is the same, memory bounded
     micro_batch_tokens: int = 0
+    # after each micro-batch's backward, glibc's kept heap goes back to the system when the
+    # process's RSS is above this many GB (0: after every micro-batch); after every optimizer step
+    # always (train.heap: each trim costs the page faults of what it returned)
+    heap_trim_above_gb: float = 0.0
     max_steps: int = 10_000
     warmup_ratio: float = 0.0
     schedule: str = "linear"  # linear | cosine | constant: the lr after warmup

@@ -118,6 +118,7 @@ RANGES: dict[str, Check] = {
     "train.global_batch_size": AT_LEAST_1,
     "train.per_device_batch_size": AT_LEAST_1,
     "train.micro_batch_tokens": AT_LEAST_0,
+    "train.heap_trim_above_gb": AT_LEAST_0,
     "train.max_steps": AT_LEAST_0,
     "train.warmup_ratio": UNIT,
     "train.schedule": one_of("linear", "cosine", "constant"),

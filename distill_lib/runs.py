@@ -66,6 +66,7 @@ NOT_IDENTITY = (
     "train.save_checkpoints",
     "train.per_device_batch_size",
     "train.micro_batch_tokens",
+    "train.heap_trim_above_gb",
     "eval.batch_size",
     "teacher.api_key_env",
     "teacher.concurrency",

@@ -67,6 +67,33 @@ def test_micro_batch_size_changes_nothing_but_rounding(tiny_tokenizer, tmp_path,
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_the_heap_is_trimmed_after_micro_batches_above_the_limit_and_every_step(
+    tiny_tokenizer, tmp_path, monkeypatch
+):
+    """A step's forwards have other shapes; glibc's kept pages are handed back after each backward
+    (else a step's RSS grows by each micro-batch) while the process is above
+    train.heap_trim_above_gb (0: always), and after every optimizer step."""
+    from distill_lib.train import heap, loop
+
+    calls, forwards = [], []
+    forward_loss = loop.forward_loss
+    monkeypatch.setattr(loop, "trim_heap", lambda: calls.append("step"))
+    monkeypatch.setattr(heap, "trim_heap", lambda: calls.append("micro"))
+    monkeypatch.setattr(
+        loop, "forward_loss", lambda *a, **k: forwards.append(1) or forward_loss(*a, **k)
+    )
+    _, state = _train(tiny_tokenizer, tmp_path / "a", per_device_batch_size=2, max_steps=2)
+    assert state.step == 2 and len(forwards) >= 2 * 4  # 8 records a step, 2 a micro-batch
+    assert calls.count("micro") == len(forwards) and calls.count("step") == state.step
+    calls.clear()
+    settings = {"per_device_batch_size": 2, "max_steps": 2}
+    _train(tiny_tokenizer, tmp_path / "b", heap_trim_above_gb=1e6, **settings)  # never above
+    assert calls == ["step", "step"]
+    calls.clear()
+    _train(tiny_tokenizer, tmp_path / "c", heap_trim_above_gb=1e-3, **settings)  # always above
+    assert calls.count("micro") >= 2 * 4
+
+
 def test_select_last_tests_the_final_weights_and_saves_no_best(tiny_tokenizer, tmp_path):
     _, state = _train(tiny_tokenizer, tmp_path, per_device_batch_size=8, select="last")
     assert state.best_step == state.step == 4 and state.best_score == 0.2

@@ -51,7 +51,7 @@ from distill_lib.train.checkpoints import (
     save_best,
     save_checkpoint,
 )
-from distill_lib.train.heap import trim_heap
+from distill_lib.train.heap import trim_heap, trim_heap_above
 
 Evaluator = Callable[[Any], float]
 
@@ -213,6 +213,7 @@ def train(
         tokenizer.pad_token_id,
         cfg.grad_clip,
         cfg.micro_batch_tokens,
+        cfg.heap_trim_above_gb,
     )
     while state.step < cfg.max_steps:
         loss = optimizer_step(run, state)
@@ -248,6 +249,7 @@ class StepRun:
     pad_id: int
     grad_clip: float
     max_positions: int = 0  # TrainConfig.micro_batch_tokens: the padded positions of one forward
+    heap_trim_above_gb: float = 0.0  # TrainConfig.heap_trim_above_gb
 
 
 def optimizer_step(run: StepRun, state: TrainState) -> float:
@@ -287,6 +289,10 @@ def optimizer_step(run: StepRun, state: TrainState) -> float:
             # gradients are all-reduced once, on the last micro-batch
             acc.backward(loss * acc.num_processes)
         total += loss.item()
+        del loss, batch
+        # this forward's activations are free now; the next forward's other shapes would not
+        # reuse glibc's kept pages, and a step's RSS would grow by each micro-batch (train.heap)
+        trim_heap_above(run.heap_trim_above_gb)
     if run.grad_clip:
         acc.clip_grad_norm_(model.parameters(), run.grad_clip)
     run.optimizer.step()
