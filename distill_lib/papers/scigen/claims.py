@@ -50,7 +50,10 @@ def claims() -> list[Claim]:
             base=Side("scigen_plain", metric="bleu"),
             other=Side("scigen_reasoning_output", metric="bleu"),
             profiles=("cpu",),
-            missing="no cpu grid under results/scigen/cpu yet (docs/grids/scigen-cpu.md)",
+            missing=(
+                "no scigen_reasoning_output cell in results/scigen/cpu: the small local "
+                "teacher's answers gave no reasoning to learn (docs/grids/scigen-cpu.md)"
+            ),
             note=LOCAL_TEACHER,
         ),
     ]
