@@ -13,7 +13,6 @@ processes run each cell together, unclaimed).
 
 from __future__ import annotations
 
-import multiprocessing
 import socket
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_lib.cell_files import finished_metrics, is_finished
+from distill_lib.child import call_in_fresh_process
 from distill_lib.claims import CLAIM, describe, live_holder, release, try_claim
 from distill_lib.config import ExperimentConfig
 from distill_lib.config_values import ConfigError
@@ -211,12 +211,12 @@ def cell_runner(cell: ExperimentConfig) -> Callable[[ExperimentConfig], dict[str
 
 
 def run_cell_in_fresh_process(cell: ExperimentConfig) -> dict[str, Any]:
-    """experiment.run_cell in a spawned child (its output goes to this process's stdout and
-    stderr; its exceptions, DataUnavailable included, are raised here)."""
+    """experiment.run_cell in a spawned child that dies with this process (distill_lib.child; its
+    output goes to this process's stdout and stderr; its exceptions, DataUnavailable included, are
+    raised here)."""
     from distill_lib import experiment
 
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(experiment.run_cell, (cell,))
+    return call_in_fresh_process(experiment.run_cell, cell)
 
 
 def train_stage(cfg: ExperimentConfig, stage_dir: Path, log: Any = print) -> dict[str, Any]:
