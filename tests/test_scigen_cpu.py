@@ -253,3 +253,13 @@ def test_a_cells_record_keeps_each_tables_bleu_statistics(data_dir):
     total = [sum(column) for column in zip(*kept, strict=True)]
     assert bleu_from_stats([total])[0] == pytest.approx(scores["primary"], abs=1e-9)
     assert "example_stats" not in strip_lists({"label": scores})["label"]
+
+
+def test_the_teacher_row_says_how_many_answers_gave_a_description():
+    from distill_lib.papers.scigen.labels import teacher_label
+
+    assert teacher_label("smollm2", 40, False, described=0) == (
+        "teacher (smollm2, 40 tables, 0 with a description)"
+    )
+    assert teacher_label("smollm2", 40, False, described=40) == "teacher (smollm2, 40 tables)"
+    assert LOCAL_TEACHER in teacher_label("smollm2", 40, True, described=3)

@@ -72,7 +72,10 @@ def system_label(method: str, local: bool, untrained: bool = False) -> str:
     return f"{name} ({LOCAL_TEACHER})" if local and method in DISTILLED else name
 
 
-def teacher_label(model: str, n: int | None, local: bool) -> str:
-    """The teacher row's name: the model, the tables it answered, and LOCAL_TEACHER when local."""
+def teacher_label(model: str, n: int | None, local: bool, described: int | None = None) -> str:
+    """The teacher row's name: the model, the tables it answered (and how many of its answers gave
+    a description, when fewer than all), and LOCAL_TEACHER when local."""
     inner = model if n is None else f"{model}, {n} tables"
+    if n is not None and described is not None and described < n:
+        inner += f", {described} with a description"
     return f"teacher ({inner}; {LOCAL_TEACHER})" if local else f"teacher ({inner})"

@@ -68,7 +68,8 @@ def teacher_rows(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
         if "raw" not in row:
             continue
         model = Path(str(stats["settings"]["model"])).name
-        name = teacher_label(model, row["n"], local)
+        described = stats.get("test", {}).get("with_description")
+        name = teacher_label(model, row["n"], local, described)
         rows[name] = {COLUMN: _bleu(pd.Series([row["raw"]["bleu"]["value"]])), "seeds": 1}
         rows[name]["test tables"] = str(row["n"])
     return rows
