@@ -38,6 +38,15 @@ from distill_lib.config_values import ConfigError, check_ranges, coerce
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def project_relative(path: str | Path) -> str:
+    """`path` relative to the project root when it lies below it (what a committed record or a
+    printed line should say: the same on every checkout), else unchanged."""
+    resolved = Path(path).resolve() if Path(path).is_absolute() else None
+    if resolved is not None and resolved.is_relative_to(PROJECT_ROOT):
+        return str(resolved.relative_to(PROJECT_ROOT))
+    return str(path)
+
+
 @dataclass
 class ExperimentConfig:
     name: str = "experiment"

@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config
+from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config, project_relative
 from distill_lib.jsonio import (  # noqa: F401  (re-exported: the long-standing import path)
     read_json,
     read_jsonl,
@@ -281,8 +281,7 @@ def open_stage(
     cfg = load_config(config, profile, overrides)
     out = stage_dir(cfg, stage)
     write_run_record(cfg, out)
-    shown = out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
-    print(f"experiment {cfg.name} / profile {cfg.profile} -> {shown}")
+    print(f"experiment {cfg.name} / profile {cfg.profile} -> {project_relative(out)}")
     return cfg, out
 
 

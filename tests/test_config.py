@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from distill_lib.config import ConfigError, load_config
+from distill_lib.config import PROJECT_ROOT, ConfigError, load_config, project_relative
 from distill_lib.runs import run_dir, write_run_record
 
 
@@ -179,3 +179,10 @@ def test_json_files_name_their_path_when_broken(tmp_path):
     bad.write_text('[{"a": 1},\n {"b": }]')
     with pytest.raises(ValueError, match=r"MultiArith\.json: not valid JSON at line 2, column"):
         read_json(bad)
+
+
+def test_project_relative_names_paths_below_the_project_as_in_the_repo(tmp_path):
+    assert project_relative(PROJECT_ROOT / "cache" / "models" / "smollm2") == "cache/models/smollm2"
+    assert project_relative(str(PROJECT_ROOT / "results")) == "results"
+    assert project_relative(tmp_path / "x") == str(tmp_path / "x")  # elsewhere: unchanged
+    assert project_relative("gpt-3.5-turbo") == "gpt-3.5-turbo"  # a model name, not a path

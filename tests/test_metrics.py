@@ -84,6 +84,18 @@ def test_meteor_without_wordnet_reports_instead_of_scoring(tmp_path, monkeypatch
     assert result.value is None and "make wordnet" in result.reason
 
 
+def test_the_missing_wordnet_reason_names_no_machine_path(monkeypatch):
+    """The reason lands in committed records: folders below the project are named relative to it,
+    NLTK's own search list (home and venv folders) is not spelled out."""
+    from distill_lib.config import PROJECT_ROOT
+
+    monkeypatch.setattr(text, "NLTK_DATA_DIR", PROJECT_ROOT / "cache" / "absent-nltk")
+    monkeypatch.setattr(nltk.data, "find", lambda *_: (_ for _ in ()).throw(LookupError()))
+    reason = text.wordnet_missing_reason()
+    assert "cache/absent-nltk" in reason and "make wordnet" in reason
+    assert str(PROJECT_ROOT) not in reason and "/root" not in reason
+
+
 @pytest.fixture(scope="module")
 def tiny_roberta(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("roberta")

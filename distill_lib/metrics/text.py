@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distill_lib.config import PROJECT_ROOT
+from distill_lib.config import PROJECT_ROOT, project_relative
 from distill_lib.hub import hub_unavailable
 
 # written by scripts/setup_wordnet.sh (`make wordnet`)
@@ -126,8 +126,9 @@ def wordnet_missing_reason() -> str:
         nltk.data.find("corpora/wordnet")
     except LookupError:
         return (
-            f"WordNet data not found by NLTK (searched {list(nltk.data.path)}); run `make wordnet` "
-            f"(scripts/setup_wordnet.sh) and export NLTK_DATA={NLTK_DATA_DIR}"
+            "WordNet data not found by NLTK (in NLTK_DATA, "
+            f"{project_relative(NLTK_DATA_DIR)} or NLTK's default folders); run `make wordnet` "
+            "(scripts/setup_wordnet.sh)"
         )
     return ""
 

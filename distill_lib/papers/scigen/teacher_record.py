@@ -26,7 +26,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from distill_lib.config import ExperimentConfig
+from distill_lib.config import ExperimentConfig, project_relative
 from distill_lib.papers.scigen.labels import LOCAL_TEACHER, local_teacher
 from distill_lib.papers.scigen.report import teacher_scores
 from distill_lib.results import write_stage_result
@@ -79,7 +79,7 @@ def _split_stats(folder: Path, verified_only: bool) -> dict[str, Any] | None:
 def settings(cfg: ExperimentConfig, model: str | None) -> dict[str, Any]:
     teacher = cfg.teacher
     return {
-        "model": model or teacher.model,
+        "model": project_relative(model) if model else teacher.model,  # a served dir: repo-relative
         "endpoint": "embedded" if teacher.base_url == "embedded" else "configured",
         "template": teacher.template or "scigen_reasoning",
         "temperature": teacher.temperature,
