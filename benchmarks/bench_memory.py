@@ -22,7 +22,6 @@ project).
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import subprocess
@@ -33,6 +32,8 @@ from dataclasses import replace
 from typing import Any
 
 from benchmarks import common
+from distill_lib.train.heap import resident_gb as rss_gb
+from distill_lib.train.heap import trim_heap
 
 ALLOCATORS = {
     "glibc": {},
@@ -40,11 +41,6 @@ ALLOCATORS = {
     "mmap64k": {"MALLOC_MMAP_THRESHOLD_": "65536"},
     "trim": {},
 }
-
-
-def rss_gb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
 
 
 class Sampler:
@@ -65,10 +61,6 @@ class Sampler:
         self.phases.append({"phase": name, "rss_gb": now, "peak_gb": max(self.peak, now), **extra})
         print(f"  {name}: RSS {now:.2f} GB, peak {max(self.peak, now):.2f} GB", file=sys.stderr)
         self.peak = now
-
-
-def malloc_trim() -> None:
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def torch_held_gb(model: Any, optimizer: Any) -> dict[str, float]:
@@ -120,12 +112,12 @@ def child(plan_name: str, allocator: str, args: Any) -> dict[str, Any]:
         for step in range(args.steps):
             one_step(model, optimizer, plan, weights, counts, precision)
             if allocator == "trim":
-                malloc_trim()
+                trim_heap()
             sampler.phase(f"training step {step + 1}")
     held = torch_held_gb(model, optimizer)
     generate(student, args, precision)
     sampler.phase("generation (batch 64)")
-    malloc_trim()
+    trim_heap()
     sampler.phase("malloc_trim(0)")
     return {
         "plan": plan_name,
