@@ -174,5 +174,12 @@ def test_a_corpus_bleu_claim_is_tested_from_the_records_per_table_statistics(mon
 def test_the_scigen_paper_claim_stays_untestable_offline_beside_its_cpu_control() -> None:
     rows = [c for c in declared_claims() if c.paper == "scigen"]
     assert rows[0].base is None and rows[0].missing.startswith("not testable offline")
-    assert rows[1].claim.startswith("Control, not the paper's claim")
-    assert rows[1].other.metric == "bleu" and rows[1].profiles == ("cpu",)
+    controls = rows[1:]
+    assert [c.other.method for c in controls] == [
+        "scigen_reasoning_input",
+        "scigen_reasoning_output",
+    ]
+    for control in controls:
+        assert control.claim.startswith("Control, not the paper's claim")
+        assert control.other.metric == "bleu" and control.profiles == ("cpu",)
+        assert "free text, unverified" in control.note

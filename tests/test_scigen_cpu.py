@@ -12,7 +12,7 @@ import pytest
 from fault_server import FaultServer
 
 from distill_lib.config import load_config
-from distill_lib.papers.scigen.labels import LOCAL_TEACHER
+from distill_lib.papers.scigen.labels import FREE_TEXT, LOCAL_TEACHER
 from distill_lib.papers.scigen.parsers import parse_triples
 from distill_lib.runs import cell_dir, grid_cells, stage_dir
 
@@ -187,10 +187,11 @@ def test_distilled_rows_and_the_teacher_row_carry_the_label(data_dir, roots):
     assert len(report["systems"]) == 3 and len(report["missing"]) == 3
     assert "last step" in report["checkpoint"]
     labelled = {s["method"]: s.get("teacher_note", "") for s in report["systems"]}
-    assert labelled["scigen_reasoning_input"] == LOCAL_TEACHER
+    assert labelled["scigen_reasoning_input"] == f"{LOCAL_TEACHER}; {FREE_TEXT}"
     assert labelled["scigen_plain"] == ""
     rows = list(report_table(report).index)
     assert [LOCAL_TEACHER in row for row in rows] == [False, False, True, True]
+    assert [FREE_TEXT in row for row in rows] == [False, False, True, False]
     assert rows[0].startswith("untrained student") and rows[-1].startswith("teacher (embedded")
 
 

@@ -6,10 +6,11 @@ the model that answered (from the teacher stage's summary) when the stage has ru
 config resolves to (the embedded SmolLM2 for `teacher.base_url: embedded`, or with no base URL and
 no API key outside the paper profile, as distill_lib.teacher.server decides), and in both cases any
 model other than the paper's gpt-3.5-turbo;
-`system_label(method, local, untrained)` is a results-table row name; `teacher_label(model, n,
-local)` the teacher row's. The label goes on the distilled rows and the teacher row (their
-training data or their text came from that teacher), never on traditional fine-tuning or the
-untrained student, which no teacher touched.
+`system_label(method, local, untrained, free_text)` is a results-table row name;
+`teacher_label(model, n, local)` the teacher row's. A distilled mode trained on the teacher's free
+text (`method.options.reasoning: free_text`, `reads_free_text(cell)`) also carries FREE_TEXT. The
+label goes on the distilled rows and the teacher row (their training data or their text came from
+that teacher), never on traditional fine-tuning or the untrained student, which no teacher touched.
 
 Deliberately left out: where the labels are written (papers.scigen.report, metrics, teacher,
 stages) and the smoke note (distill_lib.plots.results).
@@ -27,6 +28,7 @@ LOCAL_TEACHER = (
     "small local teacher (not the paper's gpt-3.5-turbo; a control for the pipeline, not a test "
     "of the paper's claim)"
 )
+FREE_TEXT = "its reasoning is the teacher's free text, unverified: no answer followed the template"
 PAPER_TEACHER = "gpt-3.5-turbo"
 DISTILLED = ("scigen_reasoning_input", "scigen_reasoning_output")
 SYSTEMS = {
@@ -59,17 +61,30 @@ def local_teacher(cfg: ExperimentConfig) -> bool:
     return embedded or PAPER_TEACHER not in teacher.model
 
 
+def reads_free_text(cell: ExperimentConfig) -> bool:
+    """Whether a cell of a distilled mode learns from the teacher's free text."""
+    return cell.method.name in DISTILLED and cell.method.options.reasoning == "free_text"
+
+
+def _notes(method: str, local: bool, free_text: bool) -> list[str]:
+    if method not in DISTILLED:
+        return []
+    return [note for note, due in ((LOCAL_TEACHER, local), (FREE_TEXT, free_text)) if due]
+
+
 def teacher_note(cfg: ExperimentConfig, method: str) -> str:
-    """The label for a cell of `method` under cfg ('' when none is due)."""
-    return LOCAL_TEACHER if method in DISTILLED and local_teacher(cfg) else ""
+    """The label for a cell of `method` under cfg, the cell's config ('' when none is due)."""
+    free_text = cfg.method.options.reasoning == "free_text"
+    return "; ".join(_notes(method, local_teacher(cfg), free_text))
 
 
-def system_label(method: str, local: bool, untrained: bool = False) -> str:
-    """A results-table row name; a distilled mode with a local teacher carries LOCAL_TEACHER."""
+def system_label(method: str, local: bool, untrained: bool = False, free_text: bool = False) -> str:
+    """A results-table row name; a distilled mode with a local teacher carries LOCAL_TEACHER, one
+    trained on the teacher's free text FREE_TEXT."""
     if untrained:
         return UNTRAINED
-    name = SYSTEMS.get(method, method)
-    return f"{name} ({LOCAL_TEACHER})" if local and method in DISTILLED else name
+    name, notes = SYSTEMS.get(method, method), _notes(method, local, free_text)
+    return f"{name} ({'; '.join(notes)})" if notes else name
 
 
 def teacher_label(model: str, n: int | None, local: bool, described: int | None = None) -> str:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from distill_lib.config_values import ConfigError
 from distill_lib.metrics.faithfulness import TAPAS_MODEL, TAPEX_MODEL
 from distill_lib.metrics.text import BERTSCORE_PAPER_MODEL
+from distill_lib.runs import LATE
 
 DATASETS = ("scigen",)
 METHOD_NAMES = ("scigen_plain", "scigen_reasoning_input", "scigen_reasoning_output")
 SIZES = ("few-shot", "medium", "large")
 TEST_SPLITS = ("test", "test-CL", "test-Other")
 TEACHER_ROWS = ("statements", "description")
+REASONING_KINDS = ("triples", "free_text")
 
 
 @dataclass
@@ -34,6 +36,28 @@ class DataOptions:
 class MethodOptions:
     # keep only the teacher triples its own verification line calls true
     filter_verified: bool = True
+    # the reasoning a distilled mode learns from: the teacher's parsed (reasoning, statement)
+    # triples (the paper), or its answer as free text, unverified (parsers.free_text_reasoning:
+    # for a teacher too small to follow the template; a deviation, labelled on every artifact)
+    # (both added after cells had run: LATE keeps those cells' keys, distill_lib.runs)
+    reasoning: str = field(default="triples", metadata=LATE)
+    free_text_words: int = field(default=100, metadata=LATE)  # free_text: the words kept
+
+    def check(self) -> None:
+        if self.reasoning not in REASONING_KINDS:
+            raise ConfigError(
+                f"method.options.reasoning = {self.reasoning!r}: must be one of "
+                f"{list(REASONING_KINDS)}"
+            )
+        if self.reasoning == "free_text" and self.filter_verified:
+            raise ConfigError(
+                "method.options.reasoning = 'free_text' has no verification line to filter on: "
+                "set method.options.filter_verified: false"
+            )
+        if self.free_text_words < 1:
+            raise ConfigError(
+                f"method.options.free_text_words = {self.free_text_words}: must be at least 1"
+            )
 
 
 @dataclass

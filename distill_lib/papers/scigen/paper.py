@@ -16,7 +16,7 @@ from distill_lib.papers.scigen.results import render_scigen
 from distill_lib.papers.scigen.splits import load_scigen_splits
 from distill_lib.papers.scigen.teacher import teacher_on_test
 from distill_lib.papers.scigen.teacher_record import write_teacher_record
-from distill_lib.runs import results_dir, write_json
+from distill_lib.runs import results_dir, teacher_dir, write_json
 from distill_lib.teacher.bundle import seed_cache, write_bundle
 from distill_lib.teacher.generate import open_cache
 
@@ -50,11 +50,13 @@ def teacher_stage(cfg: ExperimentConfig, stage_dir: Path) -> dict[str, Any]:
 
 def data_sources(cfg: ExperimentConfig, root: Path | None) -> list[Path]:
     """The train, dev and test files below <data dir>/scigen/, and the live teacher's outputs for
-    a method that reads them."""
+    a method that reads them (its raw answers too when it reads them as free text)."""
     options = cfg.data.options
     splits = ("train", "dev", options.test_split)
     files = [local_path(split, options.size, root) for split in splits] if root else []
     teacher = live_teacher_outputs(cfg) if reads_teacher(cfg.method.name) else []
+    if teacher and cfg.method.options.reasoning == "free_text":
+        teacher.append(teacher_dir(cfg, cfg.data.dataset) / "teacher_outputs.jsonl")
     return [*files, *teacher]
 
 

@@ -3,6 +3,9 @@
 is `verified` when its verification line says true (and not false). The `Description:` the worked
 example puts before its triples is kept in `fields["description"]` (the text after the tag up to
 the first triple line; '' when absent): the teacher's own one-shot description of the table.
+`free_text_reasoning(text, max_words)` is the other reading of an answer, for a teacher too small to
+follow the template (`method.options.reasoning: free_text`): the answer as written, with markdown
+table rows and repeated sentences dropped, cut to `max_words` words. Nothing checks it.
 
 Deliberately left out: joining triples per table (papers.scigen.splits).
 """
@@ -17,6 +20,29 @@ TRIPLE_LINE = re.compile(
     r"^\s*(Reasoning|Statement|Verification)\s*(\d+)\s*:\s*(.*)$", re.IGNORECASE
 )
 DESCRIPTION_LINE = re.compile(r"^\s*Description\s*:\s*(.*)$", re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def free_text_reasoning(text: str, max_words: int) -> str:
+    """An answer's free text as reasoning: lines that are markdown table rows (they start with
+    `|`) dropped, the unfinished sentence an answer cut at its token limit ends with, every
+    sentence whose text (list marker, case and spacing aside) came earlier, then the words past
+    `max_words`."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    text = text.rstrip()
+    if text and text[-1] not in ".!?":
+        text = text[: max(text.rfind(end) for end in ".!?\n") + 1]
+    for line in text.splitlines():
+        if line.lstrip().startswith("|"):
+            continue
+        for sentence in SENTENCE_END.split(LIST_MARKER.sub("", line)):
+            key = " ".join(sentence.lower().split())
+            if key and key not in seen:
+                seen.add(key)
+                kept.append(" ".join(sentence.split()))
+    return " ".join(" ".join(kept).split()[:max_words])
 
 
 def parse_description(text: str) -> str:

@@ -33,6 +33,7 @@ from distill_lib.data.records import limit_splits
 from distill_lib.papers.scigen.labels import (
     answered_by,
     local_teacher,
+    reads_free_text,
     system_label,
     teacher_label,
     teacher_note,
@@ -132,7 +133,7 @@ def _system(cell: ExperimentConfig, local: bool) -> dict[str, Any]:
         "method": method,
         "seed": cell.train.seed,
         "untrained": untrained,
-        "system": system_label(method, local, untrained),
+        "system": system_label(method, local, untrained, reads_free_text(cell)),
         **({"teacher_note": note} if note else {}),
     }
 

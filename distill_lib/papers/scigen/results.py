@@ -22,6 +22,7 @@ from distill_lib.config import ExperimentConfig
 from distill_lib.papers.scigen.labels import (
     LOCAL_TEACHER,
     local_teacher,
+    reads_free_text,
     system_label,
     teacher_label,
 )
@@ -49,7 +50,9 @@ def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[s
     for method in [m for m in order if m in set(frame["method"])]:
         cells = frame[frame["method"] == method]
         untrained = method == UNTRAINED
-        name = system_label(cfg.grid.methods[0] if untrained else method, local, untrained)
+        shown = cfg.grid.methods[0] if untrained else method
+        cell = cfg.replace({"method.name": shown, **cfg.grid.method_overrides.get(shown, {})})
+        name = system_label(shown, local, untrained, reads_free_text(cell))
         n_test = sorted({int(n) for n in cells["n_test"].dropna()})
         rows[name] = {
             COLUMN: _bleu(cells["test_at_best"]),

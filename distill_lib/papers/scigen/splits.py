@@ -18,6 +18,9 @@ Kept = every parsed triple, or (`method.options.filter_verified`, default true) 
 own verification line says true (the teacher's self-verification, spec §2.7). Tables the teacher
 did not see (beyond teacher.limit, or test/dev: the stage sends train only) get rationale '', so
 `scigen_reasoning_input` then sees the plain table, i.e. it degenerates to `scigen_plain` for them.
+With `method.options.reasoning: free_text` (`attach_free_text`), rationale is instead the teacher's
+first answer per table read by papers.scigen.parsers.free_text_reasoning, unverified, with
+source "teacher-free-text" and teacher_triples 0.
 
 Deliberately left out: the per-triple training pairs of the reference (table <COT> reasoning ->
 teacher statement); here the target stays the gold description, with the teacher's reasoning as
@@ -36,7 +39,8 @@ from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable
 from distill_lib.papers.scigen.data import load_scigen
 from distill_lib.papers.scigen.methods import reads_teacher
-from distill_lib.runs import teacher_dir
+from distill_lib.papers.scigen.parsers import free_text_reasoning
+from distill_lib.runs import read_jsonl, teacher_dir
 
 
 def load_scigen_splits(cfg: ExperimentConfig) -> DatasetDict:
@@ -55,12 +59,18 @@ def load_scigen_splits(cfg: ExperimentConfig) -> DatasetDict:
             "test": load_scigen(test_split, cfg.data.data_dir, size),
         }
     )
+    options = cfg.method.options
     if cfg.teacher.source == "live" and reads_teacher(cfg.method.name):
-        splits["train"] = attach_scigen_teacher(
-            splits["train"],
-            teacher_dir(cfg, cfg.data.dataset, "train"),
-            cfg.method.options.filter_verified,
-        )
+        if options.reasoning == "free_text":
+            splits["train"] = attach_free_text(
+                splits["train"], teacher_dir(cfg, cfg.data.dataset), options.free_text_words
+            )
+        else:
+            splits["train"] = attach_scigen_teacher(
+                splits["train"],
+                teacher_dir(cfg, cfg.data.dataset, "train"),
+                options.filter_verified,
+            )
     return splits
 
 
@@ -99,6 +109,29 @@ def aggregate_triples(
             "teacher_triples": len(triples),
         }
     return out
+
+
+def attach_free_text(split: Dataset, stage_dir: Path, max_words: int) -> Dataset:
+    """`split` with each table's first teacher answer as free-text reasoning (module docstring);
+    tables the teacher did not answer get ''."""
+    answers = Path(stage_dir) / "teacher_outputs.jsonl"
+    if not answers.exists():
+        raise DataUnavailable(
+            f"method.options.reasoning is 'free_text' but no teacher answers at {answers}: run "
+            "notebooks/10_scigen_teacher.ipynb first"
+        )
+    per_table = {
+        str(row["id"]): free_text_reasoning(row["completions"][0], max_words)
+        for row in read_jsonl(answers)
+        if row.get("completions")
+    }
+
+    def reasoning(record: dict[str, Any]) -> dict[str, Any]:
+        text = per_table.get(str(record["id"]), "")
+        source = "teacher-free-text" if text else "teacher-missing"
+        return {"rationale": text, "llm_label": "", "source": source, "teacher_triples": 0}
+
+    return split.map(reasoning)
 
 
 def attach_scigen_teacher(split: Dataset, outputs_dir: Path, verified_only: bool = True) -> Dataset:
