@@ -157,7 +157,10 @@ def render_with_the_teacher_row(cfg, out: Path) -> None:
     cells = [("untrained", 0), *((("scigen_plain", s)) for s in (0, 1, 2))]
     cells += [("scigen_reasoning_input", 0), ("scigen_reasoning_output", 0)]
     frame = pd.DataFrame(
-        [{"method": m, "seed": s, "test_at_best": 1.0 + s, "n_test": 4} for m, s in cells]
+        [
+            {"method": m, "seed": s, "test_at_best": 1.0 + s, "n_test": 4, "key": f"{m}{s}"}
+            for m, s in cells
+        ]
     )
     block = render_scigen(frame, out, cfg)
     rows = [line for line in block.splitlines() if line.startswith("| ") and "BLEU" not in line]

@@ -8,7 +8,9 @@ with the test records' tables and calls `score_scigen` (BLEU, METEOR, BERTScore,
 TAPAS-Acc, TAPEX-Acc: a value, or None with the reason). Predictions are scored raw; BLEU and
 METEOR are also given on lower-cased, punctuation-split text (the reference's normalisation,
 labelled `normalised`). References are the gold descriptions (spec §6 #10). `report_table` shapes
-it as systems x metrics (mean over seeds; plots.figures.metric_bars draws it). The teacher row
+it as systems x metrics (mean over seeds; plots.figures.metric_bars draws it). `write_report` saves
+it in the run folder and, for a real profile, its values per cell key (no texts) as the committed
+stage record `stages/test-metrics.json`, from which `make figures` shows METEOR. The teacher row
 scores the teacher's own text on the test tables it was asked about (papers.scigen.teacher,
 `extra.teacher_row`) with the same metrics. Rows of the distilled modes and the teacher row carry
 the local-teacher label (papers.scigen.labels) when the teacher is a small local model.
@@ -42,8 +44,10 @@ from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.metrics import score_scigen
 from distill_lib.papers.scigen.splits import load_scigen_splits
 from distill_lib.papers.scigen.teacher import teacher_predictions
+from distill_lib.results import write_stage_result
 from distill_lib.runs import (
     cell_dir,
+    cell_key,
     grid_cells,
     read_predictions,
     stage_dir,
@@ -133,6 +137,7 @@ def _system(cell: ExperimentConfig, local: bool) -> dict[str, Any]:
         "method": method,
         "seed": cell.train.seed,
         "untrained": untrained,
+        "key": cell_key(cell),
         "system": system_label(method, local, untrained, reads_free_text(cell)),
         **({"teacher_note": note} if note else {}),
     }
@@ -191,9 +196,23 @@ def report_path(cfg: ExperimentConfig) -> Path:
 
 
 def write_report(cfg: ExperimentConfig, report: dict[str, Any]) -> Path:
+    """The report in the run folder; for a real profile also its values per cell key as the stage
+    record `test-metrics` (distill_lib.results.write_stage_result)."""
     path = report_path(cfg)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2))
+    values = [
+        {
+            **{k: s[k] for k in ("key", "method", "seed", "untrained", "n")},
+            **{kind: {m: e["value"] for m, e in s[kind].items()} for kind in ("raw", "normalised")},
+        }
+        for s in report["systems"]
+    ]
+    teacher = {k: v for k, v in report["teacher"].items() if k in ("model", "n")}
+    if "raw" in report["teacher"]:
+        teacher["raw"] = {m: e["value"] for m, e in report["teacher"]["raw"].items()}
+    payload = {"cells": values, "teacher": teacher, "reasons": metric_reasons(report)}
+    write_stage_result(cfg, "test-metrics", payload)
     return path
 
 

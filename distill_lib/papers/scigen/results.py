@@ -2,13 +2,16 @@
 docs/grids block, for `make figures` (distill_lib.render).
 
 `render_scigen(frame, out, cfg)`: one row per system (the untrained student, each method) with the
-test BLEU of the tested weights as mean ± std over seeds, the seeds and the test tables, then the
-teacher row from the teacher stage's record (its own text per test table, scored the same way).
+test BLEU of the tested weights as mean ± std over seeds, the test METEOR of the same cells from
+notebook 12's committed `test-metrics` stage record (`committed_meteor`; n/a, or "k of n cells",
+where it has not scored them), the seeds and the test tables, then the teacher row from the teacher
+stage's record (its own text per test table, scored the same way).
 Row names carry the local-teacher label (papers.scigen.labels) on the distilled rows and the
 teacher row; the chart's legend leaves it out and its title carries it.
 
-Deliberately left out: the other metrics of the spec (notebook 12's report, from the run folders:
-the records keep the checkpoint-selection metric only) and paired comparisons between the systems.
+Deliberately left out: the other metrics of the spec (notebook 12's report in the run folder:
+the records keep the checkpoint-selection metric only) and paired comparisons between the systems
+(the claims ledger).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from distill_lib.plots.results import write_table
 from distill_lib.results import read_stage_results
 
 COLUMN = "test BLEU"
+METEOR = "test METEOR"  # from notebook 12's committed stage record (papers.scigen.report)
 
 
 def _bleu(values: pd.Series) -> str:
@@ -43,9 +47,25 @@ def _bleu(values: pd.Series) -> str:
     return f"{values.mean():.2f}{spread}"
 
 
+def committed_meteor(cfg: ExperimentConfig) -> dict[str, float | None]:
+    """Raw METEOR per cell key from the committed `test-metrics` stage record (none before
+    notebook 12 ran on a real profile)."""
+    record = read_stage_results(cfg.name, cfg.profile).get("test-metrics", {})
+    return {c["key"]: c["raw"].get("meteor") for c in record.get("cells", [])}
+
+
+def _meteor(keys: pd.Series, scored: dict[str, float | None]) -> str:
+    """Mean METEOR of the cells notebook 12 scored ('k of n cells' when it has not scored all)."""
+    values = pd.Series([scored[k] for k in keys if k in scored], dtype=float)
+    if values.empty:
+        return "n/a"
+    text = _bleu(values) if values.notna().all() else "not computed"
+    return text if len(values) == len(keys) else f"{text} ({len(values)} of {len(keys)} cells)"
+
+
 def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
     """Row name -> test BLEU, seeds and test tables, in the grid's order (untrained first)."""
-    local, rows = local_teacher(cfg), {}
+    local, rows, meteor = local_teacher(cfg), {}, committed_meteor(cfg)
     order = [UNTRAINED, *cfg.grid.methods]
     for method in [m for m in order if m in set(frame["method"])]:
         cells = frame[frame["method"] == method]
@@ -56,6 +76,7 @@ def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[s
         n_test = sorted({int(n) for n in cells["n_test"].dropna()})
         rows[name] = {
             COLUMN: _bleu(cells["test_at_best"]),
+            METEOR: _meteor(cells["key"], meteor),
             "seeds": len(cells),
             "test tables": ", ".join(map(str, n_test)),
         }
@@ -63,9 +84,11 @@ def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[s
 
 
 def teacher_rows(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
-    """The teacher row of each committed teacher stage record that scored one."""
-    rows = {}
-    for record in read_stage_results(cfg.name, cfg.profile).values():
+    """The teacher row of each committed teacher stage record that scored one (its METEOR from
+    notebook 12's record when the stage could not compute it)."""
+    rows, records = {}, read_stage_results(cfg.name, cfg.profile)
+    report_teacher = records.get("test-metrics", {}).get("teacher", {})
+    for record in records.values():
         stats, local = record.get("stats", {}), "label" in record
         row = stats.get("teacher_row") or {}
         if "raw" not in row:
@@ -73,7 +96,14 @@ def teacher_rows(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
         model = Path(str(stats["settings"]["model"])).name
         described = stats.get("test", {}).get("with_description")
         name = teacher_label(model, row["n"], local, described)
-        rows[name] = {COLUMN: _bleu(pd.Series([row["raw"]["bleu"]["value"]])), "seeds": 1}
+        meteor = row["raw"].get("meteor", {}).get("value")
+        if meteor is None:  # scored later by notebook 12 (WordNet missing when the stage ran)
+            meteor = report_teacher.get("raw", {}).get("meteor")
+        rows[name] = {
+            COLUMN: _bleu(pd.Series([row["raw"]["bleu"]["value"]])),
+            METEOR: "not computed" if meteor is None else f"{meteor:.2f}",
+            "seeds": 1,
+        }
         rows[name]["test tables"] = str(row["n"])
     return rows
 
@@ -90,7 +120,8 @@ def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: s
     save(metric_bars(short_names(means), title=title, note=note), out / "scigen_bleu.png")
     caption = (
         f"Test BLEU (sacreBLEU, raw text, gold descriptions) of the tested weights "
-        f"(`train.select: {cfg.train.select}`), mean ± std over seeds; the other metrics are in "
-        "notebook 12's report."
+        f"(`train.select: {cfg.train.select}`), mean ± std over seeds. Test METEOR (NLTK, WordNet; "
+        "raw text) from notebook 12's committed report (`stages/test-metrics.json`): n/a for a "
+        "cell it has not scored; the other metrics are in that report."
     )
     return f"{table.to_markdown()}\n\n{caption}\n"

@@ -1,0 +1,59 @@
+"""Notebook 12's SciGen report is committed as a small stage record (values per cell key), and the
+results table that `make figures` renders takes each row's test METEOR from it."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from distill_lib.config import load_config
+from distill_lib.papers.scigen import report
+from distill_lib.papers.scigen.results import METEOR, student_rows
+from distill_lib.results import read_stage_results, write_stage_result
+from distill_lib.runs import cell_dir, cell_key, grid_cells
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs"))
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "results"))
+    return load_config("configs/scigen.yaml", "cpu", {"data.test_limit": 2})
+
+
+def test_the_report_is_committed_per_cell_key(cfg, data_dir):
+    records = list(report.test_records(cfg, "scigen").values())
+    scored = grid_cells(cfg)[:2]  # the untrained row and plain seed 0
+    for cell in scored:
+        folder = cell_dir(cell)
+        folder.mkdir(parents=True)
+        rows = [
+            {"id": r["id"], "format": "label", "prediction": r["label"], "label": r["label"]}
+            for r in records
+        ]
+        (folder / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report.write_report(cfg, report.evaluate_scigen(cfg, {"metrics": ["bleu"]}))
+    committed = read_stage_results("scigen", "cpu")["test-metrics"]
+    assert [c["key"] for c in committed["cells"]] == [cell_key(c) for c in scored]
+    assert [c["raw"]["bleu"] for c in committed["cells"]] == [pytest.approx(100.0)] * 2
+    assert committed["commit"] and committed["config"]["profile"] == "cpu"
+    assert "prediction" not in json.dumps(committed)  # values only, no texts
+
+
+def test_the_table_takes_meteor_from_the_record_and_says_what_it_lacks(cfg):
+    keys = ["u", "p0", "p1", "p2"]
+    frame = pd.DataFrame(
+        {
+            "method": ["untrained", "scigen_plain", "scigen_plain", "scigen_plain"],
+            "test_at_best": [1.0, 3.0, 3.2, 2.8],
+            "n_test": [150] * 4,
+            "key": keys,
+        }
+    )
+    assert {r[METEOR] for r in student_rows(frame, cfg).values()} == {"n/a"}
+    cells = [{"key": k, "raw": {"meteor": v}} for k, v in (("u", 5.0), ("p0", 9.0), ("p1", 11.0))]
+    write_stage_result(cfg, "test-metrics", {"cells": cells})
+    untrained, plain = student_rows(frame, cfg).values()
+    assert untrained[METEOR] == "5.00"
+    assert plain[METEOR] == "10.00 ± 1.41 (2 of 3 cells)"
