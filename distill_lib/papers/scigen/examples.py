@@ -2,7 +2,9 @@
 
 `example_generations(cfg, n)`: the first `n` test tables with the gold description and each
 method's prediction from its first-seed cell, with the local-teacher label of each method (notebook
-13). `teacher_examples(cfg, dataset, n)`: the teacher's raw answers and parsed triples beside the
+13). `committed_examples(cfg, records, n)`: the same from the committed records' stored
+predictions, as markdown for the results page that `make figures` renders.
+`teacher_examples(cfg, dataset, n)`: the teacher's raw answers and parsed triples beside the
 training tables it was asked about (notebook 10).
 
 Deliberately left out: scoring (papers.scigen.report) and display itself (the notebooks).
@@ -16,7 +18,15 @@ from typing import Any
 from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import limit_splits
 from distill_lib.papers.scigen.data import Table
-from distill_lib.papers.scigen.labels import LOCAL_TEACHER, local_teacher, teacher_note
+from distill_lib.papers.scigen.labels import (
+    LOCAL_TEACHER,
+    UNTRAINED,
+    local_teacher,
+    reads_free_text,
+    system_label,
+    teacher_note,
+)
+from distill_lib.papers.scigen.methods import METHODS
 from distill_lib.papers.scigen.report import test_records
 from distill_lib.papers.scigen.splits import load_scigen_splits
 from distill_lib.runs import cell_dir, grid_cell, read_jsonl, read_predictions, teacher_dir
@@ -47,6 +57,50 @@ def example_generations(cfg: ExperimentConfig, n: int = 2) -> list[dict[str, Any
             }
         )
     return shown
+
+
+CUT = 300  # characters of a description shown
+
+
+def _first_seed(records: list[dict[str, Any]], methods: list[str]) -> dict[str, dict[str, Any]]:
+    """Per system (UNTRAINED for the step-0 row, then `methods` in order), its lowest-seed record
+    that kept its predictions (else its lowest-seed record)."""
+    chosen: dict[str, dict[str, Any]] = {}
+    kept_first = sorted(
+        records,
+        key=lambda r: (isinstance(r["test_examples"]["predictions"], str), r["metrics"]["seed"]),
+    )
+    for record in kept_first:
+        metrics = record["metrics"]
+        chosen.setdefault(UNTRAINED if metrics.get("untrained") else metrics["method"], record)
+    return {name: chosen[name] for name in (UNTRAINED, *methods) if name in chosen}
+
+
+def committed_examples(cfg: ExperimentConfig, records: list[dict[str, Any]], n: int = 2) -> str:
+    """Markdown: the first `n` test tables (caption, first rows, markup removed), the gold
+    description and each system's prediction from its lowest-seed committed record that kept its
+    predictions (a `scigen_reasoning_output` student's description after its tag; the reason when
+    none kept them), each cut to CUT characters."""
+    dataset, local = cfg.grid.datasets[0], local_teacher(cfg)
+    tests, lines = test_records(cfg, dataset), []
+    systems = _first_seed(records, cfg.grid.methods)
+    for record_id in list(tests)[:n]:
+        table = Table.from_dict(json.loads(tests[record_id]["table"]))
+        lines += [f"**{record_id}**: {table.caption}", ""]
+        lines += [table.clean().to_frame().head(6).to_markdown(index=False), ""]
+        lines.append(f"- gold: {tests[record_id]['label'][:CUT]}")
+        for name, record in systems.items():
+            method = cfg.grid.methods[0] if name == UNTRAINED else name
+            cell = grid_cell(cfg, dataset, method, record["metrics"]["seed"])
+            stored = record["test_examples"]["predictions"]
+            if isinstance(stored, dict):  # else the reason they were not kept
+                (texts,) = stored.values()
+                shown = dict(zip(record["test_examples"]["ids"], texts, strict=True))
+                stored = METHODS[method](cell.method).read_label(shown.get(record_id, ""))[:CUT]
+            label = system_label(method, local, name == UNTRAINED, reads_free_text(cell))
+            lines.append(f"- {label}, seed {record['metrics']['seed']}: {stored}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def teacher_examples(cfg: ExperimentConfig, dataset: str, n: int = 2) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ docs/grids block, for `make figures` (distill_lib.render).
 test BLEU of the tested weights as mean ± std over seeds, the test METEOR of the same cells from
 notebook 12's committed `test-metrics` stage record (`committed_meteor`; n/a, or "k of n cells",
 where it has not scored them), the seeds and the test tables, then the teacher row from the teacher
-stage's record (its own text per test table, scored the same way).
+stage's record (its own text per test table, scored the same way), then `examples_block`: the
+first test tables with each row's first-seed generation from the committed records.
 Row names carry the local-teacher label (papers.scigen.labels) on the distilled rows and the
 teacher row; the chart's legend leaves it out and its title carries it.
 
@@ -22,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
+from distill_lib.data.records import DataUnavailable
+from distill_lib.papers.scigen.examples import committed_examples
 from distill_lib.papers.scigen.labels import (
     LOCAL_TEACHER,
     local_teacher,
@@ -33,7 +36,7 @@ from distill_lib.papers.scigen.stages import short_names
 from distill_lib.plots.figures import metric_bars, save
 from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
-from distill_lib.results import read_stage_results
+from distill_lib.results import read_results, read_stage_results
 
 COLUMN = "test BLEU"
 METEOR = "test METEOR"  # from notebook 12's committed stage record (papers.scigen.report)
@@ -124,4 +127,17 @@ def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: s
         "raw text) from notebook 12's committed report (`stages/test-metrics.json`): n/a for a "
         "cell it has not scored; the other metrics are in that report."
     )
-    return f"{table.to_markdown()}\n\n{caption}\n"
+    return f"{table.to_markdown()}\n\n{caption}\n{examples_block(cfg)}"
+
+
+def examples_block(cfg: ExperimentConfig) -> str:
+    """The committed records' generations beside the first test tables (papers.scigen.examples);
+    a line saying why when the SciGen data is not here."""
+    records = read_results(cfg.name, cfg.profile)
+    if not records:
+        return ""
+    try:
+        body = committed_examples(cfg, records)
+    except DataUnavailable as err:
+        return f"\nExample generations: not shown here ({err}).\n"
+    return f"\n#### Example generations (first seed of each row, the first test tables)\n\n{body}"

@@ -1,5 +1,6 @@
-"""Notebook 12's SciGen report is committed as a small stage record (values per cell key), and the
-results table that `make figures` renders takes each row's test METEOR from it."""
+"""What `make figures` shows of SciGen from the committed tree: each row's test METEOR from notebook
+12's report (committed as a small stage record, values per cell key), and generations beside the
+first test tables from the records' stored predictions."""
 
 from __future__ import annotations
 
@@ -57,3 +58,32 @@ def test_the_table_takes_meteor_from_the_record_and_says_what_it_lacks(cfg):
     untrained, plain = student_rows(frame, cfg).values()
     assert untrained[METEOR] == "5.00"
     assert plain[METEOR] == "10.00 ± 1.41 (2 of 3 cells)"
+
+
+def fake_record(method: str, seed: int, ids: list[str], predictions) -> dict:
+    kept = {"label": predictions} if isinstance(predictions, list) else predictions
+    return {
+        "metrics": {"method": method, "seed": seed, "untrained": False},
+        "test_examples": {"ids": ids, "predictions": kept},
+    }
+
+
+def test_generations_come_from_the_lowest_seed_that_kept_them(cfg, data_dir):
+    from distill_lib.papers.scigen.examples import committed_examples
+    from distill_lib.papers.scigen.labels import FREE_TEXT
+
+    first = list(report.test_records(cfg, "scigen"))[:2]
+    records = [
+        fake_record("scigen_plain", 0, first, "not kept: over 100000 bytes"),
+        fake_record("scigen_plain", 1, first, ["plain one", "plain two"]),
+        fake_record("scigen_plain", 2, first, ["plain three", "plain four"]),
+        fake_record(
+            "scigen_reasoning_output", 0, first, ["Reasoning: r. Description: described", "x"]
+        ),
+    ]
+    page = committed_examples(cfg, records, n=1)
+    lines = [line for line in page.splitlines() if line.startswith("- ")]
+    assert lines[0].startswith("- gold: ")
+    assert lines[1] == "- traditional fine-tuning (table -> description), seed 1: plain one"
+    assert lines[2].endswith("seed 0: described") and FREE_TEXT in lines[2]
+    assert page.startswith(f"**{first[0]}**: Table") and "| " in page  # the table's first rows
