@@ -5,7 +5,9 @@ range-checked.
 (a number written as a string, '5e-5' for a float, '100' for an int, 1e4 for an int, 'true' /
 'false' for a bool, an int for a float) and raises ConfigError naming the dotted key and the value
 for anything else. `check_ranges(cfg)` applies RANGES (bounds and allowed values) and names the key,
-the value and what is allowed.
+the value and what is allowed. A paper option added after cells had run is declared with `LATE`
+field metadata; `late_defaults(options)` names those holding their default (distill_lib.runs
+leaves them out of a cell's identity).
 
 Deliberately left out: checks that need other modules (which methods or datasets exist is checked
 where they are built, with the known names listed).
@@ -13,6 +15,7 @@ where they are built, with the known names listed).
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from collections.abc import Callable
@@ -25,6 +28,19 @@ class ConfigError(ValueError):
 
 
 TRUE, FALSE = ("true", "yes", "on"), ("false", "no", "off")
+# field metadata of a paper option added after cells existed: hashed only away from its default
+LATE = {"late": True}
+
+
+def late_defaults(options: Any) -> list[str]:
+    """The fields of an options dataclass declared with LATE metadata that hold their default."""
+    if not dataclasses.is_dataclass(options):
+        return []
+    return [
+        f.name
+        for f in dataclasses.fields(options)
+        if f.metadata.get("late") and getattr(options, f.name) == f.default
+    ]
 
 
 def _scalar(value: Any, kind: type, key: str) -> Any:

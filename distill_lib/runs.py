@@ -22,8 +22,8 @@ hash of the rest and of the content of the data and teacher outputs the cell rea
 a folder and a finished cell is reused only when both match. The settings that cannot change a
 result by design (where files go, logging, micro-batching, teacher transport) are listed in
 NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here. A paper option
-added after records existed is declared with `LATE` metadata and enters the hash only when set away
-from its default, so adding it keeps the keys of every cell that ran before it.
+added after records existed is declared with `config_values.LATE` metadata and enters the hash only
+when set away from its default, so adding it keeps the keys of every cell that ran before it.
 
 `grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells,
 so a run folder that also holds cells of other settings never mixes them in.
@@ -36,7 +36,6 @@ helpers are re-exported here) and how results are drawn (distill_lib.plots).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import hashlib
 import itertools
 import json
@@ -47,6 +46,7 @@ from typing import Any
 import yaml
 
 from distill_lib.config import PROJECT_ROOT, ExperimentConfig, load_config, project_relative
+from distill_lib.config_values import late_defaults
 from distill_lib.jsonio import (  # noqa: F401  (re-exported: the long-standing import path)
     read_json,
     read_jsonl,
@@ -82,8 +82,6 @@ NOT_IDENTITY = (
     "extra.report_metrics",
 )
 HASH_CHARS = 10
-# field metadata of a paper option added after cells existed: hashed only away from its default
-LATE = {"late": True}
 
 
 def _root(env: str, default: str) -> Path:
@@ -149,17 +147,6 @@ def identity_settings(cfg: ExperimentConfig) -> dict[str, Any]:
             settings[section]["options"].pop(name, None)
     settings["train"]["precision"] = resolve_precision(cfg.train.precision)
     return settings
-
-
-def late_defaults(options: Any) -> list[str]:
-    """The fields of an options dataclass declared with LATE metadata that hold their default."""
-    if not dataclasses.is_dataclass(options):
-        return []
-    return [
-        f.name
-        for f in dataclasses.fields(options)
-        if f.metadata.get("late") and getattr(options, f.name) == f.default
-    ]
 
 
 def cell_hash(cfg: ExperimentConfig) -> str:

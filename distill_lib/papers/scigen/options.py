@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from distill_lib.config_values import ConfigError
+from distill_lib.config_values import LATE, ConfigError
 from distill_lib.metrics.faithfulness import TAPAS_MODEL, TAPEX_MODEL
 from distill_lib.metrics.text import BERTSCORE_PAPER_MODEL
-from distill_lib.runs import LATE
 
 DATASETS = ("scigen",)
 METHOD_NAMES = ("scigen_plain", "scigen_reasoning_input", "scigen_reasoning_output")
@@ -39,7 +38,7 @@ class MethodOptions:
     # the reasoning a distilled mode learns from: the teacher's parsed (reasoning, statement)
     # triples (the paper), or its answer as free text, unverified (parsers.free_text_reasoning:
     # for a teacher too small to follow the template; a deviation, labelled on every artifact)
-    # (both added after cells had run: LATE keeps those cells' keys, distill_lib.runs)
+    # (both added after cells had run: LATE keeps those cells' keys, config_values)
     reasoning: str = field(default="triples", metadata=LATE)
     free_text_words: int = field(default=100, metadata=LATE)  # free_text: the words kept
 
