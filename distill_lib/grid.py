@@ -6,6 +6,10 @@ Two grids on one run root share the work: each claims a cell before running it
 (distill_lib.claims), skips a cell another live process holds, and at its end reads (or waits for)
 those cells' metrics. A corrupt metrics.json is named, set aside and its cell run again.
 
+To stop a grid without losing a cell, `touch <run dir>/STOP` (`stop_file`): every runner of that
+grid started before the file finishes the cell it is running and stops before the next, saying how
+to resume (run the grid again; a STOP file older than a run is ignored by it).
+
 Deliberately left out: what happens inside one cell (distill_lib.experiment.run_cell), which
 cells a grid holds (distill_lib.runs.grid_cells), and claims under `accelerate launch` (its
 processes run each cell together, unclaimed).
@@ -30,7 +34,7 @@ from distill_lib.eta import grid_eta
 from distill_lib.experiment import run_cell
 from distill_lib.models.precision import machine_info, resolve_precision
 from distill_lib.results import read_results, records_results
-from distill_lib.runs import cell_dir, cell_key, grid_cells, write_json
+from distill_lib.runs import cell_dir, cell_key, grid_cells, run_dir, write_json
 from distill_lib.train.loop import process_state
 
 
@@ -48,6 +52,29 @@ def _skip(cell: ExperimentConfig, err: Exception) -> None:
 
 ELSEWHERE = "elsewhere"  # a cell another live process holds (distill_lib.claims)
 POLL_S = 10.0
+
+
+class GridStopped(Exception):
+    """A STOP file newer than this run was found before a cell (the message says where)."""
+
+
+def stop_file(cfg: ExperimentConfig) -> Path:
+    """The file whose creation stops every runner of cfg's grid after its current cell."""
+    return run_dir(cfg) / "STOP"
+
+
+def check_stop(cfg: ExperimentConfig, started: float, before: str) -> None:
+    """Raise GridStopped when stop_file(cfg) was touched at or after `started`."""
+    path = stop_file(cfg)
+    try:
+        touched = path.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if touched >= started:
+        raise GridStopped(
+            f"{path} (touched after this run started): stopping before {before}; finished cells "
+            "are kept, run the grid again to resume"
+        )
 
 
 def _log_finished(log: Any, tag: str, key: str, metrics: dict[str, Any], where: str = "") -> None:
@@ -108,32 +135,41 @@ def run_grid(
     warning = hardware_warning(cfg)
     if warning:
         log(warning)
-    grid = _Grid(len(cells), done, to_run, committed, log)
+    grid = _Grid(len(cells), done, to_run, committed, log, cfg)
     results, elsewhere = [], []
-    for number, cell in enumerate(cells, start=1):
-        metrics = grid.step(number, cell)
-        if metrics == ELSEWHERE:
-            elsewhere.append((number, cell))
-        elif metrics is not None:
-            results.append(metrics)
-    return results + grid.finish(elsewhere, wait, poll_s)
+    try:
+        for number, cell in enumerate(cells, start=1):
+            metrics = grid.step(number, cell)
+            if metrics == ELSEWHERE:
+                elsewhere.append((number, cell))
+            elif metrics is not None:
+                results.append(metrics)
+        return results + grid.finish(elsewhere, wait, poll_s)
+    except GridStopped as stop:
+        log(f"STOP: {stop}")
+        return results
 
 
 @dataclass
 class _Grid:
     """One grid run's state: finished metrics by key, the cells to run, the committed records (for
-    the ETA) and the log; claims are taken only when the grid runs in one process."""
+    the ETA), the log and the grid's config (its stop file); claims are taken only when the grid
+    runs in one process."""
 
     size: int
     done: dict[str, dict[str, Any]]
     to_run: list[ExperimentConfig]
     committed: list[dict[str, Any]]
     log: Any
+    cfg: ExperimentConfig
     shared: bool = field(default_factory=lambda: process_state().num_processes == 1)
+    started: float = field(default_factory=time.time)
 
     def step(self, number: int, cell: ExperimentConfig) -> dict[str, Any] | str | None:
         """Run (or read back) one cell: its metrics, None when skipped, ELSEWHERE when claimed."""
         key, tag = cell_key(cell), f"[{number}/{self.size}]"
+        if key not in self.done:
+            check_stop(self.cfg, self.started, f"{tag} {key}")
         claim = None
         if key not in self.done and self.shared:
             claim = try_claim(cell_dir(cell))

@@ -5,6 +5,7 @@ or skipped; a changed data file gives a new cell; two grids on one root run each
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -293,3 +294,33 @@ def test_corrupt_records_are_named_and_skipped(tmp_path, monkeypatch):
         assert [r["key"] for r in results.read_results("dss", "cpu")] == [cell_key(base)]
     with pytest.warns(CorruptFileWarning, match=str(stage)):
         assert results.read_stage_results("dss", "cpu") == {}
+
+
+def test_a_stop_file_ends_the_grid_after_the_running_cell_and_a_rerun_resumes(
+    tmp_path, monkeypatch
+):
+    cfg = _grid_cfg(tmp_path, monkeypatch)
+    stale = grid.stop_file(cfg)
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.touch()
+    os.utime(stale, (time.time() - 60, time.time() - 60))  # older than the run: ignored
+    calls: list[str] = []
+    inner, cells = _fake_cell(calls), grid.grid_cells(cfg)
+
+    touched: list[bool] = []
+
+    def run(cell):
+        metrics = inner(cell)
+        if len(calls) == 2 and not touched:  # once, while the second cell trains
+            grid.stop_file(cfg).touch()
+            touched.append(True)
+        return metrics
+
+    monkeypatch.setattr(grid, "run_cell", run)
+    logs: list[str] = []
+    stopped = grid.run_grid(cfg, log=logs.append)
+    assert calls == [cell_key(c) for c in cells[:2]] and len(stopped) == 2
+    assert any(line.startswith("STOP: ") and cell_key(cells[2]) in line for line in logs)
+    assert not list(tmp_path.rglob(claims.CLAIM))  # the claim of the stopped grid released
+    resumed = grid.run_grid(cfg, log=logs.append)  # the file is now older than this run
+    assert len(resumed) == len(cells) and calls == [cell_key(c) for c in cells]
