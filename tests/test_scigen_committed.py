@@ -53,11 +53,11 @@ def test_the_table_takes_meteor_from_the_record_and_says_what_it_lacks(cfg):
         }
     )
     assert {r[METEOR] for r in student_rows(frame, cfg).values()} == {"n/a"}
-    cells = [{"key": k, "raw": {"meteor": v}} for k, v in (("u", 5.0), ("p0", 9.0), ("p1", 11.0))]
+    cells = [{"key": k, "raw": {"meteor": v}} for k, v in (("u", 0.05), ("p0", 0.09), ("p1", 0.11))]
     write_stage_result(cfg, "test-metrics", {"cells": cells})
     untrained, plain = student_rows(frame, cfg).values()
-    assert untrained[METEOR] == "5.00"
-    assert plain[METEOR] == "10.00 ± 1.41 (2 of 3 cells)"
+    assert untrained[METEOR] == "0.050"
+    assert plain[METEOR] == "0.100 ± 0.014 (2 of 3 cells)"
 
 
 def fake_record(method: str, seed: int, ids: list[str], predictions) -> dict:

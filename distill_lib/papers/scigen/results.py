@@ -42,12 +42,13 @@ COLUMN = "test BLEU"
 METEOR = "test METEOR"  # from notebook 12's committed stage record (papers.scigen.report)
 
 
-def _bleu(values: pd.Series) -> str:
+def _bleu(values: pd.Series, digits: int = 2) -> str:
+    """Mean ± std over seeds (the mean alone for one), `digits` decimals; n/a for none."""
     values = values.dropna()
     if values.empty:
         return "n/a"
-    spread = f" ± {values.std():.2f}" if len(values) > 1 else ""
-    return f"{values.mean():.2f}{spread}"
+    spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+    return f"{values.mean():.{digits}f}{spread}"
 
 
 def committed_meteor(cfg: ExperimentConfig) -> dict[str, float | None]:
@@ -62,7 +63,7 @@ def _meteor(keys: pd.Series, scored: dict[str, float | None]) -> str:
     values = pd.Series([scored[k] for k in keys if k in scored], dtype=float)
     if values.empty:
         return "n/a"
-    text = _bleu(values) if values.notna().all() else "not computed"
+    text = _bleu(values, 3) if values.notna().all() else "not computed"  # METEOR's 0-1 scale
     return text if len(values) == len(keys) else f"{text} ({len(values)} of {len(keys)} cells)"
 
 
@@ -104,7 +105,7 @@ def teacher_rows(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
             meteor = report_teacher.get("raw", {}).get("meteor")
         rows[name] = {
             COLUMN: _bleu(pd.Series([row["raw"]["bleu"]["value"]])),
-            METEOR: "not computed" if meteor is None else f"{meteor:.2f}",
+            METEOR: "not computed" if meteor is None else f"{meteor:.3f}",
             "seeds": 1,
         }
         rows[name]["test tables"] = str(row["n"])
@@ -124,7 +125,7 @@ def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: s
     caption = (
         f"Test BLEU (sacreBLEU, raw text, gold descriptions) of the tested weights "
         f"(`train.select: {cfg.train.select}`), mean ± std over seeds. Test METEOR (NLTK, WordNet; "
-        "raw text) from notebook 12's committed report (`stages/test-metrics.json`): n/a for a "
+        "raw text, 0–1) from notebook 12's committed report (`stages/test-metrics.json`): n/a for a "
         "cell it has not scored; the other metrics are in that report."
     )
     return f"{table.to_markdown()}\n\n{caption}\n{examples_block(cfg)}"
