@@ -125,8 +125,8 @@ def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: s
     caption = (
         f"Test BLEU (sacreBLEU, raw text, gold descriptions) of the tested weights "
         f"(`train.select: {cfg.train.select}`), mean ± std over seeds. Test METEOR (NLTK, WordNet; "
-        "raw text, 0–1) from notebook 12's committed report (`stages/test-metrics.json`): n/a for a "
-        "cell it has not scored; the other metrics are in that report."
+        "raw text, 0–1) from notebook 12's committed report (`stages/test-metrics.json`): n/a "
+        "for a cell it has not scored; the other metrics are in that report."
     )
     return f"{table.to_markdown()}\n\n{caption}\n{examples_block(cfg)}"
 
