@@ -89,18 +89,25 @@ def committed_examples(cfg: ExperimentConfig, records: list[dict[str, Any]], n: 
         lines += [f"**{record_id}**: {table.caption}", ""]
         lines += [table.clean().to_frame().head(6).to_markdown(index=False), ""]
         lines.append(f"- gold: {tests[record_id]['label'][:CUT]}")
-        for name, record in systems.items():
-            method = cfg.grid.methods[0] if name == UNTRAINED else name
-            cell = grid_cell(cfg, dataset, method, record["metrics"]["seed"])
-            stored = record["test_examples"]["predictions"]
-            if isinstance(stored, dict):  # else the reason they were not kept
-                (texts,) = stored.values()
-                shown = dict(zip(record["test_examples"]["ids"], texts, strict=True))
-                stored = METHODS[method](cell.method).read_label(shown.get(record_id, ""))[:CUT]
-            label = system_label(method, local, name == UNTRAINED, reads_free_text(cell))
-            lines.append(f"- {label}, seed {record['metrics']['seed']}: {stored}")
+        lines += [_generation(cfg, name, rec, record_id, local) for name, rec in systems.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def _generation(
+    cfg: ExperimentConfig, name: str, record: dict[str, Any], record_id: str, local: bool
+) -> str:
+    """One system's line: its row name, seed and description of test table `record_id` (the
+    reason instead when its record did not keep its predictions)."""
+    method, seed = cfg.grid.methods[0] if name == UNTRAINED else name, record["metrics"]["seed"]
+    cell = grid_cell(cfg, cfg.grid.datasets[0], method, seed)
+    stored = record["test_examples"]["predictions"]
+    if isinstance(stored, dict):  # else the reason they were not kept
+        (texts,) = stored.values()
+        shown = dict(zip(record["test_examples"]["ids"], texts, strict=True))
+        stored = METHODS[method](cell.method).read_label(shown.get(record_id, ""))[:CUT]
+    label = system_label(method, local, name == UNTRAINED, reads_free_text(cell))
+    return f"- {label}, seed {seed}: {stored}"
 
 
 def teacher_examples(cfg: ExperimentConfig, dataset: str, n: int = 2) -> list[dict[str, Any]]:
