@@ -110,6 +110,20 @@ def test_mixed_configurations_are_refused(results):
         results_frame("dss", "cpu")
 
 
+def test_a_methods_own_settings_may_differ_between_methods_not_within_one(results):
+    tuned = results.replace({"grid.method_overrides": {"single_task": {"train.lr": 3e-4}}})
+    for seed in (7, 8):
+        cell = tuned.replace({"data.dataset": "cqa", "method.name": "single_task"})
+        cell = cell.replace({"train.seed": seed, "train.lr": 3e-4})
+        write_result(cell, _metrics(cell, 50.0), "bf16")
+    frame = results_frame("dss", "cpu")  # single_task at 3e-4 beside the others at 1e-4
+    assert (frame["method"] == "single_task").sum() == 2
+    odd = tuned.replace({"data.dataset": "cqa", "method.name": "single_task", "train.seed": 9})
+    write_result(odd, _metrics(odd, 50.0), "bf16")  # a single_task record at the untuned lr
+    with pytest.raises(MixedConfigurations, match=r"train\.lr"):
+        results_frame("dss", "cpu")
+
+
 def test_readme_block_is_generated_and_checked(results, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(

@@ -5,8 +5,10 @@ configuration.
 source, seed, fraction, untrained, test accuracy at the best and last steps, n, wall time,
 precision, machine, commit). `check_one_configuration(records)` refuses to mix: the trained records
 must agree on every identity setting except the grid's axes (dataset, method, label source, seed,
-fraction), and so must the untrained ones; otherwise the error names the differing settings and an
-example record of each value.
+fraction), and so must the untrained ones; a setting the grid gives one method
+(`grid.method_overrides`, e.g. a tuned learning rate) may differ between methods but not between
+the records of one method. Otherwise the error names the differing settings and an example record
+of each value.
 
 Deliberately left out: the papers' layouts (distill_lib.papers.dss.report and the notebooks) and
 drawing.
@@ -45,31 +47,48 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def method_override_keys(records: list[dict[str, Any]]) -> set[str]:
+    """The dotted settings the records' grids give single methods (grid.method_overrides)."""
+    keys: set[str] = set()
+    for record in records:
+        overrides = record.get("config", {}).get("grid", {}).get("method_overrides", {})
+        for settings in overrides.values():
+            keys.update(settings)
+    return keys
+
+
 def check_one_configuration(records: list[dict[str, Any]]) -> None:
     """Raise MixedConfigurations when records (trained, or untrained, separately) differ beyond the
-    axes."""
+    axes; a setting of grid.method_overrides may differ between methods, never within one."""
+    overrides = method_override_keys(records)
     for untrained in (False, True):
         group = [r for r in records if bool(r["metrics"].get("untrained")) == untrained]
-        if len(group) < 2:
-            continue
-        flat = [
-            {k: v for k, v in _flatten(r["identity"]).items() if k not in GRID_AXES} for r in group
-        ]
-        keys = sorted(set().union(*flat))
-        differing = [k for k in keys if len({f.get(k) for f in flat}) > 1]
-        if differing:
-            key = differing[0]
-            examples = {f.get(key): r["key"] for f, r in zip(flat, group, strict=True)}
-            raise MixedConfigurations(
-                f"{len(group)} {'untrained' if untrained else 'trained'} records differ in "
-                f"{differing}; e.g. "
-                f"{key}: "
-                + "; ".join(f"{value} in {where}" for value, where in examples.items())
-                + ". If a run of yours wrote into this folder, restore the committed records "
-                "(`git checkout -- results/`): runs now write to runs/results/ unless "
-                "DISTILL_RESULTS_ROOT is set, and `make figures` shows them beside the committed "
-                "ones; otherwise move the other configuration's records to another folder."
-            )
+        _refuse_mixed(group, untrained, lambda k: k not in GRID_AXES and k not in overrides)
+        for method in {r["metrics"]["method"] for r in group}:
+            same = [r for r in group if r["metrics"]["method"] == method]
+            _refuse_mixed(same, untrained, lambda k: k in overrides)
+
+
+def _refuse_mixed(group: list[dict[str, Any]], untrained: bool, compared: Any) -> None:
+    """MixedConfigurations naming the first identity setting (`compared(key)`) that differs."""
+    if len(group) < 2:
+        return
+    flat = [{k: v for k, v in _flatten(r["identity"]).items() if compared(k)} for r in group]
+    keys = sorted(set().union(*flat))
+    differing = [k for k in keys if len({f.get(k) for f in flat}) > 1]
+    if differing:
+        key = differing[0]
+        examples = {f.get(key): r["key"] for f, r in zip(flat, group, strict=True)}
+        raise MixedConfigurations(
+            f"{len(group)} {'untrained' if untrained else 'trained'} records differ in "
+            f"{differing}; e.g. "
+            f"{key}: "
+            + "; ".join(f"{value} in {where}" for value, where in examples.items())
+            + ". If a run of yours wrote into this folder, restore the committed records "
+            "(`git checkout -- results/`): runs now write to runs/results/ unless "
+            "DISTILL_RESULTS_ROOT is set, and `make figures` shows them beside the committed "
+            "ones; otherwise move the other configuration's records to another folder."
+        )
 
 
 UNTRAINED = "untrained"
