@@ -4,6 +4,7 @@ marks and sidecars are read back from the matplotlib artists and files."""
 import hashlib
 
 import pandas as pd
+import pytest
 
 from distill_lib.plots.figures import curves, grouped_bars, yield_bars
 from distill_lib.plots.layout import figure_texts, read_sidecar, save
@@ -195,3 +196,12 @@ def test_save_writes_the_png_and_a_sidecar_of_the_plotted_data(tmp_path):
     assert side["data"]["bars"] == [{"dataset": "cqa", "method": "dss", "acc": 0.3333}]
     assert side["texts"][0] == "T" and "dss" in side["texts"]
     assert side["png_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_metric_bars_zoom_to_small_scores_and_say_so():
+    from distill_lib.plots.figures import metric_bars
+
+    table = pd.DataFrame({"test BLEU": [1.0, 3.0]}, index=["untrained", "fine-tuned"])
+    assert metric_bars(table).axes[0].get_ylim() == (0.0, 100.0)
+    zoomed = metric_bars(table, zoom=True).axes[0]
+    assert zoomed.get_ylim() == pytest.approx((0.0, 3.9)) and "zoomed" in zoomed.get_ylabel()

@@ -65,18 +65,18 @@ def _seed_dots(ax: plt.Axes, frame: pd.DataFrame, x: str, y: str, hue: str, xs: 
         )
 
 
-def _bar_values(ax: plt.Axes, container: Any) -> None:
+def _bar_values(ax: plt.Axes, container: Any, span: float = 100.0) -> None:
     """Each bar's value: upright inside a tall bar's foot (clear of error bars and dots), above
-    a short one (so a zero bar shows 0.0)."""
+    a short one (so a zero bar shows 0.0); distances in shares of the score axis' `span`."""
     for patch in container.patches:
         height = patch.get_height()
         if height != height:  # a missing pair: marked n/a elsewhere
             continue
         x = patch.get_x() + patch.get_width() / 2
-        inside = height > 14
+        inside = height > 0.14 * span
         ax.text(
             x,
-            1.5 if inside else height + 1.5,
+            0.015 * span if inside else height + 0.015 * span,
             f"{height:.1f}",
             ha="center",
             va="bottom",
@@ -144,7 +144,7 @@ def grouped_bars(
     )
     for container in ax.containers:
         if hasattr(container, "patches"):
-            _bar_values(ax, container)
+            _bar_values(ax, container, ylim[1] - ylim[0])
     _seed_dots(ax, frame, x, y, hue, xs, hues)
     _references(ax, xs, hues, reference or {}, marks or {}, floor or {})
     footnotes = _missing(ax, frame, x, hue, xs, hues, ylim, reasons or {})
@@ -255,9 +255,11 @@ def _diamonds(ax: plt.Axes, marks, panel: str, value: Any, x: str, hue: str, col
         ax.plot(getattr(m, x), m.value, "D", mfc="none", mec=colour, ms=7, mew=1.5)
 
 
-def metric_bars(table: pd.DataFrame, title: str = "", note: str = "") -> plt.Figure:
+def metric_bars(
+    table: pd.DataFrame, title: str = "", note: str = "", zoom: bool = False
+) -> plt.Figure:
     """Grouped bars of the metrics that have values: one group per metric, one bar per system
-    (table rows)."""
+    (table rows); the score axis runs to 100, or with `zoom` to a third above the largest bar."""
     numeric = table.drop(columns=["seeds"], errors="ignore").apply(pd.to_numeric, errors="coerce")
     numeric = numeric.dropna(axis=1, how="all").dropna(axis=0, how="all")
     if numeric.empty:
@@ -268,9 +270,11 @@ def metric_bars(table: pd.DataFrame, title: str = "", note: str = "") -> plt.Fig
     long = numeric.reset_index(names="system").melt(
         id_vars="system", var_name="metric", value_name="score"
     )
-    top = max(100.0, float(long["score"].max()) * 1.1)
+    largest = float(long["score"].max())
+    top = max(1.0, largest * 1.3) if zoom else max(100.0, largest * 1.1)
+    ylabel = "score (axis zoomed)" if zoom else "score"
     return grouped_bars(
-        long, "metric", "score", "system", title=title, ylabel="score", note=note, ylim=(0, top)
+        long, "metric", "score", "system", title=title, ylabel=ylabel, note=note, ylim=(0, top)
     )
 
 

@@ -26,13 +26,12 @@ from distill_lib.config import ExperimentConfig
 from distill_lib.data.records import DataUnavailable
 from distill_lib.papers.scigen.examples import committed_examples
 from distill_lib.papers.scigen.labels import (
-    LOCAL_TEACHER,
     local_teacher,
     reads_free_text,
     system_label,
     teacher_label,
 )
-from distill_lib.papers.scigen.stages import short_names
+from distill_lib.papers.scigen.stages import label_lines, short_names
 from distill_lib.plots.figures import metric_bars, save
 from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
@@ -119,9 +118,8 @@ def render_scigen(frame: pd.DataFrame, out: Path, cfg: ExperimentConfig, note: s
     write_table(table, out / "scigen_results", note)
     means = table[[COLUMN]].map(lambda v: str(v).split(" ± ")[0])
     title = f"{cfg.name} / {cfg.profile}: student {cfg.student.name}, test BLEU"
-    if any(LOCAL_TEACHER in str(name) for name in table.index):
-        title += f"\ndistilled rows and the teacher row: {LOCAL_TEACHER}"
-    save(metric_bars(short_names(means), title=title, note=note), out / "scigen_bleu.png")
+    chart = metric_bars(short_names(means), title + label_lines(table), note, zoom=True)
+    save(chart, out / "scigen_bleu.png")
     caption = (
         f"Test BLEU (sacreBLEU, raw text, gold descriptions) of the tested weights "
         f"(`train.select: {cfg.train.select}`), mean ± std over seeds. Test METEOR (NLTK, WordNet; "

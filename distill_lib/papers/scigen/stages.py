@@ -15,31 +15,45 @@ from pathlib import Path
 import pandas as pd
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.papers.scigen.labels import LOCAL_TEACHER
+from distill_lib.papers.scigen.labels import FREE_TEXT, LOCAL_TEACHER
 from distill_lib.papers.scigen.report import checkpoint_text, read_report, report_table
 from distill_lib.plots.figures import metric_bars, save
 from distill_lib.plots.results import smoke_note, write_table
 from distill_lib.runs import figures_dir, write_json
 
-SHORT = f" ({LOCAL_TEACHER})"
+LABELS = (f"; {LOCAL_TEACHER}", f" ({LOCAL_TEACHER}; {FREE_TEXT})", f" ({LOCAL_TEACHER})")
 
 
 def chart_title(cfg: ExperimentConfig, table: pd.DataFrame) -> str:
-    """The chart's title: the run, the tested weights and, when a row has it, the label."""
+    """The chart's title: the run, the tested weights and, when a row has them, the labels."""
     title = (
         f"{cfg.name} / {cfg.profile}: student {cfg.student.name}"
         f"\ntest metrics ({checkpoint_text(cfg)})"
     )
-    if any(LOCAL_TEACHER in str(name) for name in table.index):
-        title += f"\ndistilled rows and the teacher row: {LOCAL_TEACHER}"
-    return title
+    return title + label_lines(table)
+
+
+def label_lines(table: pd.DataFrame) -> str:
+    """The labels the rows carry, one title line each, for a chart whose legend leaves them out."""
+    names = " ".join(str(name) for name in table.index)
+    lines = ""
+    if LOCAL_TEACHER in names:
+        lines += f"\ndistilled rows and the teacher row: {LOCAL_TEACHER}"
+    if FREE_TEXT in names:
+        lines += f"\ndistilled rows: {FREE_TEXT}"
+    return lines
 
 
 def short_names(table: pd.DataFrame) -> pd.DataFrame:
     """The table with the label taken out of its row names (for the chart's legend)."""
-    return table.rename(
-        index=lambda name: str(name).replace(SHORT, "").replace(f"; {LOCAL_TEACHER}", "")
-    )
+
+    def short(name: object) -> str:
+        text = str(name)
+        for label in LABELS:
+            text = text.replace(label, "")
+        return text
+
+    return table.rename(index=short)
 
 
 def figures_stage(cfg: ExperimentConfig, stage_dir: Path) -> tuple[pd.DataFrame, Path]:
