@@ -36,6 +36,7 @@ from distill_lib.plots.figures import metric_bars, save
 from distill_lib.plots.records import UNTRAINED
 from distill_lib.plots.results import write_table
 from distill_lib.results import read_results, read_stage_results
+from distill_lib.runs import grid_cell
 
 COLUMN = "test BLEU"
 METEOR = "test METEOR"  # from notebook 12's committed stage record (papers.scigen.report)
@@ -74,7 +75,7 @@ def student_rows(frame: pd.DataFrame, cfg: ExperimentConfig) -> dict[str, dict[s
         cells = frame[frame["method"] == method]
         untrained = method == UNTRAINED
         shown = cfg.grid.methods[0] if untrained else method
-        cell = cfg.replace({"method.name": shown, **cfg.grid.method_overrides.get(shown, {})})
+        cell = grid_cell(cfg, cfg.data.dataset, shown, cfg.train.seed)
         name = system_label(shown, local, untrained, reads_free_text(cell))
         n_test = sorted({int(n) for n in cells["n_test"].dropna()})
         rows[name] = {
