@@ -1,0 +1,121 @@
+"""What one training-step setting costs: one process steps the same global batch (the largest of
+the cell's first 24) again and again, cycling per step through the variants of one setting, and
+prints each variant's CPU seconds per step and the peak RSS of its steps.
+
+    python scripts/step_ab.py [--vary trim | --vary tokens --tokens 1024 2048] [--steps 18]
+        [--config configs/dss.yaml] [--dataset svamp] [--method dss] [--teacher]
+
+`--vary trim` (default): the heap trimmed after every micro-batch's backward
+(`train.heap_trim_above_gb: 0`) against after the optimizer step only (a limit no process reaches).
+`--vary tokens`: the padded positions of one forward (`train.micro_batch_tokens`), each of
+`--tokens`, every variant trimming after the optimizer step only. Each step starts from a trimmed
+heap, so a step's peak RSS is its own. `--teacher` runs the paper's teacher stage first, in the same
+temporary run root (math: the released thoughts, verified).
+
+One torch thread; pin it (`taskset -c 1`). The first step of each variant is left out of the means
+(the first creates AdamW's state). Deliberately left out: whole cells (benchmarks.bench_cell) and
+the memory of a whole cell (scripts/memory_timeline.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import tempfile
+import threading
+import time
+from typing import Any
+
+import torch
+
+from distill_lib import experiment
+from distill_lib.config import load_config
+from distill_lib.papers.index import paper_for
+from distill_lib.runs import open_stage
+from distill_lib.train import loop
+from distill_lib.train.heap import resident_gb
+
+NEVER = 1e9  # GB: a limit no process reaches, so only the per-step trim runs
+
+
+def variants(args: Any) -> list[tuple[str, float, int | None]]:
+    """(name, heap_trim_above_gb, micro_batch_tokens or None for the config's) per variant."""
+    if args.vary == "trim":
+        return [("trim every micro-batch", 0.0, None), ("trim per step only", NEVER, None)]
+    return [(f"{n} positions a forward", NEVER, n) for n in args.tokens]
+
+
+class PeakRss:
+    """The peak RSS since `reset()`, from a thread sampling every 5 ms."""
+
+    def __init__(self) -> None:
+        self.peak = resident_gb()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, resident_gb())
+            time.sleep(0.005)
+
+    def reset(self) -> None:
+        self.peak = resident_gb()
+
+
+def fixed_batch_steps(times: list[tuple[str, float, float]], cycle: list[Any]) -> None:
+    """Make loop.optimizer_step repeat one batch and cycle through the variants, timing each."""
+    step, rss = loop.optimizer_step, PeakRss()
+
+    def timed(run: Any, state: Any) -> float:
+        if not getattr(run, "fixed", False):
+            batches = [next(run.stream) for _ in range(24)]
+            size = lambda rs: sum(len(f["input_ids"]) for i in rs for f in run.features[i])  # noqa: E731
+            run.stream, run.fixed = itertools.repeat(max(batches, key=size)), True
+        name, trim_above, tokens = cycle[state.step % len(cycle)]
+        run.heap_trim_above_gb = trim_above
+        run.max_positions = tokens if tokens is not None else run.max_positions
+        rss.reset()
+        started = time.process_time()
+        loss = step(run, state)
+        times.append((name, time.process_time() - started, rss.peak))
+        return loss
+
+    loop.optimizer_step = timed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--vary", choices=["trim", "tokens"], default="trim")
+    p.add_argument("--tokens", type=int, nargs="+", default=[1024, 2048])
+    p.add_argument("--steps", type=int, default=18)
+    p.add_argument("--config", default="configs/dss.yaml")
+    p.add_argument("--dataset", default="svamp")
+    p.add_argument("--method", default="dss")
+    p.add_argument("--teacher", action="store_true", help="run the teacher stage first (math)")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    cycle, times = variants(args), []
+    fixed_batch_steps(times, cycle)
+    overrides = {"data.dataset": args.dataset, "method.name": args.method}
+    overrides |= {"train.max_steps": args.steps, "train.eval_every": 10**6}
+    overrides |= {"data.test_limit": 4, "data.valid_limit": 4}
+    cfg = load_config(args.config, "cpu").replace(overrides)
+    with tempfile.TemporaryDirectory() as root:
+        os.environ["DISTILL_RUN_ROOT"] = os.environ["DISTILL_RESULTS_ROOT"] = root
+        if args.teacher:
+            stage_cfg, stage_dir = open_stage(args.config, "cpu", overrides, stage="teacher")
+            paper_for(stage_cfg).teacher_stage(stage_cfg, stage_dir)
+        experiment.run_cell(cfg, force=True)
+    for name, *_ in cycle:
+        rows = [(cpu, peak) for v, cpu, peak in times if v == name][1:]
+        cpu = [c for c, _ in rows]
+        print(
+            f"{name}: {statistics.mean(cpu):.2f} CPU s/step over {len(cpu)} steps "
+            f"(min {min(cpu):.2f}, max {max(cpu):.2f}); peak RSS of a step "
+            f"{max(pk for _, pk in rows):.2f} GB"
+        )
+
+
+if __name__ == "__main__":
+    main()
