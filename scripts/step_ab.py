@@ -2,7 +2,7 @@
 the cell's first 24) again and again, cycling per step through the variants of one setting, and
 prints each variant's CPU seconds per step and the peak RSS of its steps.
 
-    python scripts/step_ab.py [--vary trim | --vary tokens --tokens 1024 2048] [--steps 18]
+    python scripts/step_ab.py [--vary trim | tokens --tokens 1024 2048 | attention] [--steps 18]
         [--config configs/dss.yaml] [--dataset svamp] [--method dss] [--teacher]
 
 `--vary trim` (default): the heap trimmed after every micro-batch's backward
@@ -32,6 +32,7 @@ import torch
 
 from distill_lib import experiment
 from distill_lib.config import load_config
+from distill_lib.models.precision import register_fp32_attention
 from distill_lib.papers.index import paper_for
 from distill_lib.runs import open_stage
 from distill_lib.train import loop
@@ -40,11 +41,15 @@ from distill_lib.train.heap import resident_gb
 NEVER = 1e9  # GB: a limit no process reaches, so only the per-step trim runs
 
 
-def variants(args: Any) -> list[tuple[str, float, int | None]]:
-    """(name, heap_trim_above_gb, micro_batch_tokens or None for the config's) per variant."""
+def variants(args: Any) -> list[tuple[str, float, int | None, str | None]]:
+    """(name, heap_trim_above_gb, micro_batch_tokens or None for the config's, attention
+    implementation or None for the student's) per variant."""
     if args.vary == "trim":
-        return [("trim every micro-batch", 0.0, None), ("trim per step only", NEVER, None)]
-    return [(f"{n} positions a forward", NEVER, n) for n in args.tokens]
+        return [("trim every micro-batch", 0.0, None, None), ("trim per step", NEVER, None, None)]
+    if args.vary == "attention":
+        fp32 = register_fp32_attention()
+        return [(f"attention {a}", NEVER, None, a) for a in ("sdpa", fp32, "eager")]
+    return [(f"{n} positions a forward", NEVER, n, None) for n in args.tokens]
 
 
 class PeakRss:
@@ -72,9 +77,11 @@ def fixed_batch_steps(times: list[tuple[str, float, float]], cycle: list[Any]) -
             batches = [next(run.stream) for _ in range(24)]
             size = lambda rs: sum(len(f["input_ids"]) for i in rs for f in run.features[i])  # noqa: E731
             run.stream, run.fixed = itertools.repeat(max(batches, key=size)), True
-        name, trim_above, tokens = cycle[state.step % len(cycle)]
+        name, trim_above, tokens, attention = cycle[state.step % len(cycle)]
         run.heap_trim_above_gb = trim_above
         run.max_positions = tokens if tokens is not None else run.max_positions
+        if attention is not None:
+            run.acc.unwrap_model(run.model).set_attn_implementation(attention)
         rss.reset()
         started = time.process_time()
         loss = step(run, state)
@@ -86,7 +93,7 @@ def fixed_batch_steps(times: list[tuple[str, float, float]], cycle: list[Any]) -
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--vary", choices=["trim", "tokens"], default="trim")
+    p.add_argument("--vary", choices=["trim", "tokens", "attention"], default="trim")
     p.add_argument("--tokens", type=int, nargs="+", default=[1024, 2048])
     p.add_argument("--steps", type=int, default=18)
     p.add_argument("--config", default="configs/dss.yaml")

@@ -6,12 +6,13 @@ bf16 (AVX512-BF16 or AMX, asked through torch's own capability checks at run tim
 elsewhere; "bf16" / "fp32" are taken as asked. `autocast(precision, device)` is the matching context
 for generation; training uses accelerate's.
 
-`attention_precision(precision, device)` says in which precision training should run attention:
+`attention_precision(precision, device)` says in which precision training could run attention:
 torch's CPU flash-attention kernel computes its bf16 backward on a slow path unless the CPU has AMX
-tiles, so on a CPU with AVX512-BF16 but no AMX a bf16 step keeps its matmuls in bf16 and runs
+tiles, so on a CPU with AVX512-BF16 but no AMX a bf16 step could keep its matmuls in bf16 and run
 attention in fp32 (`training_attention`, which switches a transformers model to the fp32 SDPA
-function registered here for the duration of a `with` block). docs/performance.md has the
-measurements behind the rule.
+function registered here for the duration of a `with` block). The trainer does not apply it yet:
+it changes the sums by CPU kind, so it needs a place in a cell's identity first; the benchmarks
+use it. docs/performance.md has the measurements.
 
 `machine_info()` names the CPU (and GPU) for the run record, with its bf16 features (AVX512-BF16,
 AMX).
