@@ -26,14 +26,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import replace
 from typing import Any
 
 from benchmarks import common
+from distill_lib.train.heap import PeakRss, trim_heap
 from distill_lib.train.heap import resident_gb as rss_gb
-from distill_lib.train.heap import trim_heap
 
 ALLOCATORS = {
     "glibc": {},
@@ -43,18 +41,12 @@ ALLOCATORS = {
 }
 
 
-class Sampler:
-    """Peak RSS since the last `phase()` call, from a thread sampling every 5 ms."""
+class Sampler(PeakRss):
+    """Peak RSS since the last `phase()` call (train.heap.PeakRss), and the phases so far."""
 
     def __init__(self) -> None:
-        self.peak, self.phases = rss_gb(), []
-        self._stop = False
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            self.peak = max(self.peak, rss_gb())
-            time.sleep(0.005)
+        super().__init__()
+        self.phases: list[dict[str, Any]] = []
 
     def phase(self, name: str, **extra: Any) -> None:
         now = rss_gb()

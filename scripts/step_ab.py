@@ -24,7 +24,6 @@ import itertools
 import os
 import statistics
 import tempfile
-import threading
 import time
 from typing import Any
 
@@ -36,7 +35,7 @@ from distill_lib.models.precision import register_fp32_attention
 from distill_lib.papers.index import paper_for
 from distill_lib.runs import open_stage
 from distill_lib.train import loop
-from distill_lib.train.heap import resident_gb
+from distill_lib.train.heap import PeakRss
 
 NEVER = 1e9  # GB: a limit no process reaches, so only the per-step trim runs
 
@@ -50,22 +49,6 @@ def variants(args: Any) -> list[tuple[str, float, int | None, str | None]]:
         fp32 = register_fp32_attention()
         return [(f"attention {a}", NEVER, None, a) for a in ("sdpa", fp32, "eager")]
     return [(f"{n} positions a forward", NEVER, n, None) for n in args.tokens]
-
-
-class PeakRss:
-    """The peak RSS since `reset()`, from a thread sampling every 5 ms."""
-
-    def __init__(self) -> None:
-        self.peak = resident_gb()
-        threading.Thread(target=self._sample, daemon=True).start()
-
-    def _sample(self) -> None:
-        while True:
-            self.peak = max(self.peak, resident_gb())
-            time.sleep(0.005)
-
-    def reset(self) -> None:
-        self.peak = resident_gb()
 
 
 def fixed_batch_steps(times: list[tuple[str, float, float]], cycle: list[Any]) -> None:

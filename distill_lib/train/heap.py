@@ -8,6 +8,9 @@ So the trainer trims after every optimizer step, and after a micro-batch's backw
 process is above `train.heap_trim_above_gb` (`trim_heap_above`); a cell trims after training and
 at its end.
 
+`PeakRss` keeps a process's peak RSS since its last `reset()` (a sampling thread), for the memory
+benchmarks and lab scripts.
+
 Deliberately left out: other allocators (none ships with the project) and the mmap threshold
 (fixing it low returns every tensor at once but makes each step far slower: docs/performance.md).
 """
@@ -18,6 +21,8 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
+import time
 
 
 def trim_heap() -> None:
@@ -41,3 +46,20 @@ def trim_heap_above(limit_gb: float) -> None:
     pages that the next allocations fault in again, so a limit trades memory for those faults."""
     if limit_gb <= 0 or resident_gb() > limit_gb:
         trim_heap()
+
+
+class PeakRss:
+    """The peak of `resident_gb()` since the last `reset()`, from a daemon thread sampling every
+    `every_s` seconds."""
+
+    def __init__(self, every_s: float = 0.005) -> None:
+        self.peak, self.every_s = resident_gb(), every_s
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, resident_gb())
+            time.sleep(self.every_s)
+
+    def reset(self) -> None:
+        self.peak = resident_gb()
