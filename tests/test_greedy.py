@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -66,6 +68,16 @@ def test_tiny_model_rows_that_stop_early_match_generate() -> None:
     assert len(lengths) > 1, "the case must have rows finishing at different steps"
     with torch.no_grad():
         assert greedy_dropping_finished(model, ids, mask, 12) == expected
+
+
+def test_decoding_passes_the_cache_by_the_forwards_current_name() -> None:
+    """transformers deprecates `past_key_values` for `cache`: no deprecation warning per step."""
+    tokenizer = train_tokenizer(PROMPTS * 20, vocab_size=200)
+    model = tiny_causal(tokenizer).eval()
+    ids, mask = _left_pad([tokenizer(p)["input_ids"] for p in PROMPTS[:2]], tokenizer.pad_token_id)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        assert len(greedy_dropping_finished(model, ids, mask, 3)) == 2
 
 
 def test_a_repetition_penalty_keeps_the_generate_path() -> None:

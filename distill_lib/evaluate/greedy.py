@@ -14,6 +14,7 @@ Deliberately left out: beam search and seq2seq students (they keep `model.genera
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -47,6 +48,12 @@ def plain_greedy(model: Any) -> bool:
     )
 
 
+def _cache_keyword(model: Any) -> str:
+    """The forward's name for the key/value cache: `cache` in newer transformers 5 releases, which
+    deprecate `past_key_values`, the name of earlier ones."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
 def _positions(mask: torch.Tensor) -> torch.Tensor:
     """Position ids of left-padded rows, as `generate` builds them (pads at position 1)."""
     return (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
@@ -63,12 +70,13 @@ def greedy_dropping_finished(
     running = torch.arange(ids.shape[0])
     outputs: list[list[int]] = [[] for _ in range(ids.shape[0])]
     step_ids, positions = ids, _positions(mask)
+    cache_arg = {_cache_keyword(model): cache}
     for _ in range(max_new_tokens):
         logits = model(
             input_ids=step_ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
+            **cache_arg,
             use_cache=True,
             logits_to_keep=1,  # the prefill would otherwise project every prompt position
         ).logits[:, -1, :]
