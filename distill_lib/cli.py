@@ -172,11 +172,9 @@ def run(args: argparse.Namespace) -> None:
     check_run_root(cfg)
     if args.command == "teacher":
         check_teacher_template(cfg)
-        from distill_lib.papers.index import paper_for
-        from distill_lib.runs import open_stage
+        from distill_lib.papers.index import run_teacher_for
 
-        cfg, stage_dir = open_stage(args.config, args.profile, overrides, stage="teacher")
-        paper_for(cfg).teacher_stage(cfg, stage_dir)
+        run_teacher_for(args.config, args.profile, overrides)
         return
     from distill_lib.experiment import run_cell
     from distill_lib.grid import run_grid

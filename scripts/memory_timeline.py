@@ -4,10 +4,11 @@ backward, gradient clip and AdamW step, each optimizer step as a whole, and each
 trim with what it returned. The evidence behind the heap rule in distill_lib.train.heap.
 
     python scripts/memory_timeline.py OUT.json [--config configs/dss.yaml] [--dataset svamp]
-        [--method dss] [--set train.heap_trim_above_gb=64 ...]
+        [--method dss] [--set train.heap_trim_above_gb=64 ...] [--teacher]
 
 One torch thread; pin it (`taskset -c 1`) on a shared machine. The cell runs in a temporary run
-root (nothing is kept but OUT.json). Deliberately left out: time per phase (the benchmarks measure
+root (nothing is kept but OUT.json); `--teacher` runs the paper's teacher stage there first (math:
+the released thoughts, verified). Deliberately left out: time per phase (the benchmarks measure
 time; the wall seconds printed are for orientation only).
 """
 
@@ -28,6 +29,7 @@ from accelerate.optimizer import AcceleratedOptimizer
 
 from distill_lib import experiment
 from distill_lib.config import load_config
+from distill_lib.papers.index import run_teacher_for
 from distill_lib.train import heap, loop
 from distill_lib.train.heap import resident_gb
 
@@ -94,6 +96,7 @@ def main() -> None:
     p.add_argument("--dataset", default="svamp")
     p.add_argument("--method", default="dss")
     p.add_argument("--set", nargs="*", default=[], help="dotted overrides, KEY=VALUE (YAML values)")
+    p.add_argument("--teacher", action="store_true", help="run the teacher stage first (math)")
     args = p.parse_args()
     import yaml
 
@@ -106,6 +109,8 @@ def main() -> None:
     started = time.time()
     with tempfile.TemporaryDirectory() as root:
         os.environ["DISTILL_RUN_ROOT"] = os.environ["DISTILL_RESULTS_ROOT"] = root
+        if args.teacher:
+            run_teacher_for(args.config, args.profile, overrides)
         metrics = experiment.run_cell(cfg, force=True)
     summary = {"overrides": overrides, "wall_s": round(time.time() - started, 1)}
     summary |= {"cell_peak_rss_gb": metrics.get("peak_rss_gb"), "trims": len(timeline.trims)}

@@ -87,18 +87,20 @@ def roots(tmp_path, monkeypatch):
     return tmp_path
 
 
+def fake_teacher_overrides(server: FaultServer, tmp_path: Path) -> dict:
+    return {
+        "teacher.base_url": server.base_url,
+        "teacher.model": "local-m",
+        "teacher.limit": 3,
+        "teacher.cache_dir": str(tmp_path / "cache"),
+        "teacher.timeout_s": 30,
+        "extra.teacher_test_limit": 2,
+        "data.test_limit": 4,
+    }
+
+
 def fake_teacher_cfg(server: FaultServer, tmp_path: Path):
-    return cpu(
-        **{
-            "teacher.base_url": server.base_url,
-            "teacher.model": "local-m",
-            "teacher.limit": 3,
-            "teacher.cache_dir": str(tmp_path / "cache"),
-            "teacher.timeout_s": 30,
-            "extra.teacher_test_limit": 2,
-            "data.test_limit": 4,
-        }
-    )
+    return cpu(**fake_teacher_overrides(server, tmp_path))
 
 
 def test_teacher_stage_writes_its_record_and_a_rerun_sends_nothing(data_dir, roots):
@@ -122,6 +124,20 @@ def test_teacher_stage_writes_its_record_and_a_rerun_sends_nothing(data_dir, roo
     assert stats["teacher_row"]["n"] == 2 and stats["teacher_row"]["raw"]["bleu"]["value"] >= 0
     assert {"config", "versions", "commit"} <= set(record)
     render_with_the_teacher_row(cfg, roots / "figures")
+
+
+def test_the_teacher_command_runs_the_stage_of_a_config_and_profile(data_dir, roots):
+    """`distill teacher` (papers.index.run_teacher_for): the profile's stage, with the overrides,
+    where the profile's cells read it."""
+    from distill_lib.papers.index import run_teacher_for
+
+    with FaultServer(reply=lambda prompt: ANSWER) as server:
+        overrides = fake_teacher_overrides(server, roots)
+        run_teacher_for("configs/scigen.yaml", "cpu", overrides)
+        assert sum(server.successes.values()) == 5  # 3 train + 2 test tables
+    record = json.loads((roots / "results/scigen/cpu/stages/teacher-scigen.json").read_text())
+    assert record["stats"]["settings"]["model"] == "local-m"
+    assert stage_dir(cpu(**overrides), "teacher").is_dir()
 
 
 def test_a_fresh_clone_reads_the_committed_teacher_answers_instead_of_asking(

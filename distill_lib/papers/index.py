@@ -1,5 +1,6 @@
 """The papers by experiment name (`cfg.name`), a plain dict, and the three calls the shared pipeline
-makes through it: the cell's paper, its method, its splits (with the configured row limits).
+makes through it: the cell's paper, its method, its splits (with the configured row limits); and
+`run_teacher_for`, the teacher stage a config's cells read their teacher outputs from.
 
 Deliberately left out: anything a paper does itself (see distill_lib.papers.base.Paper).
 """
@@ -46,3 +47,12 @@ def build_method(cfg: MethodConfig) -> Method:
 def load_splits(cfg: ExperimentConfig) -> Any:
     """train / valid / test records of the cell's dataset, limited as configured (data.*_limit)."""
     return limit_splits(paper_for(cfg).load_splits(cfg), cfg.data)
+
+
+def run_teacher_for(config: str, profile: str, overrides: dict[str, Any]) -> None:
+    """The teacher stage of `config`'s `profile` with `overrides`, in its stage folder under the
+    run root (distill_lib.runs.open_stage)."""
+    from distill_lib.runs import open_stage
+
+    cfg, stage_dir = open_stage(config, profile, overrides, stage="teacher")
+    paper_for(cfg).teacher_stage(cfg, stage_dir)
