@@ -121,6 +121,33 @@ def test_resume_equals_uninterrupted(tiny_tokenizer, tmp_path, build, is_seq2seq
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_the_last_validation_runs_without_the_optimizer_state_and_its_checkpoint_resumes(
+    tiny_tokenizer, tmp_path, monkeypatch
+):
+    """AdamW's moments are gone by the last validation (earlier ones still see them); a run resumed
+    from the last checkpoint has nothing left to do and returns the same weights."""
+    from distill_lib.train import loop
+
+    method, features = _features(tiny_tokenizer, False)
+    optimizers, held = [], []
+    build = loop.build_optimizer
+    monkeypatch.setattr(
+        loop, "build_optimizer", lambda *a: optimizers.append(build(*a)) or optimizers[-1]
+    )
+
+    def state_size(model) -> float:
+        held.append(sum(t.numel() for s in optimizers[-1].state.values() for t in s.values()))
+        return 0.0
+
+    args = (tiny_tokenizer, False, features, method.weights, state_size, _cfg(), tmp_path)
+    model, state = train(tiny_causal(tiny_tokenizer), *args)
+    assert held[0] > 0 and held[-1] == 0 and len(held) == 2  # steps 3 and 6
+    resumed, rstate = train(tiny_causal(tiny_tokenizer), *args)
+    assert rstate.step == 6 and len(held) == 2  # nothing trained, nothing validated again
+    for a, b in zip(model.state_dict().values(), resumed.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
 @pytest.mark.parametrize("build,is_seq2seq", [(tiny_t5, True), (tiny_causal, False)])
 def test_batched_generation_equals_one_at_a_time(tiny_tokenizer, build, is_seq2seq):
     student = Student(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, "tiny")

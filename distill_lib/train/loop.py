@@ -13,7 +13,8 @@ launch`).
 - Every `eval_every` steps: score a fixed validation subset; with `train.select: best` the best
   step's weights (ties: the later step) go to `best/`,
   and the full training state to `checkpoint/` so a killed run resumes where it stopped (same data
-  order); both are written atomically (distill_lib.train.checkpoints).
+  order); both are written atomically (distill_lib.train.checkpoints). After the last step the
+  optimizer's state is dropped before that step's validation: nothing needs it any more.
 
 Deliberately left out: which paper or dataset is trained (the caller passes rows and an evaluation
 function).
@@ -152,6 +153,14 @@ def build_optimizer(model: Any, cfg: TrainConfig) -> torch.optim.AdamW:
     )
 
 
+def release_optimizer_state(optimizer: Any) -> None:
+    """Drop AdamW's moments (two fp32 copies of the weights) once no step follows, so the last
+    validation pass and the checkpoint after it run beside the weights alone; a resume from that
+    checkpoint has no step left to take."""
+    optimizer.state.clear()
+    trim_heap()
+
+
 def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> Any:
     """Linear warmup over `warmup_ratio` of the steps, then `cfg.schedule`: linear decay to 0,
     cosine decay to 0, or constant."""
@@ -225,6 +234,8 @@ def train(
         if state.step % cfg.log_every == 0 or state.step == cfg.max_steps:
             state.losses.append({"step": state.step, "loss": loss})
             bar.set_postfix(loss=f"{loss:.4f}", best=f"{state.best_score:.3f}")
+        if state.step == cfg.max_steps:
+            release_optimizer_state(optimizer)
         if state.step % cfg.eval_every == 0 or state.step == cfg.max_steps:
             _evaluate(
                 acc, model, state, evaluate, run_dir, cfg.save_checkpoints, tokenizer, cfg.select
