@@ -162,6 +162,18 @@ def test_batched_generation_equals_one_at_a_time(tiny_tokenizer, build, is_seq2s
     assert batched == single
 
 
+def test_generation_hands_the_heap_back_after_each_batch(tiny_tokenizer, monkeypatch):
+    """A pass's memory must not grow batch by batch (docs/performance.md, session 38)."""
+    from distill_lib.evaluate import generate
+
+    trims = []
+    monkeypatch.setattr(generate, "trim_heap", lambda: trims.append(1))
+    student = Student(tiny_causal(tiny_tokenizer), tiny_tokenizer, False, "tiny")
+    prompts = [Row(f"what is {i}", "") for i in range(9)]
+    generate_texts(student, prompts, EvalConfig(batch_size=4, max_new_tokens=3), progress=False)
+    assert len(trims) == 3  # batches of 4, 4 and 1
+
+
 def test_fused_optimizer_steps_like_the_reference_adamw():
     """The loop's fused AdamW against torch's per-parameter AdamW (foreach=False), three steps on
     the same gradients: the weights stay equal to float32 rounding."""

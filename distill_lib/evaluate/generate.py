@@ -5,7 +5,9 @@ Seq2seq students pad on the right; causal students pad on the left and only the 
 decoded; greedy decoding of a causal student drops rows from the batch as they finish
 (distill_lib.evaluate.greedy), the rest goes through `model.generate`.
 Greedy by default (`num_beams=1`); beam search with a length penalty for SciGen. bf16
-autocast when asked (the training precision, resolved by distill_lib.models.precision).
+autocast when asked (the training precision, resolved by distill_lib.models.precision). glibc's
+kept heap goes back after each batch (train.heap): the next batch has other shapes and would not
+reuse it, so a pass's memory would otherwise grow batch by batch.
 
 Deliberately left out: scoring (each paper's scoring module).
 """
@@ -23,6 +25,7 @@ from distill_lib.models.loading import Student
 from distill_lib.models.precision import autocast
 from distill_lib.progress import progress as tqdm
 from distill_lib.train.batching import encode_prompt
+from distill_lib.train.heap import trim_heap
 
 
 def _pad(batch: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,6 +75,8 @@ def generate_texts(
             index, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True
         ):
             outputs[i] = text.strip()
+        del generated
+        trim_heap()
         bar.update(len(index))
     bar.close()
     model.train(was_training)
