@@ -95,8 +95,9 @@ def _train_and_test(
 
     def evaluate_subset(model: Any) -> float:
         started = time.time()
+        # generation hands its kept heap back after each batch (evaluate.generate), so the next
+        # training step does not start above it
         scores = evaluate_records(Student(model, tok, s2s, student.name), method, subset, cfg)
-        trim_heap()  # else the next training step starts above the generation's kept heap
         _log_pass(passes, "valid subset (training)", len(subset), started)
         last_subset.clear()
         last_subset.update(scores)

@@ -3,8 +3,9 @@ SmolLM2-135M-Instruct (as the project loads it) decodes `--prompts` SVAMP prompt
 for `--new-tokens` tokens each, every row running to the budget (no end-of-sequence token: the
 worst case, a trained math student's long chains of thought), bf16 autocast where native.
 
-Variants, each in its own child process: `none` (no trim), `batch` (glibc's heap trimmed after
-each batch), `steps` (also every 32 decode steps, through the cache's update). Prints each
+Variants, each in its own child process: `none` (generate_texts' trim after each batch switched
+off), `batch` (that trim, as the library runs it), `steps` (also every 32 decode steps, through the
+cache's update). Prints each
 variant's peak RSS and its RSS after each batch, and CPU seconds.
 
     python scripts/generation_memory.py [--prompts 192] [--new-tokens 224] [--variants none batch]
@@ -42,16 +43,13 @@ def child(variant: str, prompts: int, new_tokens: int) -> dict[str, Any]:
     method = build_method(MethodConfig(name="dss"))
     rows = [method.prompt(r, "rationale") for r in list(load_dss("svamp")["test"])[:prompts]]
     rss, after = PeakRss(), []
-    decode = generate._decode
 
-    def decode_then_trim(*args: Any, **kwargs: Any) -> Any:
-        out = decode(*args, **kwargs)
+    def trim_then_record() -> None:  # generate_texts calls this once after each batch
         if variant != "none":
             trim_heap()
         after.append(round(resident_gb(), 2))
-        return out
 
-    generate._decode = decode_then_trim
+    generate.trim_heap = trim_then_record
     if variant == "steps":
         update, calls = DynamicCache.update, [0]
 
