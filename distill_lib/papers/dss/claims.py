@@ -5,8 +5,8 @@ data-fraction curve), and standard distillation in the unlabelled setting; the c
 students beat the few-shot 540B teacher has its row with the reason it is not tested here. The
 paper's numbers come from configs/references/dss.yaml (via `report.references`) or the spec
 (../shared/papers/dss.md, sections 1.1-1.2) with their source tags. `PROFILES` is the order in which
-results folders are read, the best-powered first: edit it (or a claim's `profiles`) when a new grid
-lands.
+results folders are read, the best-powered first (e-SNLI's claims read the 100-step grid,
+`cpu-powered-long`, before it): edit them (or a claim's `profiles`) when a new grid lands.
 
 Deliberately left out: testing (the ledger does it) and numbers of ours.
 """
@@ -19,6 +19,9 @@ from distill_lib.plots.ledger import Claim, Side
 
 # best-powered first: cpu-long has the larger test sets and the longer budget of the two CPU grids
 PROFILES = ("cpu-powered", "cpu-long", "cpu")
+# e-SNLI's claims read the 100-step grid first: at cpu-powered's 48 steps its students had not
+# settled (docs/grids/dss-cpu-powered-long.md)
+ESNLI_PROFILES = ("cpu-powered-long", *PROFILES)
 SOURCE = "Hsieh et al. 2023 [secondary, unverified]"
 NO_ANLI = "no grid yet: ANLI-R1 is in no CPU grid (its training inputs need the hub)"
 
@@ -31,7 +34,7 @@ def _beats_standard(dataset: str, t5: dict[str, dict[str, float]]) -> Claim:
         paper_says=f"T5-Base: {ours:.1f} vs {theirs:.1f} ({ours - theirs:+.1f}); {SOURCE}",
         base=Side("standard_ft", dataset=dataset),
         other=Side("dss", dataset=dataset),
-        profiles=PROFILES,
+        profiles=ESNLI_PROFILES if dataset == "esnli" else PROFILES,
         missing=NO_ANLI if dataset == "anli1" else "no grid yet",
         paper_gap=ours - theirs,
     )
@@ -50,7 +53,9 @@ def _beats_standard_ranked(dataset: str, t5: dict[str, dict[str, float]]) -> Cla
         paper_says=claim.paper_says + " (generated answers)",
         base=Side("standard_ft", fmt=CHOICE_KEY, dataset=dataset),
         other=Side("dss", fmt=CHOICE_KEY, dataset=dataset),
-        profiles=("cpu-powered",),  # the first grid that ranks choices (eval.rank_choices)
+        profiles=(  # the grids that rank choices (eval.rank_choices)
+            ("cpu-powered-long", "cpu-powered") if dataset == "esnli" else ("cpu-powered",)
+        ),
         missing="no grid yet: the cpu-powered grid ranks choices (eval.rank_choices)",
         paper_gap=claim.paper_gap,
     )
@@ -69,7 +74,7 @@ def _less_data(fraction: float, full: float) -> Claim:
         ),
         base=Side("standard_ft", dataset="esnli"),
         other=Side("dss", dataset="esnli", fraction=fraction),
-        profiles=PROFILES,
+        profiles=ESNLI_PROFILES,
     )
 
 
@@ -80,7 +85,7 @@ def _same_fraction(fraction: float) -> Claim:
         paper_says=f"Fig. 4: DSS ahead at every data size on all four datasets; {SOURCE}",
         base=Side("standard_ft", dataset="esnli", fraction=fraction),
         other=Side("dss", dataset="esnli", fraction=fraction),
-        profiles=PROFILES,
+        profiles=ESNLI_PROFILES,
     )
 
 
