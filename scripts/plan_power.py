@@ -24,26 +24,36 @@ import numpy as np
 
 from distill_lib.stats import detectable_difference, examples_needed
 
-# (paper, dataset, format, method a, method b, the paper's gap in points, where it comes from)
+# (paper, dataset, format of a, format of b, test-id prefix, method a, method b, the paper's gap in
+# points, where it comes from); a math student is scored in its own thought, on SVAMP's questions
+SVAMP = "svamp/"
 PAIRS = [
-    ("dss", "esnli", "label", "standard_ft", "dss", 1.13, "T5-base, configs/references/dss.yaml"),
-    ("dss", "cqa", "label", "standard_ft", "dss", 1.10, "T5-base, configs/references/dss.yaml"),
-    ("dss", "svamp", "label", "standard_ft", "dss", 2.87, "T5-base, configs/references/dss.yaml"),
-    ("math", "math-reft", "pot", "cotd", "potd", None, "our cpu grids: SVAMP+GSM8K"),
-    ("math", "math-reft", "eot", "cotd", "eotd", None, "our cpu grids"),
+    ("dss", "esnli", "label", "label", "", "standard_ft", "dss", 1.13, "T5-base, dss.yaml refs"),
+    ("dss", "cqa", "label", "label", "", "standard_ft", "dss", 1.10, "T5-base, dss.yaml refs"),
+    ("dss", "svamp", "label", "label", "", "standard_ft", "dss", 2.87, "T5-base, dss.yaml refs"),
+    ("math", "math-reft", "cot", "pot", SVAMP, "cotd", "potd", None, "no number in the spec"),
+    ("math", "math-reft", "cot", "eot", SVAMP, "cotd", "eotd", None, "no number in the spec"),
+    ("math", "math-reft", "pot", "pot", SVAMP, "potd", "etd", None, "no number in the spec"),
+    ("math", "math-reft", "eot", "eot", SVAMP, "eotd", "etd", None, "no number in the spec"),
+    ("math", "math-reft", "cot", "cot", SVAMP, "cotd", "etd", None, "no number in the spec"),
 ]
 
 
-def outcomes(root: Path, paper: str, dataset: str, method: str, fmt: str) -> dict[str, list]:
-    """Per profile: the 0/1 test outcomes of each trained seed (full-data cells only)."""
+def outcomes(
+    root: Path, paper: str, dataset: str, method: str, fmt: str, prefix: str = ""
+) -> dict[str, list]:
+    """Per profile: the 0/1 test outcomes of each trained seed (full-data cells only), on the test
+    ids that start with `prefix`."""
     found: dict[str, list] = defaultdict(list)
     for path in sorted(root.glob(f"{paper}/*/{dataset}/{method}/seed*.json")):
         if "frac" in path.name or "untrained" in path.name:
             continue
-        record = json.loads(path.read_text())
-        correct = record.get("test_examples", {}).get("correct", {})
+        examples = json.loads(path.read_text()).get("test_examples", {})
+        correct = examples.get("correct", {})
         if fmt in correct:
-            found[path.parts[-4]].append(np.array([c == "1" for c in correct[fmt]], dtype=float))
+            keep = [i.startswith(prefix) for i in examples["ids"]]
+            bits = [c == "1" for c, k in zip(correct[fmt], keep, strict=True) if k]
+            found[path.parts[-4]].append(np.array(bits, dtype=float))
     return found
 
 
@@ -68,12 +78,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[3, 5])
     parser.add_argument("--examples", type=int, nargs="+", default=[200, 500, 1000, 2000])
     args = parser.parse_args()
-    for paper, dataset, fmt, a_name, b_name, gap, source in PAIRS:
-        a_runs = outcomes(Path(args.root), paper, dataset, a_name, fmt)
-        b_runs = outcomes(Path(args.root), paper, dataset, b_name, fmt)
+    for paper, dataset, fmt_a, fmt_b, prefix, a_name, b_name, gap, source in PAIRS:
+        a_runs = outcomes(Path(args.root), paper, dataset, a_name, fmt_a, prefix)
+        b_runs = outcomes(Path(args.root), paper, dataset, b_name, fmt_b, prefix)
+        pair = f"{dataset}{' ' + prefix.rstrip('/') if prefix else ''} {b_name} ({fmt_b}) vs "
+        pair += f"{a_name} ({fmt_a})"
+        if not set(a_runs) & set(b_runs):
+            print(f"{paper} {pair}: no results folder holds both sides")
         for profile in sorted(set(a_runs) & set(b_runs)):
             disc, sd, n = pair_statistics(a_runs[profile], b_runs[profile])
-            head = f"{paper}/{profile} {dataset} {b_name} vs {a_name} ({fmt})"
+            head = f"{paper}/{profile} {pair}"
             several = max(len(a_runs[profile]), len(b_runs[profile])) > 1
             spread = (
                 f"{100 * sd:.1f} points" if several else "unknown (one seed a side: not counted)"
