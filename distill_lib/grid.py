@@ -29,7 +29,7 @@ from distill_lib.child import call_in_fresh_process
 from distill_lib.claims import CLAIM, describe, live_holder, release, try_claim
 from distill_lib.config import ExperimentConfig
 from distill_lib.config_values import ConfigError
-from distill_lib.data.records import DataUnavailable
+from distill_lib.data.records import DataUnavailable, StageMissing
 from distill_lib.eta import grid_eta
 from distill_lib.experiment import run_cell
 from distill_lib.models.precision import machine_info, resolve_precision
@@ -112,7 +112,8 @@ def run_grid(
     cfg: ExperimentConfig, log: Any = print, wait: bool = True, poll_s: float = POLL_S
 ) -> list[dict[str, Any]]:
     """Run every cell of the grid; a cell whose data cannot be had is skipped with its reason, said
-    aloud and written to `skipped.json` (so tables show it as n/a, never silently). Prints the
+    aloud and written to `skipped.json` (so tables show it as n/a, never silently), except when a
+    stage every cell reads has not run (StageMissing): that stops the grid at once. Prints the
     device, the precision, the number of cells and an ETA first, and the ETA again before each
     cell. A cell another grid on this run root is running is left to it; at the end this grid waits
     for it (`wait`, polling every `poll_s` seconds) and reads its metrics, runs it itself when its
@@ -195,6 +196,8 @@ class _Grid:
     def _run(self, cell: ExperimentConfig, tag: str, key: str) -> dict[str, Any] | None:
         try:
             metrics = cell_runner(cell)(cell)
+        except StageMissing:  # the same for every cell: stop once, the message says what to run
+            raise
         except DataUnavailable as err:
             if process_state().is_main_process:
                 _skip(cell, err)

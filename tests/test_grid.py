@@ -10,7 +10,7 @@ import pytest
 
 from distill_lib import grid
 from distill_lib.config import ConfigError, load_config
-from distill_lib.data.records import DataUnavailable
+from distill_lib.data.records import DataUnavailable, StageMissing
 from distill_lib.runs import cell_dir
 
 SMALL = {
@@ -48,3 +48,33 @@ def test_cell_process_is_checked_and_data_errors_cross_the_process_boundary():
         load_config("configs/dss.yaml", "smoke", {"grid.cell_process": "thread"})
     err = pickle.loads(pickle.dumps(DataUnavailable("no svamp test split in /x")))
     assert isinstance(err, DataUnavailable) and str(err) == "no svamp test split in /x"
+
+
+def test_a_missing_stage_stops_the_grid_once_and_other_missing_data_skips_the_cell(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path))
+    cfg = load_config("configs/dss.yaml", "smoke", {**SMALL, "grid.cell_process": "same"})
+    calls = []
+
+    def stage_missing(cell):
+        calls.append(cell)
+        raise StageMissing("no verified teacher data: run the teacher stage first (distill ...)")
+
+    monkeypatch.setattr(grid, "run_cell", stage_missing)
+    with pytest.raises(StageMissing, match="run the teacher stage first"):
+        grid.run_grid(cfg, log=lambda line: None)
+    assert len(calls) == 1  # not once per cell
+    assert not list(tmp_path.rglob("skipped.json"))  # the cells run once the stage exists
+
+    def data_missing(cell):
+        calls.append(cell)
+        raise DataUnavailable(f"no {cell.data.dataset} split here")
+
+    monkeypatch.setattr(grid, "run_cell", data_missing)
+    logs: list[str] = []
+    assert grid.run_grid(cfg, log=logs.append) == []
+    cells = len(grid.grid_cells(cfg))
+    assert cells > 1 and len(calls) == 1 + cells
+    assert len(list(tmp_path.rglob("skipped.json"))) == cells
+    assert sum("SKIPPED" in line for line in logs) == cells

@@ -41,6 +41,11 @@ class DataUnavailable(FileNotFoundError):
     """A split or file is missing; the message names what and where it looked."""
 
 
+class StageMissing(DataUnavailable):
+    """A stage that every cell of a grid reads (a teacher stage) has not run: a grid stops at its
+    first cell with the command that runs the stage, rather than skipping each cell in turn."""
+
+
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
     """The configured data dir, else `../shared/data` beside the project when it exists, else None
     (hub)."""

@@ -31,7 +31,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.data.records import DataUnavailable
+from distill_lib.data.records import DataUnavailable, StageMissing
 from distill_lib.papers.math.data import load_math_benchmark
 from distill_lib.papers.math.methods import METHOD_FORMATS
 from distill_lib.runs import teacher_dir
@@ -166,7 +166,7 @@ def load_math_splits(cfg: ExperimentConfig) -> DatasetDict:
     pool(cfg)  # a benchmark name is not a training pool: say so before looking for its teacher data
     saved = saved_teacher_data(cfg)
     if saved is None:
-        raise DataUnavailable(
+        raise StageMissing(
             f"no verified teacher data for {cfg.data.dataset} with these settings at "
             f"{teacher_data_dir(cfg)}: run "
             "the teacher stage first (notebooks/06_math_teacher_data.ipynb, or python -m "

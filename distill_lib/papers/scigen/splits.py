@@ -36,7 +36,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from distill_lib.config import ExperimentConfig
-from distill_lib.data.records import DataUnavailable
+from distill_lib.data.records import StageMissing
 from distill_lib.papers.scigen.data import load_scigen
 from distill_lib.papers.scigen.methods import reads_teacher
 from distill_lib.papers.scigen.parsers import free_text_reasoning
@@ -116,7 +116,7 @@ def attach_free_text(split: Dataset, stage_dir: Path, max_words: int) -> Dataset
     tables the teacher did not answer get ''."""
     answers = Path(stage_dir) / "teacher_outputs.jsonl"
     if not answers.exists():
-        raise DataUnavailable(
+        raise StageMissing(
             f"method.options.reasoning is 'free_text' but no teacher answers at {answers}: run "
             "notebooks/10_scigen_teacher.ipynb first"
         )
@@ -138,7 +138,7 @@ def attach_scigen_teacher(split: Dataset, outputs_dir: Path, verified_only: bool
     """`split` with the teacher's triples aggregated per table (see the module docstring); others
     get ''."""
     if not Path(outputs_dir).exists():
-        raise DataUnavailable(
+        raise StageMissing(
             f"teacher.source is 'live' but no teacher outputs at {outputs_dir}: run "
             "notebooks/10_scigen_teacher.ipynb first"
         )
