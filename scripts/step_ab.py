@@ -1,6 +1,7 @@
 """What one training-step setting costs: one process steps the same global batch (the largest of
 the cell's first 24) again and again, cycling per step through the variants of one setting, and
-prints each variant's CPU seconds per step and the peak RSS of its steps.
+prints each variant's CPU seconds per step (user + system), the peak RSS of its steps, and their
+minor page faults and system seconds (getrusage: what the kernel spends faulting pages in).
 
     python scripts/step_ab.py [--vary trim | heap | tokens --tokens 1024 2048 | attention]
         [--steps 18] [--block 1] [--config configs/dss.yaml] [--dataset svamp] [--method dss]
@@ -10,8 +11,10 @@ prints each variant's CPU seconds per step and the peak RSS of its steps.
 (`train.heap_trim_above_gb: 0`) against after the optimizer step only (a limit no process reaches).
 `--vary heap`: no trim at all (the heap kept between steps, as before the trims existed) against
 the trim after each optimizer step only and the trim after every micro-batch as well, and no trim
-with a micro-batch's rows in one forward (`micro_batch_tokens: 0`, the layout before the cap); run
-it with `--block` above 1, since a step's cost depends on the heap the step before it left.
+with a micro-batch's rows in one forward (`micro_batch_tokens: 0`, the layout before the cap), and
+for each of `--limits` the trim after a micro-batch only above that RSS
+(`train.heap_trim_above_gb`); run it with `--block` above 1, since a step's cost depends on the
+heap the step before it left.
 `--vary tokens`: the padded positions of one forward (`train.micro_batch_tokens`), each of
 `--tokens`, every variant trimming after the optimizer step only. Each step starts from a trimmed
 heap, so a step's peak RSS is its own. `--teacher` runs the paper's teacher stage first, in the same
@@ -29,10 +32,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import statistics
 import tempfile
-import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -42,6 +45,14 @@ from distill_lib.models.precision import register_fp32_attention
 from distill_lib.papers.index import run_teacher_for
 from distill_lib.train import loop
 from distill_lib.train.heap import PeakRss
+
+
+class Faults(NamedTuple):
+    """A step's minor page faults and the system (kernel) CPU seconds they mostly are."""
+
+    minor: int
+    system_s: float
+
 
 NEVER = 1e9  # GB: a limit no process reaches, so only the per-step trim runs
 NO_TRIM = -1.0  # heap_trim_above_gb of the variant that trims neither per micro-batch nor per step
@@ -58,6 +69,7 @@ def variants(args: Any) -> list[tuple[str, float, int | None, str | None]]:
             ("trim per step", NEVER, None, None),
             ("trim every micro-batch", 0.0, None, None),
             ("no trim, each micro-batch in one forward", NO_TRIM, 0, None),
+            *((f"trim a micro-batch above {gb:g} GB", gb, None, None) for gb in args.limits),
         ]
     if args.vary == "attention":
         fp32 = register_fp32_attention()
@@ -87,9 +99,12 @@ def fixed_batch_steps(
         if attention is not None:
             run.acc.unwrap_model(run.model).set_attn_implementation(attention)
         rss.reset()
-        started = time.process_time()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         loss = step(run, state)
-        times.append((name, time.process_time() - started, rss.peak, state.step % block == 0))
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        faults = Faults(after.ru_minflt - before.ru_minflt, after.ru_stime - before.ru_stime)
+        times.append((name, cpu, rss.peak, state.step % block == 0, faults))
         return loss
 
     loop.optimizer_step = timed
@@ -99,6 +114,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--vary", choices=["trim", "heap", "tokens", "attention"], default="trim")
     p.add_argument("--tokens", type=int, nargs="+", default=[1024, 2048])
+    p.add_argument("--limits", type=float, nargs="*", default=[], help="GB (--vary heap)")
     p.add_argument("--steps", type=int, default=18)
     p.add_argument("--block", type=int, default=1, help="steps in a row per variant")
     p.add_argument("--config", default="configs/dss.yaml")
@@ -120,13 +136,17 @@ def main() -> None:
         experiment.run_cell(cfg, force=True)
     for name, *_ in cycle:
         rows = [
-            (c, pk) for v, c, pk, opens in times[1:] if v == name and not (opens and args.block > 1)
+            (c, pk, f)
+            for v, c, pk, opens, f in times[1:]
+            if v == name and not (opens and args.block > 1)
         ]
-        cpu = [c for c, _ in rows]
+        cpu = [c for c, _, _ in rows]
         print(
             f"{name}: {statistics.mean(cpu):.2f} CPU s/step over {len(cpu)} steps "
             f"(min {min(cpu):.2f}, max {max(cpu):.2f}); peak RSS of a step "
-            f"{max(pk for _, pk in rows):.2f} GB"
+            f"{max(pk for _, pk, _ in rows):.2f} GB; page faults "
+            f"{statistics.mean(f.minor for *_, f in rows) / 1e6:.2f} M/step, system time "
+            f"{statistics.mean(f.system_s for *_, f in rows):.2f} s/step"
         )
 
 
