@@ -139,6 +139,26 @@ def test_the_first_folder_holding_both_sides_is_read(monkeypatch) -> None:
     assert rows[2].verdict == "not tested: no grid yet"
 
 
+def test_a_folder_not_tested_on_a_sides_ids_is_passed_over(monkeypatch) -> None:
+    """A grid tested on one benchmark holds no side of a claim on another (ids `<benchmark>/...`):
+    the next folder that was tested there is read."""
+    svamp_only = ["svamp/1", "svamp/2"]
+    both = ["svamp/1", "gsm8k/1", "gsm8k/2"]
+    folders = {
+        "powered": [_record("base", "00", svamp_only), _record("other", "11", svamp_only)],
+        "long": [_record("base", "000", both), _record("other", "011", both)],
+    }
+    monkeypatch.setattr(ledger, "read_results", lambda paper, profile: folders.get(profile, []))
+    sides = {
+        b: (Side("base", id_prefix=b), Side("other", id_prefix=b)) for b in ("svamp/", "gsm8k/")
+    }
+    rows = ledger_rows(
+        [Claim("p", f"other beats base on {b}", "-", *sides[b], ("powered", "long")) for b in sides]
+    )
+    assert [r.grid for r in rows] == ["results/p/powered", "results/p/long"]
+    assert rows[1].paired.result.examples == 2 and rows[1].paired.result.difference == 100.0
+
+
 def test_every_paper_declares_its_claims() -> None:
     papers = {c.paper for c in declared_claims()}
     assert papers == {"dss", "math", "scigen"}

@@ -4,12 +4,12 @@ Each paper package declares its claims (`distill_lib.papers.<name>.claims.claims
 `Claim`): the claim in a few words, the paper's numbers, and two `Side`s (the cells that should be
 behind, `base`, and those that should be ahead, `other`), with a preference list of results folders
 (profiles, best-powered first). `ledger_rows(claims)` reads, per claim, the first folder of its list
-that holds cells of both sides and runs the paired test on their shared test examples
-(distill_lib.plots.compare); a claim without sides, or whose sides no folder holds, gets its reason
-instead. The verdict follows from the 95% CI: supported (the CI excludes 0 in the paper's
-direction), contradicted (it excludes 0 the other way), else not resolved, with the difference the
-grid can detect. Holm's adjustment runs over the p-values of every tested row. `render_ledger`
-writes results/claims.md and results/claims.json and returns the README block.
+that holds cells of both sides tested on the sides' ids, and runs the paired test on their shared
+test examples (distill_lib.plots.compare); a claim without sides, or whose sides no folder holds,
+gets its reason instead. The verdict follows from the 95% CI: supported (the CI excludes 0 in the
+paper's direction), contradicted (it excludes 0 the other way), else not resolved, with the
+difference the grid can detect. Holm's adjustment runs over the p-values of every tested row.
+`render_ledger` writes results/claims.md and results/claims.json and returns the README block.
 
 Deliberately left out: which claims a paper makes (its claims module) and any paper's name; this
 module reads results/ only.
@@ -67,6 +67,12 @@ class Side:
             and (metrics.get("label_source") or "gold") == self.label_source
             and (self.student is None or metrics.get("student") == self.student)
         )
+
+    def covers(self, record: Mapping[str, Any]) -> bool:
+        """Whether the record was tested on any id of this side (a grid tested on SVAMP alone holds
+        no side of a GSM8K claim)."""
+        ids = (record.get("test_examples") or {}).get("ids") or []
+        return not self.id_prefix or any(str(i).startswith(self.id_prefix) for i in ids)
 
     @property
     def name(self) -> str:
@@ -147,8 +153,8 @@ def ledger_row(claim: Claim, cache: dict[tuple[str, str], list[dict]]) -> Row:
         return Row(claim, paired=Paired(reason=claim.missing))
     for profile in claim.profiles:
         records = _folder(claim.paper, profile, cache)
-        a = [r for r in records if claim.base.selects(r["metrics"])]
-        b = [r for r in records if claim.other.selects(r["metrics"])]
+        a = [r for r in records if claim.base.selects(r["metrics"]) and claim.base.covers(r)]
+        b = [r for r in records if claim.other.selects(r["metrics"]) and claim.other.covers(r)]
         if a and b:
             outcomes_a = [r.get("test_examples") for r in a]
             outcomes_b = [r.get("test_examples") for r in b]
