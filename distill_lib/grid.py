@@ -1,6 +1,8 @@
-"""A config's grid: every cell run in order (finished cells reused, unavailable ones skipped with
-their reason; with `grid.cell_process: fresh`, each cell to run in a child process of its own), the
-training notebooks' stage step, and the hardware line printed before a grid.
+"""A config's grid: every cell run in order (finished cells reused: a run folder's metrics.json, or
+failing that the cell's own result record, so a fresh machine never reruns a committed cell;
+unavailable ones skipped with their reason; with `grid.cell_process: fresh`, each cell to run in a
+child process of its own), the training notebooks' stage step, and the hardware line printed before
+a grid.
 
 Two grids on one run root share the work: each claims a cell before running it
 (distill_lib.claims), skips a cell another live process holds, and at its end reads (or waits for)
@@ -33,7 +35,7 @@ from distill_lib.data.records import DataUnavailable, StageMissing
 from distill_lib.eta import grid_eta
 from distill_lib.experiment import run_cell
 from distill_lib.models.precision import machine_info, resolve_precision
-from distill_lib.results import read_results, records_results
+from distill_lib.results import read_results, recorded_metrics, records_results
 from distill_lib.runs import cell_dir, cell_key, grid_cells, run_dir, write_json
 from distill_lib.train.loop import process_state
 
@@ -125,6 +127,8 @@ def run_grid(
     done = {}
     for cell in cells:
         metrics = finished_metrics(cell_dir(cell), rename=main)
+        if metrics is None:
+            metrics = recorded_metrics(cell)
         if metrics is not None:
             done[cell_key(cell)] = metrics
     committed = read_results(cfg.name, cfg.profile) if records_results(cfg) else []
@@ -194,6 +198,9 @@ class _Grid:
         return ELSEWHERE
 
     def _run(self, cell: ExperimentConfig, tag: str, key: str) -> dict[str, Any] | None:
+        if key in self.done and not is_finished(cell_dir(cell)):
+            _log_finished(self.log, tag, key, self.done[key], " (its record; no run folder here)")
+            return self.done[key]
         try:
             metrics = cell_runner(cell)(cell)
         except StageMissing:  # the same for every cell: stop once, the message says what to run

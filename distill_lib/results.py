@@ -136,3 +136,16 @@ def read_results(experiment: str, profile: str, local: bool = False) -> list[dic
     paths = sorted(p for p in folder.rglob("*.json") if "stages" not in p.relative_to(folder).parts)
     records = [read_json_or_set_aside(path, rename=False) for path in paths]
     return [r for r in records if r is not None]
+
+
+def recorded_metrics(cfg: ExperimentConfig) -> dict[str, Any] | None:
+    """The metrics of this cell's own record at runs.result_path (same key: same settings, same
+    data), or None. A grid that finds it counts the cell as finished even when its run folder is
+    gone (a fresh machine, a deleted run root), so a committed cell never runs twice."""
+    if not records_results(cfg):
+        return None
+    record = read_json_or_set_aside(result_path(cfg), rename=False)
+    if not isinstance(record, dict) or record.get("key") != cell_key(cfg):
+        return None
+    metrics = record.get("metrics")
+    return metrics if isinstance(metrics, dict) else None

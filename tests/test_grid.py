@@ -78,3 +78,36 @@ def test_a_missing_stage_stops_the_grid_once_and_other_missing_data_skips_the_ce
     assert cells > 1 and len(calls) == 1 + cells
     assert len(list(tmp_path.rglob("skipped.json"))) == cells
     assert sum("SKIPPED" in line for line in logs) == cells
+
+
+def test_a_cell_with_its_own_record_is_finished_without_a_run_folder(tmp_path, monkeypatch):
+    """A fresh machine has no run folders: a cell whose committed record holds its key (same
+    settings, same data) is read back and never run again; a record of other settings is not."""
+    from distill_lib import results
+
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs"))
+    monkeypatch.setenv("DISTILL_RESULTS_ROOT", str(tmp_path / "results"))
+    monkeypatch.setattr(results, "records_results", lambda cfg: True)  # smoke cells record nothing
+    cfg = load_config("configs/dss.yaml", "smoke", {**SMALL, "grid.cell_process": "same"})
+    first, *others = grid.grid_cells(cfg)
+    recorded = {"cell": grid.cell_key(first), "best_step": 2, "test_at_last": {"primary": 0.5}}
+    results.write_result(first, recorded, "fp32")
+    ran = []
+
+    def run(cell):
+        ran.append(grid.cell_key(cell))
+        return {"cell": grid.cell_key(cell), "best_step": 2, "test_at_last": {"primary": 0.25}}
+
+    monkeypatch.setattr(grid, "run_cell", run)
+    logs: list[str] = []
+    got = grid.run_grid(cfg, log=logs.append)
+    assert ran == [grid.cell_key(c) for c in others]
+    assert got[0] == recorded and not cell_dir(first).exists()
+    assert any("its record" in line and grid.cell_key(first) in line for line in logs)
+
+    path = results.result_path(first)  # a record whose key is not the cell's: the cell runs
+    path.write_text(json.dumps({**json.loads(path.read_text()), "key": "svamp-other"}))
+    ran.clear()
+    monkeypatch.setenv("DISTILL_RUN_ROOT", str(tmp_path / "runs2"))
+    grid.run_grid(cfg, log=lambda line: None)
+    assert ran[0] == grid.cell_key(first)
