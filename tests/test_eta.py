@@ -3,10 +3,9 @@ so."""
 
 from __future__ import annotations
 
-from distill_lib.models.cpu_kinds import THREAD_RATE, cpu_kind, machine_speed
-
 from distill_lib.config import load_config
 from distill_lib.eta import cell_seconds, grid_eta
+from distill_lib.models.cpu_kinds import THREAD_RATE, cpu_kind, machine_speed
 from distill_lib.results import key_prefix
 from distill_lib.runs import cell_key
 
