@@ -92,3 +92,13 @@ def test_fp32_attention_takes_bf16_masks_and_t5_position_bias(monkeypatch, tiny_
     assert used == precision.FP32_ATTENTION and model.config._attn_implementation == "sdpa"
     assert float(loss.detach()) == pytest.approx(plain, rel=2e-2)
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_the_cpu_generation_is_read_from_the_first_processor(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    first = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n"
+    cpuinfo.write_text(first + "model name\t: AMD EPYC\n\nprocessor\t: 1\ncpu family\t: 25\n")
+    assert precision.cpu_generation(str(cpuinfo)) == "family 26 model 2"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: some ARM core\n")
+    assert precision.cpu_generation(str(cpuinfo)) == ""
+    assert precision.cpu_generation(str(tmp_path / "absent")) == ""

@@ -165,11 +165,31 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_generation(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """'family F model M' from /proc/cpuinfo: what tells two CPUs of one model name apart (a
+    virtual machine's 'AMD EPYC' is a Zen 4 at family 25 and a Zen 5 at family 26); '' elsewhere."""
+    fields: dict[str, str] = {}
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                if name.strip() in ("cpu family", "model") and name.strip() not in fields:
+                    fields[name.strip()] = value.strip()
+                if not line.strip():
+                    break
+    except OSError:
+        return ""
+    if len(fields) < 2:
+        return ""
+    return f"family {fields['cpu family']} model {fields['model']}"
+
+
 def machine_info(precision: str | None = None) -> dict[str, Any]:
-    """The machine a result came from: CPU model and cores, its bf16 features, GPU name and count,
-    the precision."""
+    """The machine a result came from: CPU model, generation and cores, its bf16 features, GPU name
+    and count, the precision."""
     info: dict[str, Any] = {
         "cpu": cpu_model(),
+        "cpu_generation": cpu_generation(),
         "cpu_cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cpu_native_bf16": cpu_has_native_bf16(),
