@@ -65,6 +65,7 @@ def choice_scores(
         cfg.student.max_input_tokens,
         cfg.student.max_target_tokens,
         precision,
+        shared_prefix=cfg.eval.rank_shared_prefix,
     )
     correct = [str(r["choices"][k]) == str(r["label"]) for r, k in zip(kept, picks, strict=True)]
     accuracy = 100.0 * sum(correct) / len(correct)

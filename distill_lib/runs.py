@@ -22,8 +22,9 @@ hash of the rest and of the content of the data and teacher outputs the cell rea
 a folder and a finished cell is reused only when both match. The settings that cannot change a
 result by design (where files go, logging, micro-batching, teacher transport) are listed in
 NOT_IDENTITY; `train.precision: auto` is hashed as the precision it resolves to here. A paper option
-added after records existed is declared with `config_values.LATE` metadata and enters the hash only
-when set away from its default, so adding it keeps the keys of every cell that ran before it.
+or an eval setting added after records existed is declared with `config_values.LATE` metadata and
+enters the hash only when set away from its default, so adding it keeps the keys of every cell that
+ran before it.
 
 `grid_cells(cfg)` lists the cells of a config's grid; tables and figures read exactly those cells,
 so a run folder that also holds cells of other settings never mixes them in.
@@ -145,6 +146,8 @@ def identity_settings(cfg: ExperimentConfig) -> dict[str, Any]:
     for section in ("data", "method"):
         for name in late_defaults(getattr(cfg, section).options):
             settings[section]["options"].pop(name, None)
+    for name in late_defaults(cfg.eval):
+        settings["eval"].pop(name, None)
     settings["train"]["precision"] = resolve_precision(cfg.train.precision)
     return settings
 

@@ -50,3 +50,22 @@ def test_the_pick_is_the_most_likely_choice_scored_by_hand(
             for p, c in zip(PROMPTS, CHOICES, strict=True)
         ]
     assert picks == expected and picks[3] == -1 and picks[4] == 0
+
+
+@pytest.mark.parametrize("build,is_seq2seq", [(tiny_t5, True), (tiny_causal, False)])
+def test_a_shared_prefix_gives_the_sums_scored_by_hand(tiny_tokenizer, build, is_seq2seq):
+    """Each prompt run once (left-padded beside longer prompts, its cache reused by choices of one
+    to several tokens) scores every choice as a full forward pass does; seq2seq falls back."""
+    from distill_lib.evaluate.choices import _prefix_scores
+
+    student = Student(build(tiny_tokenizer), tiny_tokenizer, is_seq2seq, "tiny")
+    student.model.eval()
+    picks = rank_choices(student, PROMPTS, CHOICES, 32, 16, shared_prefix=True, batch_size=2)
+    assert picks == rank_choices(student, PROMPTS, CHOICES, 32, 16)
+    if is_seq2seq:
+        return
+    scores = _prefix_scores(student, PROMPTS, CHOICES, 32, 16, "fp32", batch_size=3)
+    with torch.no_grad():
+        for prompt, options, got in zip(PROMPTS, CHOICES, scores, strict=True):
+            expected = [_by_hand(student, prompt, c) for c in options]
+            assert got == pytest.approx(expected, abs=1e-4)

@@ -16,6 +16,7 @@ from distill_lib.runs import (
     cell_dir,
     cell_key,
     grid_cells,
+    identity_settings,
     read_jsonl,
     result_path,
     run_dir,
@@ -38,6 +39,7 @@ CHANGES_RESULT = {
     "train.warmup_ratio": 0.1,
     "eval.max_new_tokens": 9,
     "eval.num_beams": 2,
+    "eval.rank_shared_prefix": True,
     "teacher.source": "live",
     "teacher.model": "other",
     "teacher.temperature": 0.7,
@@ -238,3 +240,12 @@ def test_a_saved_datasets_folder_keeps_its_fingerprint_when_read(tmp_path):
     assert source_digest(folder) == before
     Dataset.from_list([{"id": "0", "label": "2"}]).save_to_disk(tmp_path / "other")
     assert source_digest(tmp_path / "other") != before
+
+
+def test_an_eval_setting_added_late_enters_the_key_only_away_from_its_default(base):
+    """eval.rank_shared_prefix came after cells had run: false (its default) is not hashed, so
+    every earlier cell keeps its key; true is."""
+    assert "rank_shared_prefix" not in identity_settings(base)["eval"]
+    assert identity_settings(base.replace({"eval.rank_shared_prefix": True}))["eval"][
+        "rank_shared_prefix"
+    ]

@@ -48,13 +48,13 @@ def plain_greedy(model: Any) -> bool:
     )
 
 
-def _cache_keyword(model: Any) -> str:
+def cache_keyword(model: Any) -> str:
     """The forward's name for the key/value cache: `cache` in newer transformers 5 releases, which
     deprecate `past_key_values`, the name of earlier ones."""
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
-def _positions(mask: torch.Tensor) -> torch.Tensor:
+def left_padded_positions(mask: torch.Tensor) -> torch.Tensor:
     """Position ids of left-padded rows, as `generate` builds them (pads at position 1)."""
     return (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
 
@@ -69,8 +69,8 @@ def greedy_dropping_finished(
     cache = DynamicCache(config=model.config)
     running = torch.arange(ids.shape[0])
     outputs: list[list[int]] = [[] for _ in range(ids.shape[0])]
-    step_ids, positions = ids, _positions(mask)
-    cache_arg = {_cache_keyword(model): cache}
+    step_ids, positions = ids, left_padded_positions(mask)
+    cache_arg = {cache_keyword(model): cache}
     for _ in range(max_new_tokens):
         logits = model(
             input_ids=step_ids,
