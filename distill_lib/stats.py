@@ -62,6 +62,16 @@ def _as_matrix(scores: Sequence[Sequence[float]] | np.ndarray, name: str) -> np.
     return matrix
 
 
+TIE = 1e-9  # a replicate's difference this close to 0 is a tie: its means are sums in another order
+
+
+def _two_sided_p(diffs: np.ndarray) -> float:
+    """Twice the smaller tail of the replicates' differences, a tie (within TIE of 0: the means
+    are summed in another order than a direct mean, so an exact tie can come back as 1e-16) counted
+    in both tails."""
+    return float(min(1.0, 2 * min((diffs <= TIE).mean(), (diffs >= -TIE).mean())))
+
+
 def _example_counts(examples: np.ndarray, n: int) -> np.ndarray:
     """(replicates, n): how often each test example is drawn in each replicate."""
     offsets = examples + n * np.arange(len(examples))[:, None]
@@ -96,7 +106,7 @@ def paired_bootstrap(
     counts = _example_counts(examples, n)
     diffs = _replicate_means(b, counts, seeds_b) - _replicate_means(a, counts, seeds_a)
     low, high = np.percentile(diffs, [2.5, 97.5])
-    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
+    p = _two_sided_p(diffs)
     return PairedResult(
         float(b.mean() - a.mean()), float(low), float(high), float(p), a.shape[0], b.shape[0], n
     )
@@ -131,7 +141,7 @@ def paired_corpus_bootstrap(
     diffs = means[1] - means[0]
     observed = [np.mean(corpus_score(side.sum(axis=1))) for side in sides]
     low, high = np.percentile(diffs, [2.5, 97.5])
-    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
+    p = _two_sided_p(diffs)
     shape = (len(sides[0]), len(sides[1]), n)
     return PairedResult(float(observed[1] - observed[0]), float(low), float(high), float(p), *shape)
 

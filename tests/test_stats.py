@@ -195,3 +195,25 @@ def test_paired_corpus_bootstrap_finds_a_planted_bleu_gap_and_not_a_null_one():
 def test_paired_corpus_bootstrap_refuses_different_test_sets():
     with pytest.raises(ValueError, match="same examples"):
         paired_corpus_bootstrap([np.ones((5, 10))], [np.ones((6, 10))], lambda x: x[:, 0])
+
+
+def test_a_replicate_that_ties_counts_in_both_tails():
+    """p as a direct mean per replicate gives it: an exact tie summed in another order can come
+    back as 1e-16 and fall into one tail only (seen on CQA's 1-vs-5-seed row)."""
+    rng = np.random.default_rng(0)
+    n, replicates = int(rng.integers(20, 60)), 400
+    a = (rng.random((int(rng.integers(2, 6)), n)) < 0.3).astype(float)
+    b = (rng.random((1, n)) < 0.3).astype(float)
+    draw = np.random.default_rng(0)
+    examples = draw.integers(0, n, (replicates, n))
+    seeds_a = draw.integers(0, len(a), (replicates, len(a)))
+    seeds_b = draw.integers(0, len(b), (replicates, len(b)))
+    diffs = np.array(
+        [
+            b[np.ix_(sb, ex)].mean() - a[np.ix_(sa, ex)].mean()
+            for ex, sa, sb in zip(examples, seeds_a, seeds_b, strict=True)
+        ]
+    )
+    assert (diffs == 0).any()  # the case has ties
+    expected = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
+    assert paired_bootstrap(a, b, replicates=replicates).p == pytest.approx(expected, abs=1e-12)
