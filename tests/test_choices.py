@@ -65,6 +65,7 @@ def test_a_shared_prefix_gives_the_sums_scored_by_hand(tiny_tokenizer, build, is
     if is_seq2seq:
         return
     scores = _prefix_scores(student, PROMPTS, CHOICES, 32, 16, "fp32", batch_size=3)
+    assert _prefix_scores(student, PROMPTS[3:4], [[]], 32, 16, "fp32") == [[]]  # nothing to rank
     with torch.no_grad():
         for prompt, options, got in zip(PROMPTS, CHOICES, scores, strict=True):
             expected = [_by_hand(student, prompt, c) for c in options]

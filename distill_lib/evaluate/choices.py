@@ -128,6 +128,8 @@ def _prefix_scores(
     student.model.eval()
     for start in range(0, len(order), batch_size):
         index = [i for i in order[start : start + batch_size] if encoded[i]]
+        if not index:
+            continue
         with autocast(precision, device):
             values = _prefix_batch(student.model, [encoded[i] for i in index], tok, device)
         for i, value in zip(index, values, strict=True):
